@@ -1,0 +1,50 @@
+"""Quality regression check for CI: the shipped HTML model on a fixed sample of
+each shared dataset with full gold must stay at or above the pinned F1 floors
+(.ci/quality_floors.json).  The shipped model was trained on these sets, so the
+numbers are not LODO scores (see models/MODEL_CARD.md for those): they guard
+against regressions in decoding, lines, features and the predictor.
+
+    python .ci/quality_check.py ../shared/datasets [--update]
+"""
+import json
+import sys
+from pathlib import Path
+
+from boilerclf import Extractor, metrics
+from boilerclf_training import datasets
+
+SAMPLE = 40  # first pages by id of each set
+MARGIN = 0.02
+
+
+def main() -> int:
+    root = Path(sys.argv[1])
+    update = "--update" in sys.argv
+    floors_path = Path(__file__).with_name("quality_floors.json")
+    floors = json.loads(floors_path.read_text()) if floors_path.exists() else {}
+    ex = Extractor()
+    failed = []
+    new = {}
+    for name in datasets.gold_sets(root):
+        gold_all = datasets.load_gold(root / name)
+        ids = [i for i in datasets.page_ids(root / name) if i in gold_all][:SAMPLE]
+        pred = dict(zip(ids, ex.extract_many((datasets.read_html(root / name, i) for i in ids), kind="html")))
+        gold = {i: gold_all[i].get("articleBody") or "" for i in ids}
+        f1 = metrics.evaluate(gold, pred)["f1"]
+        new[name] = round(f1 - MARGIN, 3)
+        floor = floors.get(name)
+        status = "ok" if floor is None or f1 >= floor else "BELOW FLOOR"
+        print(f"quality {name:28s} F1 {f1:.3f}  floor {floor}  {status}")
+        if floor is not None and f1 < floor:
+            failed.append(name)
+    if update:
+        floors_path.write_text(json.dumps(new, indent=2, sort_keys=True) + "\n")
+        print(f"wrote {floors_path}")
+    if failed:
+        print(f"quality regression on: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

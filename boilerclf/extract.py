@@ -1,0 +1,236 @@
+"""Scores to output: the predictor that runs the whole pipeline.
+
+:class:`Extractor` holds a loaded model and runs source → lines → features →
+model → output for one page or for a stream of pages; a batch of pages goes
+through the model in one call.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import lines as _lines
+from .features import FEATURE_NAMES, page_features
+from .model import LineClassifier, ModelError, load
+
+DEFAULT_MODELS = {"html": "boilerclf-html.joblib", "text": "boilerclf-text.joblib"}
+#: Threshold presets: the precision / balanced / recall knob.
+PRESETS = {"precision": 0.7, "balanced": 0.5, "recall": 0.3}
+#: Default cap on the bytes of one page; longer input is cut there.
+MAX_BYTES = 20_000_000
+
+
+class InputError(ValueError):
+    """Input that cannot be turned into a page (e.g. not text at all)."""
+
+
+@dataclass
+class Line:
+    """One classified line."""
+
+    text: str
+    label: bool
+    score: float
+    tag: str = ""
+    features: dict[str, float] | None = None
+
+
+@dataclass
+class Result:
+    """The classified lines of one page."""
+
+    lines: list[Line]
+    title: str = ""
+    kind: str = "html"
+    truncated: bool = False
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def text(self) -> str:
+        """The kept lines, one per line."""
+        return "\n".join(line.text for line in self.lines if line.label)
+
+
+def _model_path(name: str) -> Path:
+    """Path of a shipped model (``models/``, installed as ``boilerclf.models``)."""
+    from importlib.resources import files
+
+    try:
+        p = Path(str(files("boilerclf.models") / name))
+    except ModuleNotFoundError:  # running from a checkout without install
+        p = Path(__file__).resolve().parent.parent / "models" / name
+    if not p.is_file():
+        raise ModelError(f"shipped model {name} not found at {p}")
+    return p
+
+
+_cache: dict[str, tuple[LineClassifier, dict]] = {}
+
+
+def load_model(path: str | Path | None = None, kind: str = "html") -> tuple[LineClassifier, dict]:
+    """Load a model file (default: the shipped model of ``kind``), cached per path."""
+    p = Path(path) if path is not None else _model_path(DEFAULT_MODELS[kind])
+    key = str(p.resolve())
+    if key not in _cache:
+        _cache[key] = load(p)
+    return _cache[key]
+
+
+def resolve_threshold(threshold: float | str | None, default: float) -> float:
+    """A number, a preset name ("precision", "balanced", "recall") or None."""
+    if threshold is None:
+        return default
+    if isinstance(threshold, str):
+        if threshold in PRESETS:
+            return PRESETS[threshold]
+        try:
+            return float(threshold)
+        except ValueError:
+            raise ValueError(f"threshold must be a number or one of {sorted(PRESETS)}") from None
+    return float(threshold)
+
+
+class Extractor:
+    """A reusable, picklable extractor: the models load once, lazily.
+
+    Parameters
+    ----------
+    model, text_model : path, optional
+        Model files for HTML and plain-text input (default: the shipped ones).
+    threshold : float or preset name, optional
+        Score at or above which a line is kept ("precision", "balanced",
+        "recall" or a number; default the model's own threshold).
+    max_bytes, max_nodes : int
+        Input larger than ``max_bytes`` is cut there; the DOM walk stops after
+        ``max_nodes`` nodes (the result says ``truncated``).
+    """
+
+    def __init__(self, model: str | Path | None = None, text_model: str | Path | None = None,
+                 threshold: float | str | None = None, max_bytes: int = MAX_BYTES,
+                 max_nodes: int = _lines.MAX_NODES):
+        self.model = model
+        self.text_model = text_model
+        self.threshold = threshold
+        self.max_bytes = max_bytes
+        self.max_nodes = max_nodes
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def _get(self, kind: str) -> tuple[LineClassifier, float]:
+        attr = "_m_" + kind
+        got = self.__dict__.get(attr)
+        if got is None:
+            path = self.model if kind == "html" else self.text_model
+            model, _ = load_model(path, kind)
+            got = (model, resolve_threshold(self.threshold, model.threshold))
+            self.__dict__[attr] = got
+        return got
+
+    # -- one page -----------------------------------------------------------
+    def lines(self, page: str | bytes, kind: str | None = None, charset: str | None = None) -> _lines.Lines:
+        """Split a page into lines (kind "html", "text" or None to detect)."""
+        if isinstance(page, (bytes, bytearray, memoryview)):
+            page = bytes(page[: self.max_bytes])
+        elif isinstance(page, str):
+            page = page[: self.max_bytes]
+        else:
+            raise InputError(f"a page must be str or bytes, not {type(page).__name__}")
+        if kind is None:
+            kind = "html" if _lines.looks_like_html(page) else "text"
+        if kind == "html":
+            return _lines.html_lines(page, charset=charset, max_nodes=self.max_nodes)
+        if kind == "text":
+            return _lines.text_lines(page)
+        raise InputError(f"kind must be 'html' or 'text', not {kind!r}")
+
+    def classify(self, page: str | bytes, kind: str | None = None, *, features: bool = False,
+                 charset: str | None = None) -> Result:
+        """Classify every line of a page (see :class:`Result`)."""
+        return self.classify_lines([self.lines(page, kind, charset)], features=features)[0]
+
+    def extract(self, page: str | bytes, kind: str | None = None, charset: str | None = None) -> str:
+        """The main text of a page."""
+        return self.classify(page, kind, charset=charset).text
+
+    # -- many pages ---------------------------------------------------------
+    def classify_lines(self, pages: list[_lines.Lines], *, features: bool = False) -> list[Result]:
+        """Classify already-split pages; pages of one kind go through the model in one call."""
+        results: list[Result | None] = [None] * len(pages)
+        for kind in ("html", "text"):
+            idx = [i for i, p in enumerate(pages) if p.kind == kind]
+            if not idx:
+                continue
+            nonempty = [i for i in idx if len(pages[i])]
+            for i in idx:
+                if not len(pages[i]):
+                    results[i] = Result([], pages[i].title, kind, pages[i].truncated)
+            if not nonempty:
+                continue
+            model, thr = self._get(kind)
+            mats = [page_features(pages[i], j) for j, i in enumerate(nonempty)]
+            X = np.concatenate(mats)
+            scores = model.decision_scores(X)
+            row = 0
+            for m, i in zip(mats, nonempty):
+                p = pages[i]
+                s = scores[row:row + len(m)]
+                feats = m if features else None
+                row += len(m)
+                out = [
+                    Line(t, bool(sc >= thr), float(sc), _lines.BLOCK_TAGS[int(tg)],
+                         dict(zip(FEATURE_NAMES, map(float, feats[j]))) if features else None)
+                    for j, (t, sc, tg) in enumerate(zip(p.texts, s, p.tag))
+                ]
+                results[i] = Result(out, p.title, kind, p.truncated, s)
+        return results  # type: ignore[return-value]
+
+    def extract_many(self, pages: Iterable[str | bytes], *, kind: str | None = None,
+                     batch_size: int = 64, n_jobs: int = 1) -> Iterator[str]:
+        """Main texts of many pages, streamed in input order.
+
+        Pages go through the model ``batch_size`` at a time; with ``n_jobs > 1``
+        batches are spread over worker processes (each loads the model once).
+        """
+        batches = _batched(pages, batch_size)
+        if n_jobs <= 1:
+            for batch in batches:
+                yield from self._extract_batch(batch, kind)
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(self,)) as ex:
+            pending = []
+            for batch in batches:
+                pending.append(ex.submit(_worker_batch, batch, kind))
+                if len(pending) >= 2 * n_jobs:
+                    yield from pending.pop(0).result()
+            for fut in pending:
+                yield from fut.result()
+
+    def _extract_batch(self, batch: list, kind: str | None) -> list[str]:
+        split = [self.lines(p, kind) for p in batch]
+        return [r.text for r in self.classify_lines(split)]
+
+
+def _batched(it: Iterable, n: int) -> Iterator[list]:
+    it = iter(it)
+    while batch := list(itertools.islice(it, max(1, n))):
+        yield batch
+
+
+_worker: Extractor | None = None
+
+
+def _init_worker(ex: Extractor) -> None:
+    global _worker
+    _worker = ex
+
+
+def _worker_batch(batch: list, kind: str | None) -> list[str]:
+    assert _worker is not None
+    return _worker._extract_batch(batch, kind)

@@ -1,0 +1,318 @@
+"""Lines to features: the third step of the pipeline.
+
+:func:`page_features` turns one page's :class:`~boilerclf.lines.Lines` into a
+float32 matrix, one row per line, computed on whole numpy arrays (character
+classes are counted with one lookup over the page's code points and
+``np.add.reduceat``; tokens come from one regex per page).
+
+The matrix starts with ``N_STRUCT`` *structure* columns the model's context
+pass needs (page id, line index, the line's character count and the line
+ranges of its containers); the learned features follow.  The table of columns
+is :data:`FEATURE_NAMES`; its layout is versioned by :data:`SCHEMA_VERSION`,
+which every saved model records.
+
+Feature table (per line; ``ancK_*`` for the line's block element K=0 and its
+4 nearest ancestors; ``prevN_*``/``nextN_*`` for the neighbours at distance N):
+
+========================  ====================================================
+chars, words              log1p of non-space characters / tokens (CJK
+                          characters count as tokens)
+avg_word_len              characters per token
+link_density              share of the characters inside links
+text_density              tokens per 80-character wrapped line (boilerpipe)
+pos_line, pos_char        line index and character offset, as fractions
+title_contain             share of the line's tokens found in the title
+title_cover, title_jacc   share of the title's tokens in the line; Jaccard
+repeat                    log of how often the same text occurs in the page
+punct, digit, upper       ratios of punctuation, digits, upper-case letters
+cap_words                 share of tokens starting with a capital
+ends_sentence             last character is sentence-final punctuation
+ends_colon, starts_bullet ends with ':' / starts with a bullet or a number
+stopwords, short_words    share of very frequent function words (a
+                          multilingual list) / of tokens of <= 3 characters
+cjk                       share of CJK characters
+tag_*, heading            block tag of the line (one-hot) and heading level
+depth, depth_rel          DOM depth, and relative to the page's deepest line
+gap_before                blank lines before (text mode)
+in_*                      the line sits inside nav, header, footer, ...
+hint_*                    an ancestor's class/id contains nav, comment, ...
+ancK_share, ancK_link,    share of the page's characters under the container,
+ancK_p, ancK_lines,       its link density, share of its text in <p>, log
+ancK_avg                  lines, mean characters per line
+dense_dist                distance (in lines, as a fraction) to the densest
+                          text region of the page
+page_chars, page_lines    log1p of the page's characters and lines
+========================  ====================================================
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+
+from .lines import CONTEXT_FLAGS, HINTS, N_ANCESTORS, TAG_ID, Lines
+
+#: Version of the column layout below; bump on any change.
+SCHEMA_VERSION = 1
+
+STRUCT_NAMES = (
+    ["page", "line", "nchars"]
+    + [f"anc{k}_start" for k in range(N_ANCESTORS)]
+    + [f"anc{k}_end" for k in range(N_ANCESTORS)]
+)
+N_STRUCT = len(STRUCT_NAMES)
+
+_TAG_GROUPS = (
+    ("p", ("p",)), ("div", ("div", "section", "article", "main", "center", "body")),
+    ("li", ("li",)), ("cell", ("td", "th")), ("head", ("h1", "h2", "h3", "h4", "h5", "h6")),
+    ("quote", ("blockquote",)), ("pre", ("pre",)), ("def", ("dd", "dt", "dl")),
+    ("caption", ("figcaption", "caption", "figure")), ("form", ("form", "fieldset", "legend", "label")),
+    ("semantic", ("header", "footer", "nav", "aside")), ("br", ("br",)), ("none", ("",)),
+)
+_TAG_GROUP_OF = np.zeros(128, dtype=np.int8) + len(_TAG_GROUPS)  # "other"
+for _g, (_name, _tags) in enumerate(_TAG_GROUPS):
+    for _t in _tags:
+        _TAG_GROUP_OF[TAG_ID[_t]] = _g
+
+BASE_NAMES = [
+    "chars", "words", "avg_word_len", "link_density", "text_density",
+    "pos_line", "pos_char", "title_contain", "title_cover", "title_jacc",
+    "repeat", "punct", "digit", "upper", "cap_words", "ends_sentence",
+    "ends_colon", "starts_bullet", "stopwords", "short_words", "cjk",
+    "heading", "depth", "depth_rel", "gap_before", "dense_dist",
+]
+TAG_NAMES = [f"tag_{n}" for n, _ in _TAG_GROUPS] + ["tag_other"]
+FLAG_NAMES = [f"in_{n}" for n in CONTEXT_FLAGS]
+HINT_NAMES = [f"hint_{n}" for n, _ in HINTS]
+ANC_NAMES = [f"anc{k}_{s}" for k in range(N_ANCESTORS) for s in ("share", "link", "p", "lines", "avg")]
+PAGE_NAMES = ["page_chars", "page_lines"]
+#: Features repeated for the neighbours.
+NEIGHBOUR_BASE = ["chars", "link_density", "ends_sentence", "stopwords", "title_contain",
+                  "heading", "repeat", "tag_p", "tag_li", "depth"]
+NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
+NEIGHBOUR_NAMES = [
+    f"{'prev' if o < 0 else 'next'}{abs(o)}_{n}" for o in NEIGHBOUR_OFFSETS for n in NEIGHBOUR_BASE
+]
+LINE_NAMES = BASE_NAMES + TAG_NAMES + FLAG_NAMES + HINT_NAMES + ANC_NAMES + PAGE_NAMES
+#: All columns of the matrix, structure columns first.
+FEATURE_NAMES = STRUCT_NAMES + LINE_NAMES + NEIGHBOUR_NAMES
+#: Columns that have no meaning for plain-text input (always 0 there).
+HTML_ONLY = frozenset(
+    ["depth", "depth_rel"] + FLAG_NAMES[:] + HINT_NAMES + ANC_NAMES
+    + [n for n in NEIGHBOUR_NAMES if n.endswith("_depth")]
+) - {"in_li", "in_list", "in_heading"}
+
+_COL = {n: i for i, n in enumerate(LINE_NAMES)}
+
+# A multilingual list of very frequent short function words.
+STOPWORDS = frozenset("""
+a an the and or but of to in on at by for with from as is are was were be been
+it its this that these those he she they we you i his her their our your not no
+have has had do does did will would can could should may might there which who
+what when where how than then also if so into about over after before more most
+der die das und ist nicht ein eine einen dem den des zu im mit von auf für sich
+es auch als an aus bei nach wie wir sie er ich du noch nur oder aber wird sind
+le la les un une des du et est en dans pour qui que sur pas par ne se ce il au
+plus avec son sont ou mais nous vous elle ils leur été
+el los las y es en un una por con para del al lo se no su como más pero sus
+il di che è e per non una sono della dei nel alla anche come più ma
+o os as um uma do da em para com não por mais dos das ao
+de het een van en is dat op te zijn met voor niet aan er ook als bij
+""".split())
+
+_PUNCT_END = frozenset(".!?。！？…\"”’»)")
+_BULLETS = frozenset("-*•·–—►▸›>0123456789")
+
+
+def _build_char_table() -> np.ndarray:
+    """Per BMP code point: bit 1 space, 2 word char, 4 upper, 8 digit, 16 punct, 32 CJK."""
+    table = np.zeros(0x10000, dtype=np.uint8)
+    word = re.compile(r"\w")
+    for cp in range(0x10000):
+        ch = chr(cp)
+        v = 0
+        if ch.isspace():
+            v |= 1
+        if word.match(ch):
+            v |= 2
+            if ch.isupper():
+                v |= 4
+            if ch.isdigit():
+                v |= 8
+            if (0x3040 <= cp <= 0x30FF or 0x3400 <= cp <= 0x9FFF or 0xAC00 <= cp <= 0xD7AF
+                    or 0xF900 <= cp <= 0xFAFF):
+                v |= 32
+        elif not ch.isspace() and (ch.isprintable() and not ch.isalnum()):
+            v |= 16
+        table[cp] = v
+    return table
+
+
+_CHAR_TABLE: np.ndarray | None = None
+
+
+def _char_table() -> np.ndarray:
+    global _CHAR_TABLE
+    if _CHAR_TABLE is None:
+        _CHAR_TABLE = _build_char_table()
+    return _CHAR_TABLE
+
+
+_TOKEN_RE = re.compile(r"\w+")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN_RE.findall(text.lower())
+
+
+def page_features(lines: Lines, page: int = 0) -> np.ndarray:
+    """The feature matrix of one page: ``(len(lines), len(FEATURE_NAMES))`` float32."""
+    n = len(lines)
+    out = np.zeros((n, len(FEATURE_NAMES)), dtype=np.float32)
+    if n == 0:
+        return out
+    texts = lines.texts
+    joined = "\n".join(texts)
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    table = _char_table()
+    cls = np.where(cps < 0x10000, table[np.minimum(cps, 0xFFFF)], 2).astype(np.uint8)
+    lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(lens[:-1] + 1, out=starts[1:])
+    is_space = (cls & 1).astype(np.int32)
+    is_word = (cls & 2) > 0
+    prev_word = np.zeros_like(is_word)
+    prev_word[1:] = is_word[:-1]
+    tok_start = is_word & ~prev_word
+    # the "\n" separators are spaces/non-word, so segments never share a token
+    ends = starts + lens
+
+    def seg_sum(v: np.ndarray) -> np.ndarray:
+        c = np.zeros(len(v) + 1, dtype=np.int64)
+        np.cumsum(v, out=c[1:])
+        return (c[ends] - c[starts]).astype(np.float32)
+
+    nonspace = lens.astype(np.float32) - seg_sum(is_space)
+    nonspace = np.maximum(nonspace, 1.0)
+    n_tok = seg_sum(tok_start)
+    cjk = seg_sum((cls & 32) > 0)
+    units = np.maximum(n_tok + cjk, 1.0)
+    upper = seg_sum((cls & 4) > 0)
+    digit = seg_sum((cls & 8) > 0)
+    punct = seg_sum((cls & 16) > 0)
+    cap_tok = seg_sum(tok_start & ((cls & 4) > 0))
+
+    tokens = _tokens(joined)
+    tok_counts = n_tok.astype(np.int64)
+    if len(tokens) != int(tok_counts.sum()):  # exotic code points: count per line
+        per = [_tokens(t) for t in texts]
+        tokens = [t for p in per for t in p]
+        tok_counts = np.fromiter((len(p) for p in per), dtype=np.int64, count=n)
+        n_tok = tok_counts.astype(np.float32)
+    tok_line = np.repeat(np.arange(n), tok_counts)
+    ntok_safe = np.maximum(n_tok, 1.0)
+    stop = np.bincount(tok_line, weights=np.fromiter((t in STOPWORDS for t in tokens), dtype=np.float32,
+                                                      count=len(tokens)), minlength=n)
+    short = np.bincount(tok_line, weights=np.fromiter((len(t) <= 3 for t in tokens), dtype=np.float32,
+                                                       count=len(tokens)), minlength=n)
+    title_set = set(_tokens(lines.title))
+    if title_set:
+        hits = np.bincount(tok_line, weights=np.fromiter((t in title_set for t in tokens), dtype=np.float32,
+                                                          count=len(tokens)), minlength=n)
+    else:
+        hits = np.zeros(n)
+    counts = Counter(texts)
+    repeat = np.fromiter((counts[t] for t in texts), dtype=np.float32, count=n)
+    last = np.fromiter((t[-1] for t in texts), dtype="<U1", count=n)
+    first = np.fromiter((t[0] for t in texts), dtype="<U1", count=n)
+
+    link = np.minimum(lines.link_chars.astype(np.float32) / nonspace, 1.0)
+    total_chars = float(nonspace.sum())
+    cum_chars = np.cumsum(nonspace) - nonspace
+    idx = np.arange(n, dtype=np.float32)
+    depth = lines.depth.astype(np.float32)
+    tag = lines.tag.astype(np.int64)
+
+    f = out[:, N_STRUCT:N_STRUCT + len(LINE_NAMES)]
+    c = _COL
+    f[:, c["chars"]] = np.log1p(nonspace)
+    f[:, c["words"]] = np.log1p(units)
+    f[:, c["avg_word_len"]] = nonspace / units
+    f[:, c["link_density"]] = link
+    f[:, c["text_density"]] = units / np.maximum(np.ceil(lens / 80.0), 1.0)
+    f[:, c["pos_line"]] = idx / max(n - 1, 1)
+    f[:, c["pos_char"]] = cum_chars / max(total_chars, 1.0)
+    f[:, c["title_contain"]] = hits / ntok_safe
+    if title_set:
+        f[:, c["title_cover"]] = np.minimum(hits / len(title_set), 1.0)
+        f[:, c["title_jacc"]] = hits / np.maximum(n_tok + len(title_set) - hits, 1.0)
+    f[:, c["repeat"]] = np.log(repeat)
+    f[:, c["punct"]] = punct / nonspace
+    f[:, c["digit"]] = digit / nonspace
+    f[:, c["upper"]] = upper / nonspace
+    f[:, c["cap_words"]] = cap_tok / ntok_safe
+    f[:, c["ends_sentence"]] = np.isin(last, list(_PUNCT_END))
+    f[:, c["ends_colon"]] = last == ":"
+    f[:, c["starts_bullet"]] = np.isin(first, list(_BULLETS))
+    f[:, c["stopwords"]] = stop / ntok_safe
+    f[:, c["short_words"]] = short / ntok_safe
+    f[:, c["cjk"]] = cjk / nonspace
+    f[:, c["heading"]] = lines.heading_level
+    f[:, c["depth"]] = depth
+    f[:, c["depth_rel"]] = depth / max(float(depth.max()), 1.0)
+    f[:, c["gap_before"]] = lines.gap_before
+    # densest region: the line with most characters in a window of 5 lines
+    win = np.convolve(nonspace, np.ones(5, dtype=np.float32), mode="same")
+    f[:, c["dense_dist"]] = (idx - float(np.argmax(win))) / max(n, 1)
+    groups = _TAG_GROUP_OF[tag]
+    f[np.arange(n), c["tag_p"] + groups] = 1.0
+    flags = lines.flags
+    for b, name in enumerate(FLAG_NAMES):
+        f[:, c[name]] = (flags >> b) & 1
+    hints = lines.hints
+    for b, name in enumerate(HINT_NAMES):
+        f[:, c[name]] = (hints >> b) & 1
+    # containers: aggregates over line ranges with prefix sums
+    cs_chars = np.concatenate([[0.0], np.cumsum(nonspace)])
+    cs_link = np.concatenate([[0.0], np.cumsum(np.minimum(lines.link_chars, nonspace))])
+    cs_p = np.concatenate([[0.0], np.cumsum(nonspace * (groups == 0))])
+    a0, a1 = lines.anc_start, lines.anc_end
+    for k in range(N_ANCESTORS):
+        s, e = a0[:, k], a1[:, k]
+        ch = cs_chars[e] - cs_chars[s]
+        nl = np.maximum(e - s, 1)
+        chs = np.maximum(ch, 1.0)
+        f[:, c[f"anc{k}_share"]] = ch / max(total_chars, 1.0)
+        f[:, c[f"anc{k}_link"]] = (cs_link[e] - cs_link[s]) / chs
+        f[:, c[f"anc{k}_p"]] = (cs_p[e] - cs_p[s]) / chs
+        f[:, c[f"anc{k}_lines"]] = np.log1p(nl)
+        f[:, c[f"anc{k}_avg"]] = np.log1p(ch / nl)
+    f[:, c["page_chars"]] = np.log1p(total_chars)
+    f[:, c["page_lines"]] = np.log1p(n)
+    # neighbours
+    nb = out[:, N_STRUCT + len(LINE_NAMES):]
+    src = np.array([c[name] for name in NEIGHBOUR_BASE])
+    width = len(NEIGHBOUR_BASE)
+    for j, o in enumerate(NEIGHBOUR_OFFSETS):
+        block = nb[:, j * width:(j + 1) * width]
+        block[:] = -1.0
+        if o < 0 and n + o > 0:
+            block[-o:] = f[:n + o, src]
+        elif o > 0 and n - o > 0:
+            block[:n - o] = f[o:, src]
+    # structure columns
+    out[:, 0] = page
+    out[:, 1] = idx
+    out[:, 2] = nonspace
+    out[:, 3:3 + N_ANCESTORS] = a0
+    out[:, 3 + N_ANCESTORS:3 + 2 * N_ANCESTORS] = a1
+    return out
+
+
+def batch_features(pages: list[Lines]) -> np.ndarray:
+    """Stack the matrices of several pages (page ids 0..len(pages)-1)."""
+    mats = [page_features(p, i) for i, p in enumerate(pages)]
+    if not mats:
+        return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+    return np.concatenate(mats, axis=0)

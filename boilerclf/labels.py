@@ -1,0 +1,55 @@
+"""Gold text to per-line labels, for training and evaluation.
+
+A line is aligned with the gold by token 4-grams (the metric's shingles): the
+page's lines are tokenised into one stream (``\\w+`` runs, case kept, as in the
+metric), and every 4-gram of the stream that occurs in the gold marks its four
+tokens as covered.  A line's *coverage* is the share of its tokens covered.
+
+Because 4-grams run across line boundaries, a short line (fewer than four
+tokens: a heading, "Share", a date) is covered only when the gold has it next
+to the text that surrounds it on the page, which is what tells a real subhead
+from the same word in a menu.  A gold with fewer than four tokens is matched
+as one short shingle.  The label is ``coverage >= 0.5``.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+_TOKEN_RE = re.compile(r"\w+")
+NGRAM = 4
+
+
+def coverage(texts: list[str], gold: str) -> np.ndarray:
+    """Share of each line's tokens covered by gold 4-grams (0..1, float32)."""
+    per_line = [_TOKEN_RE.findall(t) for t in texts]
+    counts = np.fromiter((len(p) for p in per_line), dtype=np.int64, count=len(texts))
+    stream = [tok for p in per_line for tok in p]
+    gold_toks = _TOKEN_RE.findall(gold or "")
+    out = np.zeros(len(texts), dtype=np.float32)
+    if not stream or not gold_toks:
+        return out
+    covered = np.zeros(len(stream), dtype=bool)
+    if len(gold_toks) < NGRAM:
+        k = len(gold_toks)
+        target = tuple(gold_toks)
+        for i in range(len(stream) - k + 1):
+            if tuple(stream[i:i + k]) == target:
+                covered[i:i + k] = True
+    else:
+        gold_set = {tuple(gold_toks[i:i + NGRAM]) for i in range(len(gold_toks) - NGRAM + 1)}
+        for i in range(len(stream) - NGRAM + 1):
+            if tuple(stream[i:i + NGRAM]) in gold_set:
+                covered[i:i + NGRAM] = True
+        if len(stream) < NGRAM and tuple(stream) in {g[:len(stream)] for g in gold_set}:
+            covered[:] = True
+    line_of = np.repeat(np.arange(len(texts)), counts)
+    hit = np.bincount(line_of, weights=covered, minlength=len(texts))
+    np.divide(hit, np.maximum(counts, 1), out=out, casting="unsafe")
+    return out
+
+
+def labels(texts: list[str], gold: str, threshold: float = 0.5) -> np.ndarray:
+    """1 for lines whose coverage by the gold is at least ``threshold``, else 0."""
+    return (coverage(texts, gold) >= threshold).astype(np.int8)

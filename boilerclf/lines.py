@@ -1,0 +1,402 @@
+"""Pages to lines: the second step of the pipeline.
+
+An HTML page becomes one line per text block, in one pass over the DOM that
+selectolax's lexbor parser builds.  Block-level elements (``p``, ``div``,
+``li``, ``td``, headings, ...) start and end lines; inline elements (``a``,
+``span``, ``b``, ...) are merged into their block; two ``<br>`` in a row end a
+line.  The text of ``script``, ``style``, ``noscript``, ``template``, ``svg``,
+``iframe`` and form controls is dropped.
+
+A plain-text page becomes one line per non-empty text line, with the number of
+blank lines before it recorded; markdown links ``[text](url)`` count as link
+text, ``#`` headings and ``-``/``*`` bullets are recognised.
+
+Everything the features need is kept as whole arrays in :class:`Lines`.
+Because lines are emitted in document order, the lines under any element form
+a contiguous range; each line stores the ranges of its block element and of
+its nearest ancestors (``anc_start``/``anc_end``), which lets the features and
+the model's context pass aggregate over containers with prefix sums.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from selectolax.lexbor import LexborHTMLParser
+
+from .decode import decode
+
+#: Number of container levels kept per line: its block element and 4 ancestors.
+N_ANCESTORS = 5
+#: Default cap on DOM nodes walked per page; the rest of the page is ignored.
+MAX_NODES = 200_000
+
+# Block tags, in the order of their ids (id 0 = no block / text mode).
+BLOCK_TAGS = (
+    "", "p", "div", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
+    "blockquote", "pre", "dd", "dt", "dl", "section", "article", "header",
+    "footer", "nav", "aside", "ul", "ol", "table", "tr", "tbody", "thead",
+    "tfoot", "caption", "figure", "figcaption", "main", "address", "form",
+    "fieldset", "legend", "details", "summary", "center", "body", "html",
+    "hr", "menu", "hgroup", "label", "time", "br",
+)
+TAG_ID = {t: i for i, t in enumerate(BLOCK_TAGS)}
+TAG_ID["html"] = TAG_ID["body"]
+_BLOCK = frozenset(BLOCK_TAGS[1:]) - {"br", "label", "time"}
+_SKIP = frozenset((
+    "script", "style", "noscript", "template", "svg", "iframe", "select",
+    "textarea", "button", "input", "option", "optgroup", "object", "embed",
+    "canvas", "math", "video", "audio", "head", "title", "meta", "link",
+    "datalist", "dialog", "map", "picture", "source", "track", "frameset",
+    "frame", "img",
+))
+
+# Context bits: the line sits inside such an element.
+CONTEXT_FLAGS = (
+    "nav", "header", "footer", "aside", "form", "li", "table", "blockquote",
+    "pre", "figure", "article", "main", "a_block", "heading", "p", "list",
+    "dl", "address", "hidden", "time", "label",
+)
+FLAG = {name: 1 << i for i, name in enumerate(CONTEXT_FLAGS)}
+_TAG_FLAG = {
+    "nav": FLAG["nav"], "header": FLAG["header"], "footer": FLAG["footer"],
+    "aside": FLAG["aside"], "form": FLAG["form"], "li": FLAG["li"],
+    "table": FLAG["table"], "blockquote": FLAG["blockquote"],
+    "pre": FLAG["pre"], "figure": FLAG["figure"], "figcaption": FLAG["figure"],
+    "article": FLAG["article"], "main": FLAG["main"],
+    "h1": FLAG["heading"], "h2": FLAG["heading"], "h3": FLAG["heading"],
+    "h4": FLAG["heading"], "h5": FLAG["heading"], "h6": FLAG["heading"],
+    "p": FLAG["p"], "ul": FLAG["list"], "ol": FLAG["list"], "menu": FLAG["list"],
+    "dl": FLAG["dl"], "address": FLAG["address"], "time": FLAG["time"],
+    "label": FLAG["label"],
+}
+
+# Class / id hints: a bit per group of words found in an ancestor's class or id.
+HINTS = (
+    ("nav", r"nav|menu|menue|topbar|toolbar|skip"),
+    ("footer", r"foot|copyright|legal|colophon"),
+    ("comment", r"comment|disqus|reply|respond|discussion|reaction"),
+    ("share", r"share|sharing|social|facebook|twitter|whatsapp|linkedin|pinterest|print|email"),
+    ("related", r"related|recommend|more|also|read-?next|teaser|trending|popular|most-|outbrain|taboola|further"),
+    ("sidebar", r"sidebar|side-bar|widget|aside|rail|column-right|col-right"),
+    ("breadcrumb", r"breadcrumb|crumbs|pagination|pager|paging"),
+    ("promo", r"promo|sponsor|advert|ads?(?=$|[\s_\-:\d])|banner|affiliate|marketing|commercial|dfp|gpt"),
+    ("cookie", r"cookie|consent|gdpr|privacy|notice|popup|modal|overlay"),
+    ("newsletter", r"newsletter|subscri|signup|sign-up|register|login|account|paywall|cta"),
+    ("header", r"header|masthead|topnav|brand|logo"),
+    ("author", r"author|byline|bio|profile|contributor|writer"),
+    ("caption", r"caption|credit|photo|image|gallery|media|figure|video"),
+    ("tags", r"tags?|topics?|categor|keyword|label"),
+    ("content", r"article|content|story|entry|post|text|body|main|blog|prose|rich"),
+    ("meta", r"meta|date|time|publish|updated|info|dateline"),
+    ("hidden", r"hidden|hide|sr-only|visually-hidden|screen-reader|offscreen|collapse"),
+    ("title", r"title|headline|heading|hed|kicker"),
+    ("lead", r"lead|intro|summary|standfirst|dek|excerpt|abstract|description"),
+    ("search", r"search|form|input|button|btn"),
+)
+HINT = {name: 1 << i for i, (name, _) in enumerate(HINTS)}
+_HINT_RE = re.compile("|".join(
+    r"(?P<h%d>(?:^|[\s_\-:])(?:%s))" % (i, words) for i, (_, words) in enumerate(HINTS)))
+_hint_cache: dict[str, int] = {}
+
+
+def hint_bits(attr: str) -> int:
+    """Hint bits of a class/id string (cached: class names repeat a lot)."""
+    bits = _hint_cache.get(attr)
+    if bits is None:
+        bits = 0
+        for m in _HINT_RE.finditer(attr.lower()):
+            bits |= 1 << int(m.lastgroup[1:])
+        if len(_hint_cache) > 100_000:
+            _hint_cache.clear()
+        _hint_cache[attr] = bits
+    return bits
+
+
+@dataclass
+class Lines:
+    """The lines of one page, as parallel arrays (one entry per line)."""
+
+    texts: list[str]
+    kind: str = "html"  # "html" or "text"
+    title: str = ""
+    link_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    tag: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    depth: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    flags: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    hints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    gap_before: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    anc_start: np.ndarray = field(default_factory=lambda: np.zeros((0, N_ANCESTORS), np.int32))
+    anc_end: np.ndarray = field(default_factory=lambda: np.zeros((0, N_ANCESTORS), np.int32))
+    truncated: bool = False
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def heading_level(self) -> np.ndarray:
+        """1-6 for h1-h6 blocks (or markdown headings), else 0."""
+        t = self.tag.astype(np.int16) - TAG_ID["h1"] + 1
+        return np.where((t >= 1) & (t <= 6), t, 0).astype(np.int8)
+
+    def subset(self, keep: np.ndarray) -> list[str]:
+        """Texts of the lines where ``keep`` is true."""
+        return [t for t, k in zip(self.texts, keep) if k]
+
+
+def _meta_title(tree: LexborHTMLParser) -> str:
+    head = tree.head
+    if head is None:
+        return ""
+    node = head.css_first('meta[property="og:title"]')
+    if node is not None:
+        content = (node.attributes.get("content") or "").strip()
+        if content:
+            return content
+    node = head.css_first("title")
+    if node is not None:
+        return " ".join(node.text(deep=True).split())
+    return ""
+
+
+def html_lines(html: str | bytes, *, charset: str | None = None,
+               max_nodes: int = MAX_NODES) -> Lines:
+    """Split an HTML page into :class:`Lines` (see module docstring).
+
+    Bytes are decoded with :func:`boilerclf.decode.decode`.  Pages with more
+    than ``max_nodes`` DOM nodes are truncated there (``Lines.truncated``).
+    """
+    text = decode(html, charset) if isinstance(html, (bytes, bytearray)) else html
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    tree = LexborHTMLParser(text)
+    title = _meta_title(tree)
+    root = tree.body or tree.root
+    if root is None:
+        return Lines([], title=title)
+
+    texts: list[str] = []
+    link_l: list[int] = []
+    tag_l: list[int] = []
+    depth_l: list[int] = []
+    flag_l: list[int] = []
+    hint_l: list[int] = []
+    anc_l: list[tuple] = []
+
+    el_start: list[int] = [0]  # element 0 = the whole page
+    el_end: list[int] = [0]
+    blocks: list[int] = [0]  # open block elements (element ids)
+    block_tags: list[int] = [TAG_ID["body"]]
+    buf: list[str] = []
+    link_buf = 0
+    line_flags = 0
+    line_hints = 0
+    in_link = 0
+    last_br = False
+    pad = (0,) * N_ANCESTORS
+
+    def flush() -> None:
+        nonlocal buf, link_buf, line_flags, line_hints
+        if buf:
+            s = " ".join("".join(buf).split())
+            if s:
+                texts.append(s)
+                link_l.append(link_buf)
+                tag_l.append(block_tags[-1])
+                depth_l.append(len(stack))
+                flag_l.append(line_flags)
+                hint_l.append(line_hints)
+                anc = blocks[:-N_ANCESTORS - 1:-1]
+                anc_l.append(tuple(anc) + pad[len(anc):])
+            buf = []
+        link_buf = 0
+        line_flags = 0
+        line_hints = 0
+
+    # stack entries: (node, flags, hints, is_block, is_link)
+    stack: list[tuple] = []
+    cur_flags = 0
+    cur_hints = 0
+    node = root.child
+    n_nodes = 0
+    truncated = False
+    while True:
+        if node is None:
+            if not stack:
+                break
+            node, cur_flags, cur_hints, is_block, is_link = stack.pop()
+            if is_block:
+                flush()
+                el_end[blocks.pop()] = len(texts)
+                block_tags.pop()
+            if is_link:
+                in_link -= 1
+            node = node.next
+            continue
+        n_nodes += 1
+        if n_nodes > max_nodes:
+            truncated = True
+            break
+        tag = node.tag
+        if tag == "-text":
+            s = node.text_content
+            if s:
+                buf.append(s)
+                if not s.isspace():
+                    line_flags |= cur_flags
+                    line_hints |= cur_hints
+                    last_br = False
+                    if in_link:
+                        link_buf += len(s) - s.count(" ") - s.count("\n")
+            node = node.next
+            continue
+        if tag is None or tag in _SKIP or tag[0] == "-":
+            node = node.next
+            continue
+        if tag == "br":
+            if last_br:
+                flush()
+                last_br = False
+            else:
+                buf.append("\n")
+                last_br = True
+            node = node.next
+            continue
+        attrs = node.attributes
+        flags = cur_flags | _TAG_FLAG.get(tag, 0)
+        hints = cur_hints
+        if attrs:
+            a = attrs.get("class")
+            if a:
+                hints |= hint_bits(a)
+            a = attrs.get("id")
+            if a:
+                hints |= hint_bits(a)
+            if "hidden" in attrs or "display:none" in (attrs.get("style") or "").replace(" ", ""):
+                flags |= FLAG["hidden"]
+        is_block = tag in _BLOCK
+        is_link = tag == "a"
+        if is_block:
+            flush()
+            last_br = False
+            blocks.append(len(el_start))
+            el_start.append(len(texts))
+            el_end.append(len(texts))
+            block_tags.append(TAG_ID.get(tag, TAG_ID["div"]))
+        if is_link:
+            in_link += 1
+            if flags & FLAG["li"] or is_block:
+                flags |= FLAG["a_block"]
+        child = node.child
+        if child is None:
+            if is_block:
+                el_end[blocks.pop()] = len(texts)
+                block_tags.pop()
+            if is_link:
+                in_link -= 1
+            node = node.next
+            continue
+        stack.append((node, cur_flags, cur_hints, is_block, is_link))
+        cur_flags, cur_hints = flags, hints
+        node = child
+    flush()
+    n = len(texts)
+    el_end[0] = n
+    # close what a truncated walk left open
+    for e in blocks[1:]:
+        el_end[e] = n
+    anc = np.asarray(anc_l, dtype=np.int32).reshape(n, N_ANCESTORS)
+    starts = np.asarray(el_start, dtype=np.int32)
+    ends = np.asarray(el_end, dtype=np.int32)
+    tags = np.asarray(tag_l, dtype=np.int8)
+    if not title:
+        h1 = np.flatnonzero(tags == TAG_ID["h1"])
+        if len(h1):
+            title = texts[h1[0]]
+    return Lines(
+        texts=texts, kind="html", title=title,
+        link_chars=np.asarray(link_l, dtype=np.int32),
+        tag=tags,
+        depth=np.asarray(depth_l, dtype=np.int16),
+        flags=np.asarray(flag_l, dtype=np.int32),
+        hints=np.asarray(hint_l, dtype=np.int32),
+        gap_before=np.zeros(n, dtype=np.int8),
+        anc_start=starts[anc], anc_end=ends[anc], truncated=truncated,
+    )
+
+
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_MD_HEAD = re.compile(r"^(#{1,6})\s+")
+_BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+")
+
+
+def text_lines(text: str | bytes, *, title: str | None = None) -> Lines:
+    """Split plain text (one paragraph per line, blank lines as gaps) into :class:`Lines`.
+
+    The title defaults to the first non-empty line.
+    """
+    if isinstance(text, (bytes, bytearray)):
+        text = decode(text)
+    texts: list[str] = []
+    link_l: list[int] = []
+    tag_l: list[int] = []
+    flag_l: list[int] = []
+    gap_l: list[int] = []
+    gap = 0
+    for raw in text.splitlines():
+        if not raw.strip():
+            gap += 1
+            continue
+        tag = 0
+        flags = 0
+        m = _MD_HEAD.match(raw)
+        if m:
+            tag = TAG_ID["h1"] + len(m.group(1)) - 1
+            flags |= FLAG["heading"]
+            raw = raw[m.end():]
+        elif _BULLET.match(raw):
+            tag = TAG_ID["li"]
+            flags |= FLAG["li"] | FLAG["list"]
+            raw = _BULLET.sub("", raw, count=1)
+        links = 0
+        if "](" in raw:
+            def _sub(m: re.Match) -> str:
+                nonlocal links
+                links += len(m.group(1).replace(" ", ""))
+                return m.group(1)
+            raw = _MD_LINK.sub(_sub, raw)
+        s = " ".join(raw.split())
+        if not s:
+            gap += 1
+            continue
+        texts.append(s)
+        link_l.append(links)
+        tag_l.append(tag)
+        flag_l.append(flags)
+        gap_l.append(min(gap, 3))
+        gap = 0
+    n = len(texts)
+    if title is None:
+        title = texts[0] if texts else ""
+    return Lines(
+        texts=texts, kind="text", title=title,
+        link_chars=np.asarray(link_l, dtype=np.int32),
+        tag=np.asarray(tag_l, dtype=np.int8),
+        depth=np.zeros(n, dtype=np.int16),
+        flags=np.asarray(flag_l, dtype=np.int32),
+        hints=np.zeros(n, dtype=np.int32),
+        gap_before=np.asarray(gap_l, dtype=np.int8),
+        anc_start=np.zeros((n, N_ANCESTORS), dtype=np.int32),
+        anc_end=np.full((n, N_ANCESTORS), n, dtype=np.int32),
+    )
+
+
+def looks_like_html(data: str | bytes) -> bool:
+    """Guess whether a document is HTML (a tag near the start) or plain text."""
+    head = data[:2048]
+    if isinstance(head, (bytes, bytearray)):
+        head = head.decode("latin-1")
+    low = head.lower()
+    return ("<html" in low or "<!doctype" in low or "<body" in low or "<div" in low
+            or "<p>" in low or "<head" in low or "<meta" in low)

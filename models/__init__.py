@@ -1,0 +1,1 @@
+"""The shipped models (installed as ``boilerclf.models``); see MODEL_CARD.md."""

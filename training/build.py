@@ -1,0 +1,107 @@
+"""Datasets to cached line matrices with labels.
+
+For each dataset folder the cache holds, per mode (``html`` and ``text``): the
+feature matrix of every page (page ids made unique across the cache), the
+lines' gold coverage (see :mod:`boilerclf.labels`), the lines' texts and the
+page ids.  The text mode uses the text rendering of the same pages
+(:func:`render_text`), which is how plain-text dumps of pages look.  A cache
+file is keyed by the feature schema and a digest of the code that makes it, so
+a retrain-and-evaluate loop only re-parses what changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+import boilerclf
+from boilerclf import features, labels, lines
+from boilerclf.lines import TAG_ID, Lines
+
+from . import datasets
+
+_SPLIT_TAGS = {TAG_ID[t] for t in ("li", "td", "th", "dd", "dt", "br", "tr")}
+
+
+def render_text(page: Lines) -> str:
+    """Plain-text rendering of HTML lines: a blank line between blocks except
+    between list items and table cells, as text dumps of pages look."""
+    out: list[str] = []
+    for i, t in enumerate(page.texts):
+        if i and not (int(page.tag[i]) in _SPLIT_TAGS and int(page.tag[i - 1]) in _SPLIT_TAGS):
+            out.append("")
+        out.append(t)
+    return "\n".join(out)
+
+
+def _code_digest() -> str:
+    h = hashlib.sha256()
+    for mod in (lines, features, labels, boilerclf.decode):
+        h.update(Path(mod.__file__).read_bytes())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()[:12]
+
+
+@dataclass
+class Part:
+    """Cached lines of one dataset in one mode."""
+
+    X: np.ndarray          # features (page column = index into ``ids``)
+    cov: np.ndarray        # gold coverage per line
+    texts: list[list[str]]  # per page, its lines' texts
+    ids: list[str]         # page ids
+    gold: dict[str, str]   # gold text per page id
+
+    @property
+    def y(self) -> np.ndarray:
+        return (self.cov >= 0.5).astype(np.int64)
+
+
+def _one(args: tuple[str, str, str]) -> tuple:
+    pid, ds_dir, gold = args
+    html = datasets.read_html(ds_dir, pid)
+    hl = lines.html_lines(html)
+    tl = lines.text_lines(render_text(hl), title=hl.title or None)
+    out = []
+    for L in (hl, tl):
+        X = features.page_features(L)
+        out.append((X, labels.coverage(L.texts, gold), L.texts))
+    return pid, out
+
+
+def build(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1) -> dict[str, Part]:
+    """Cached :class:`Part` per mode (``"html"``, ``"text"``) for one dataset."""
+    ds_dir = Path(ds_dir)
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / f"{ds_dir.name}.s{features.SCHEMA_VERSION}.{_code_digest()}.joblib"
+    if path.exists():
+        return {mode: Part(**d) for mode, d in joblib.load(path).items()}
+    gold = {k: (v.get("articleBody") or "") for k, v in datasets.load_gold(ds_dir).items()}
+    ids = [p for p in datasets.page_ids(ds_dir) if p in gold]
+    jobs = [(p, str(ds_dir), gold[p]) for p in ids]
+    if n_jobs > 1:
+        with ProcessPoolExecutor(n_jobs) as ex:
+            results = list(ex.map(_one, jobs, chunksize=8))
+    else:
+        results = [_one(j) for j in jobs]
+    parts = {}
+    for m, mode in enumerate(("html", "text")):
+        Xs, covs, texts = [], [], []
+        for i, (pid, out) in enumerate(results):
+            X, cov, t = out[m]
+            X[:, 0] = i
+            Xs.append(X)
+            covs.append(cov)
+            texts.append(t)
+        parts[mode] = Part(np.concatenate(Xs), np.concatenate(covs), texts,
+                           [r[0] for r in results], {p: gold[p] for p in ids})
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    joblib.dump({mode: vars(p) for mode, p in parts.items()}, tmp)
+    tmp.replace(path)
+    return parts

@@ -1,0 +1,54 @@
+"""Labelled dataset folders: ``<name>/html/<id>.html.gz`` + ``ground-truth.json``."""
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+#: Sets whose gold is not a full article text (scored by snippets instead).
+SNIPPET_SETS = frozenset({"trafilatura_eval"})
+
+#: Licences as stated in the sets' SOURCE.md, for the model card.
+LICENCES = {
+    "dragnet": "AGPLv3 (data)",
+    "cleaneval": "none stated",
+    "cleanportaleval": "none stated",
+    "canola": "CC BY-SA 4.0",
+    "utomo_big5": "research use only",
+    "utomo_chaos": "research use only",
+    "readability": "Apache-2.0",
+    "tiptopjaw_wceb2026_llm": "Apache-2.0",
+    "webmainbench_sample": "Apache-2.0",
+    "trafilatura_eval": "Apache-2.0",
+}
+
+
+def gold_sets(root: str | Path) -> list[str]:
+    """Names of the dataset folders under ``root`` that have full gold text."""
+    root = Path(root)
+    return sorted(p.parent.name for p in root.glob("*/ground-truth.json")
+                  if p.parent.name not in SNIPPET_SETS)
+
+
+def load_gold(ds_dir: str | Path) -> dict[str, dict]:
+    with open(Path(ds_dir) / "ground-truth.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def page_ids(ds_dir: str | Path) -> list[str]:
+    """Ids of the pages with HTML in a dataset folder, sorted."""
+    return sorted(p.name[: -len(".html.gz")] for p in (Path(ds_dir) / "html").glob("*.html.gz"))
+
+
+def read_html(ds_dir: str | Path, page_id: str) -> bytes:
+    with gzip.open(Path(ds_dir) / "html" / f"{page_id}.html.gz") as f:
+        return f.read()
+
+
+def iter_pages(ds_dir: str | Path) -> Iterator[tuple[str, bytes, str]]:
+    """``(id, html bytes, gold text)`` for every gold page with HTML."""
+    gold = load_gold(ds_dir)
+    for pid in page_ids(ds_dir):
+        if pid in gold:
+            yield pid, read_html(ds_dir, pid), gold[pid].get("articleBody") or ""

@@ -1,0 +1,147 @@
+"""Fit the models, evaluate leave-one-dataset-out, write ``models/`` and the card.
+
+Leave-one-dataset-out (LODO): for every dataset with full gold, a model is
+trained on the other datasets only and scored on that one with the benchmark's
+shingle F1 (:mod:`boilerclf.metrics`), so no score comes from pages the model
+was trained on.  The shipped models are then trained on all training sets.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from boilerclf import metrics
+from boilerclf.model import LineClassifier, save
+
+from . import build, datasets
+
+#: Datasets used for training by default (all full-gold sets).
+DEFAULT_TRAIN = None  # None = every full-gold set found
+
+
+@dataclass
+class Data:
+    """Lines of several datasets stacked for one mode."""
+
+    X: np.ndarray
+    y: np.ndarray
+    w: np.ndarray | None
+    names: list[str] = field(default_factory=list)
+
+
+def stack(parts: dict[str, build.Part], names: list[str], *, max_lines: int = 0, seed: int = 0) -> Data:
+    """Stack datasets with unique page ids; with ``max_lines`` whole pages are
+    subsampled to about that many lines in all.  (Pages are balanced by the
+    model's ``max_lines_per_page``.)"""
+    rng = np.random.default_rng(seed)
+    Xs, ys = [], []
+    page_base = 0
+    for n in names:
+        p = parts[n]
+        X = p.X.copy()
+        n_pages = int(X[:, 0].max()) + 1 if len(X) else 0
+        X[:, 0] += page_base
+        page_base += n_pages
+        Xs.append(X)
+        ys.append((p.cov >= 0.5).astype(np.int64))
+    X, y = np.concatenate(Xs), np.concatenate(ys)
+    if max_lines and len(X) > max_lines:
+        chosen = rng.random(page_base) < max_lines / len(X)
+        m = chosen[X[:, 0].astype(np.int64)]
+        X, y = X[m], y[m]
+    return Data(X, y, None, list(names))
+
+
+def fit(data: Data, **params) -> LineClassifier:
+    return LineClassifier(**params).fit(data.X, data.y, sample_weight=data.w)
+
+
+def predict_texts(model: LineClassifier, part: build.Part, threshold: float | None = None) -> dict[str, str]:
+    """Predicted main text per page id of a cached dataset."""
+    thr = model.threshold if threshold is None else threshold
+    scores = model.decision_scores(part.X)
+    pages = part.X[:, 0].astype(np.int64)
+    out = {pid: "" for pid in part.ids}
+    keep = scores >= thr
+    bounds = np.searchsorted(pages, np.arange(len(part.ids) + 1))
+    for i, pid in enumerate(part.ids):
+        a, b = bounds[i], bounds[i + 1]
+        out[pid] = "\n".join(t for t, k in zip(part.texts[i], keep[a:b]) if k)
+    return out
+
+
+def score_part(model: LineClassifier, part: build.Part, threshold: float | None = None) -> dict:
+    pred = predict_texts(model, part, threshold)
+    return metrics.evaluate(part.gold, pred)
+
+
+def peer_scores(root: Path, name: str, peers_cache: Path | None, peer: str = "trafilatura") -> dict | None:
+    """The peer's score on a dataset, from a predictions cache (``<peer>/<name>.json``),
+    computing and caching trafilatura's predictions when missing and installed."""
+    gold = {k: (v.get("articleBody") or "") for k, v in datasets.load_gold(root / name).items()}
+    path = peers_cache / peer / f"{name}.json" if peers_cache else None
+    if path is not None and path.exists():
+        pred = {k: (v or {}).get("articleBody") or "" for k, v in json.loads(path.read_text()).items()}
+        return metrics.evaluate(gold, pred)
+    if peer != "trafilatura":
+        return None
+    try:
+        import trafilatura
+    except ImportError:
+        return None
+    pred = {}
+    for pid in datasets.page_ids(root / name):
+        if pid in gold:
+            try:
+                pred[pid] = trafilatura.extract(datasets.read_html(root / name, pid)) or ""
+            except Exception:
+                pred[pid] = ""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({k: {"articleBody": v} for k, v in pred.items()}))
+    return metrics.evaluate(gold, pred)
+
+
+def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_sets: list[str] | None = None,
+        eval_sets: list[str] | None = None, lodo: bool = True, peers_cache: str | Path | None = None,
+        max_lines: int = 0, n_jobs: int = 1, log=print, params: dict | None = None) -> dict:
+    """Build caches, run LODO, fit and save the HTML and text models, write the card."""
+    root = Path(root)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    all_sets = datasets.gold_sets(root)
+    train_sets = train_sets or all_sets
+    eval_sets = eval_sets or all_sets
+    params = params or {}
+    parts = {}
+    for n in sorted(set(train_sets) | set(eval_sets)):
+        t0 = time.time()
+        parts[n] = build.build(root / n, cache_dir, n_jobs=n_jobs)
+        log(f"lines of {n}: {len(parts[n]['html'].X)} ({time.time() - t0:.0f}s)")
+    report: dict = {"train_sets": train_sets, "lodo": {}, "params": params}
+    for mode in ("html", "text"):
+        mp = {n: parts[n][mode] for n in parts}
+        if lodo:
+            for n in eval_sets:
+                t0 = time.time()
+                others = [s for s in train_sets if s != n]
+                model = fit(stack(mp, others, max_lines=max_lines), **params)
+                m = score_part(model, mp[n])
+                report["lodo"].setdefault(n, {})[mode] = m
+                log(f"LODO {mode} {n}: P {m['precision']:.3f} R {m['recall']:.3f} "
+                    f"F1 {m['f1']:.3f} ({time.time() - t0:.0f}s)")
+        model = fit(stack(mp, train_sets, max_lines=max_lines), **params)
+        head = save(model, out_dir / f"boilerclf-{mode}.joblib", kind=mode, train_sets=train_sets,
+                    lodo={n: v.get(mode) for n, v in report["lodo"].items()},
+                    trained=time.strftime("%Y-%m-%d"), params=params)
+        report[f"{mode}_header"] = head
+        log(f"wrote {out_dir / f'boilerclf-{mode}.joblib'}")
+    if lodo:
+        for n in eval_sets:
+            report["lodo"][n]["trafilatura"] = peer_scores(
+                root, n, Path(peers_cache) if peers_cache else None)
+    return report
