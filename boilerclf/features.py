@@ -41,6 +41,11 @@ ancK_p, ancK_lines,       its link density, share of its text in <p>, log
 ancK_avg                  lines, mean characters per line
 dense_dist                distance (in lines, as a fraction) to the densest
                           text region of the page
+in_mainF, dist_mainF,     the main container: the smallest container holding
+mainF_size                F% (75, 50) of the page's prose (lines of 80+
+                          characters that end a sentence, have stopwords and
+                          few links); whether the line is inside it, its
+                          distance to it, and its size (lines, as a fraction)
 page_chars, page_lines    log1p of the page's characters and lines
 ========================  ====================================================
 """
@@ -54,7 +59,7 @@ import numpy as np
 from .lines import CONTEXT_FLAGS, HINTS, N_ANCESTORS, TAG_ID, Lines
 
 #: Version of the column layout below; bump on any change.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 STRUCT_NAMES = (
     ["page", "line", "nchars"]
@@ -81,6 +86,7 @@ BASE_NAMES = [
     "repeat", "punct", "digit", "upper", "cap_words", "ends_sentence",
     "ends_colon", "starts_bullet", "stopwords", "short_words", "cjk",
     "heading", "depth", "depth_rel", "gap_before", "dense_dist",
+    "in_main75", "dist_main75", "main75_size", "in_main50", "dist_main50", "main50_size",
 ]
 TAG_NAMES = [f"tag_{n}" for n, _ in _TAG_GROUPS] + ["tag_other"]
 FLAG_NAMES = [f"in_{n}" for n in CONTEXT_FLAGS]
@@ -121,8 +127,49 @@ o os as um uma do da em para com não por mais dos das ao
 de het een van en is dat op te zijn met voor niet aan er ook als bij
 """.split())
 
-_PUNCT_END = frozenset(".!?。！？…\"”’»)")
-_BULLETS = frozenset("-*•·–—►▸›>0123456789")
+_PUNCT_END = np.array([ord(ch) for ch in ".!?。！？…\"”’»)"], dtype=np.uint32)
+_BULLETS = np.array([ord(ch) for ch in "-*•·–—►▸›>0123456789"], dtype=np.uint32)
+
+
+
+def seg_sum_at(positions: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """Count positions (offsets into the joined page text) per line."""
+    line = np.searchsorted(starts, positions, side="right") - 1
+    return np.bincount(line, minlength=n).astype(np.float32)
+
+
+_POW = np.array([pow(1_000_003, k, 1 << 64) for k in range(32)], dtype=np.uint64)
+
+
+def token_hashes(cps: np.ndarray, is_word: np.ndarray, tok_start: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of every ``\\w+`` token, computed on the code-point array
+    (no Python per token): sum of code point x P^position, mixed with the length."""
+    starts = np.flatnonzero(tok_start)
+    if not len(starts):
+        return np.zeros(0, dtype=np.uint64)
+    word_pos = np.flatnonzero(is_word)
+    tid = np.cumsum(tok_start)[word_pos] - 1
+    k = word_pos - starts[tid]
+    vals = cps[word_pos].astype(np.uint64) * _POW[np.minimum(k, 31)]
+    first = np.searchsorted(word_pos, starts)
+    h = np.add.reduceat(vals, first)
+    lens = np.diff(np.append(first, len(word_pos))).astype(np.uint64)
+    return h ^ (lens * np.uint64(0x9E3779B97F4A7C15))
+
+
+def text_hashes(text: str) -> np.ndarray:
+    """:func:`token_hashes` of a lower-cased string."""
+    cps = np.frombuffer(text.lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cls = _classes(cps)
+    is_word = (cls & 2) > 0
+    return token_hashes(cps, is_word, is_word & ~np.concatenate([[False], is_word[:-1]]))
+
+
+def _classes(cps: np.ndarray) -> np.ndarray:
+    return np.where(cps < 0x10000, _char_table()[np.minimum(cps, 0xFFFF)], 2).astype(np.uint8)
+
+
+_STOP_HASHES: np.ndarray | None = None
 
 
 def _build_char_table() -> np.ndarray:
@@ -175,57 +222,44 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     texts = lines.texts
     joined = "\n".join(texts)
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    table = _char_table()
-    cls = np.where(cps < 0x10000, table[np.minimum(cps, 0xFFFF)], 2).astype(np.uint8)
+    cls = _classes(cps)
     lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
     starts = np.zeros(n, dtype=np.int64)
     np.cumsum(lens[:-1] + 1, out=starts[1:])
-    is_space = (cls & 1).astype(np.int32)
     is_word = (cls & 2) > 0
     prev_word = np.zeros_like(is_word)
     prev_word[1:] = is_word[:-1]
     tok_start = is_word & ~prev_word
     # the "\n" separators are spaces/non-word, so segments never share a token
     ends = starts + lens
-
-    def seg_sum(v: np.ndarray) -> np.ndarray:
-        c = np.zeros(len(v) + 1, dtype=np.int64)
-        np.cumsum(v, out=c[1:])
-        return (c[ends] - c[starts]).astype(np.float32)
-
-    nonspace = lens.astype(np.float32) - seg_sum(is_space)
-    nonspace = np.maximum(nonspace, 1.0)
-    n_tok = seg_sum(tok_start)
-    cjk = seg_sum((cls & 32) > 0)
+    # per-line counts of each character class in one reduceat (the "\n"
+    # separators fall in the preceding segment but belong to no counted class)
+    cols = np.stack([~(cls & 1).astype(bool), tok_start, (cls & 32) > 0, (cls & 4) > 0,
+                     (cls & 8) > 0, (cls & 16) > 0, tok_start & ((cls & 4) > 0)], axis=1)
+    sums = np.add.reduceat(cols.astype(np.int32), starts, axis=0).astype(np.float32)
+    nonspace = np.maximum(sums[:, 0], 1.0)
+    n_tok, cjk, upper, digit, punct, cap_tok = (sums[:, j] for j in range(1, 7))
     units = np.maximum(n_tok + cjk, 1.0)
-    upper = seg_sum((cls & 4) > 0)
-    digit = seg_sum((cls & 8) > 0)
-    punct = seg_sum((cls & 16) > 0)
-    cap_tok = seg_sum(tok_start & ((cls & 4) > 0))
-
-    tokens = _tokens(joined)
-    tok_counts = n_tok.astype(np.int64)
-    if len(tokens) != int(tok_counts.sum()):  # exotic code points: count per line
-        per = [_tokens(t) for t in texts]
-        tokens = [t for p in per for t in p]
-        tok_counts = np.fromiter((len(p) for p in per), dtype=np.int64, count=n)
-        n_tok = tok_counts.astype(np.float32)
-    tok_line = np.repeat(np.arange(n), tok_counts)
     ntok_safe = np.maximum(n_tok, 1.0)
-    stop = np.bincount(tok_line, weights=np.fromiter((t in STOPWORDS for t in tokens), dtype=np.float32,
-                                                      count=len(tokens)), minlength=n)
-    short = np.bincount(tok_line, weights=np.fromiter((len(t) <= 3 for t in tokens), dtype=np.float32,
-                                                       count=len(tokens)), minlength=n)
-    title_set = set(_tokens(lines.title))
-    if title_set:
-        hits = np.bincount(tok_line, weights=np.fromiter((t in title_set for t in tokens), dtype=np.float32,
-                                                          count=len(tokens)), minlength=n)
-    else:
-        hits = np.zeros(n)
+    # token lengths from the runs of word characters, for the short-word share
+    tok_end = is_word & ~np.append(is_word[1:], False)
+    tok_len = np.flatnonzero(tok_end) - np.flatnonzero(tok_start) + 1
+    short = seg_sum_at(np.flatnonzero(tok_start)[tok_len <= 3], starts, n)
+    global _STOP_HASHES
+    if _STOP_HASHES is None:
+        _STOP_HASHES = np.unique(text_hashes(" ".join(STOPWORDS)))
+    low = joined.lower()
+    lcps = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32) \
+        if len(low) == len(joined) else cps
+    hashes = token_hashes(lcps, is_word, tok_start)
+    tok_pos = np.flatnonzero(tok_start)
+    stop = seg_sum_at(tok_pos[np.isin(hashes, _STOP_HASHES)], starts, n)
+    title_h = np.unique(text_hashes(lines.title)) if lines.title else np.zeros(0, np.uint64)
+    hits = seg_sum_at(tok_pos[np.isin(hashes, title_h)], starts, n)
     counts = Counter(texts)
     repeat = np.fromiter((counts[t] for t in texts), dtype=np.float32, count=n)
-    last = np.fromiter((t[-1] for t in texts), dtype="<U1", count=n)
-    first = np.fromiter((t[0] for t in texts), dtype="<U1", count=n)
+    last = cps[ends - 1]
+    first = cps[starts]
 
     link = np.minimum(lines.link_chars.astype(np.float32) / nonspace, 1.0)
     total_chars = float(nonspace.sum())
@@ -244,17 +278,17 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     f[:, c["pos_line"]] = idx / max(n - 1, 1)
     f[:, c["pos_char"]] = cum_chars / max(total_chars, 1.0)
     f[:, c["title_contain"]] = hits / ntok_safe
-    if title_set:
-        f[:, c["title_cover"]] = np.minimum(hits / len(title_set), 1.0)
-        f[:, c["title_jacc"]] = hits / np.maximum(n_tok + len(title_set) - hits, 1.0)
+    if len(title_h):
+        f[:, c["title_cover"]] = np.minimum(hits / len(title_h), 1.0)
+        f[:, c["title_jacc"]] = hits / np.maximum(n_tok + len(title_h) - hits, 1.0)
     f[:, c["repeat"]] = np.log(repeat)
     f[:, c["punct"]] = punct / nonspace
     f[:, c["digit"]] = digit / nonspace
     f[:, c["upper"]] = upper / nonspace
     f[:, c["cap_words"]] = cap_tok / ntok_safe
-    f[:, c["ends_sentence"]] = np.isin(last, list(_PUNCT_END))
-    f[:, c["ends_colon"]] = last == ":"
-    f[:, c["starts_bullet"]] = np.isin(first, list(_BULLETS))
+    f[:, c["ends_sentence"]] = np.isin(last, _PUNCT_END)
+    f[:, c["ends_colon"]] = last == ord(":")
+    f[:, c["starts_bullet"]] = np.isin(first, _BULLETS)
     f[:, c["stopwords"]] = stop / ntok_safe
     f[:, c["short_words"]] = short / ntok_safe
     f[:, c["cjk"]] = cjk / nonspace
@@ -288,6 +322,25 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
         f[:, c[f"anc{k}_p"]] = (cs_p[e] - cs_p[s]) / chs
         f[:, c[f"anc{k}_lines"]] = np.log1p(nl)
         f[:, c[f"anc{k}_avg"]] = np.log1p(ch / nl)
+    # main containers, readability-style, from the candidate line ranges
+    prose = nonspace * ((nonspace >= 80) & np.isin(last, _PUNCT_END) & (stop >= 0.1 * n_tok) & (link < 0.3))
+    cs_prose = np.concatenate([[0.0], np.cumsum(prose)])
+    cand = np.unique(np.concatenate([
+        np.stack([a0.ravel(), a1.ravel()], axis=1), [[0, n]]]), axis=0)
+    cand_prose = cs_prose[cand[:, 1]] - cs_prose[cand[:, 0]]
+    size = cand[:, 1] - cand[:, 0]
+    total_prose = cs_prose[-1]
+    for frac in (75, 50):
+        if total_prose > 0:
+            ok = cand_prose >= frac / 100 * total_prose
+            best = cand[ok][np.argmin(np.where(size[ok] > 0, size[ok], n + 1))]
+        else:
+            best = np.array([0, n])
+        ms, me = int(best[0]), int(best[1])
+        pos = np.arange(n)
+        f[:, c[f"in_main{frac}"]] = (pos >= ms) & (pos < me)
+        f[:, c[f"dist_main{frac}"]] = (np.maximum(ms - pos, 0) + np.maximum(pos - me + 1, 0)) / max(n, 1)
+        f[:, c[f"main{frac}_size"]] = (me - ms) / max(n, 1)
     f[:, c["page_chars"]] = np.log1p(total_chars)
     f[:, c["page_lines"]] = np.log1p(n)
     # neighbours

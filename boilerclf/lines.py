@@ -175,7 +175,17 @@ def html_lines(html: str | bytes, *, charset: str | None = None,
     root = tree.body or tree.root
     if root is None:
         return Lines([], title=title)
+    lines = _walk(root, title, _SKIP, max_nodes)
+    if sum(map(len, lines.texts)) < 200 and tree.css_first("noscript") is not None:
+        # pages that serve their text to crawlers inside <noscript> (e.g. Discourse)
+        alt = _walk(root, title, _SKIP - {"noscript"}, max_nodes)
+        if sum(map(len, alt.texts)) > sum(map(len, lines.texts)):
+            return alt
+    return lines
 
+
+def _walk(root, title: str, skip: frozenset, max_nodes: int) -> Lines:
+    """The one DOM pass: lines with their markup facts (see module docstring)."""
     texts: list[str] = []
     link_l: list[int] = []
     tag_l: list[int] = []
@@ -251,7 +261,7 @@ def html_lines(html: str | bytes, *, charset: str | None = None,
                         link_buf += len(s) - s.count(" ") - s.count("\n")
             node = node.next
             continue
-        if tag is None or tag in _SKIP or tag[0] == "-":
+        if tag is None or tag in skip or tag[0] == "-":
             node = node.next
             continue
         if tag == "br":

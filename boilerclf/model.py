@@ -96,7 +96,7 @@ def context_features(X: np.ndarray, s1: np.ndarray) -> np.ndarray:
 
 def _default_base(random_state: int | None) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(
-        max_iter=200, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
+        max_iter=150, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
         l2_regularization=1.0, early_stopping=False, random_state=random_state,
     )
 
@@ -113,7 +113,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         Whether to train the stage-2 context pass.
     context_estimator : classifier, default same as ``estimator``
         The stage-2 model (cloned).
-    n_folds : int, default 3
+    n_folds : int, default 2
         Folds (grouped by page) for the out-of-fold stage-1 scores.
     max_lines_per_page : int or None, default 150
         Fit on at most this many lines of each page (drawn at random), so long
@@ -131,7 +131,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, estimator=None, context: bool = True, context_estimator=None,
-                 n_folds: int = 3, max_lines_per_page: int | None = 150, threshold: float = 0.5,
+                 n_folds: int = 2, max_lines_per_page: int | None = 150, threshold: float = 0.5,
                  random_state: int | None = 0):
         self.estimator = estimator
         self.context = context

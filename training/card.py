@@ -75,4 +75,21 @@ def write(out_dir: str | Path, report: dict) -> None:
         if f_ours:
             lines.append(f"| **macro** | | | **{sum(f_ours) / len(f_ours):.3f}** | | | | | | "
                          f"**{sum(f_traf) / len(f_traf):.3f}** |")
+    thr = (report.get("thresholds") or {}).get("html")
+    if thr:
+        lines += [
+            "",
+            f"The shipped threshold, {thr['best']}, is the one with the best macro LODO F1 "
+            "(a single number chosen across all sets; per-set scores above are at it).",
+            "",
+            "## Threshold presets (HTML model, LODO, macro over the sets above)",
+            "",
+            "| threshold | macro precision | macro recall | macro F1 |",
+            "|---|---|---|---|",
+        ]
+        for t, f1 in sorted(thr["macro_f1"].items(), key=lambda kv: float(kv[0])):
+            per = [v["html_by_threshold"][t] for v in lodo.values() if "html_by_threshold" in v]
+            p = sum(m["precision"] for m in per) / len(per)
+            r = sum(m["recall"] for m in per) / len(per)
+            lines.append(f"| {t} | {p:.3f} | {r:.3f} | {f1:.3f} |")
     (out_dir / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")

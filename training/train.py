@@ -60,18 +60,27 @@ def fit(data: Data, **params) -> LineClassifier:
     return LineClassifier(**params).fit(data.X, data.y, sample_weight=data.w)
 
 
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+
+
+def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: dict) -> np.ndarray:
+    """Train on ``others``; the line scores of ``name``."""
+    return fit(stack(mp, others, max_lines=max_lines), **params).decision_scores(mp[name].X)
+
+
+def texts_at(part: build.Part, scores: np.ndarray, threshold: float) -> dict[str, str]:
+    """Predicted main text per page id, keeping lines scored >= threshold."""
+    pages = part.X[:, 0].astype(np.int64)
+    keep = scores >= threshold
+    bounds = np.searchsorted(pages, np.arange(len(part.ids) + 1))
+    return {pid: "\n".join(t for t, k in zip(part.texts[i], keep[bounds[i]:bounds[i + 1]]) if k)
+            for i, pid in enumerate(part.ids)}
+
+
 def predict_texts(model: LineClassifier, part: build.Part, threshold: float | None = None) -> dict[str, str]:
     """Predicted main text per page id of a cached dataset."""
     thr = model.threshold if threshold is None else threshold
-    scores = model.decision_scores(part.X)
-    pages = part.X[:, 0].astype(np.int64)
-    out = {pid: "" for pid in part.ids}
-    keep = scores >= thr
-    bounds = np.searchsorted(pages, np.arange(len(part.ids) + 1))
-    for i, pid in enumerate(part.ids):
-        a, b = bounds[i], bounds[i + 1]
-        out[pid] = "\n".join(t for t, k in zip(part.texts[i], keep[a:b]) if k)
-    return out
+    return texts_at(part, model.decision_scores(part.X), thr)
 
 
 def score_part(model: LineClassifier, part: build.Part, threshold: float | None = None) -> dict:
@@ -126,19 +135,30 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     for mode in ("html", "text"):
         mp = {n: parts[n][mode] for n in parts}
         if lodo:
+            from joblib import Parallel, delayed
+
+            t0 = time.time()
+            scores = Parallel(n_jobs=n_jobs)(
+                delayed(_lodo_fold)(mp, [s for s in train_sets if s != n], n, max_lines, params)
+                for n in eval_sets)
+            by_thr = {t: {n: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t))
+                          for n, sc in zip(eval_sets, scores)} for t in THRESHOLDS}
+            macro = {t: float(np.mean([m["f1"] for m in v.values()])) for t, v in by_thr.items()}
+            best = max(THRESHOLDS, key=lambda t: (round(macro[t], 3), -abs(t - 0.5)))
+            report.setdefault("thresholds", {})[mode] = {"macro_f1": macro, "best": best}
             for n in eval_sets:
-                t0 = time.time()
-                others = [s for s in train_sets if s != n]
-                model = fit(stack(mp, others, max_lines=max_lines), **params)
-                m = score_part(model, mp[n])
-                report["lodo"].setdefault(n, {})[mode] = m
-                log(f"LODO {mode} {n}: P {m['precision']:.3f} R {m['recall']:.3f} "
-                    f"F1 {m['f1']:.3f} ({time.time() - t0:.0f}s)")
+                report["lodo"].setdefault(n, {})[mode] = m = by_thr[best][n]
+                report["lodo"][n][mode + "_by_threshold"] = {t: by_thr[t][n] for t in THRESHOLDS}
+                log(f"LODO {mode} {n}: P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
+            log(f"LODO {mode} done ({time.time() - t0:.0f}s); threshold {best} "
+                f"(macro F1 {macro[best]:.3f}, at 0.5: {macro[0.5]:.3f})")
+            params = {**params, "threshold": best}
         model = fit(stack(mp, train_sets, max_lines=max_lines), **params)
         head = save(model, out_dir / f"boilerclf-{mode}.joblib", kind=mode, train_sets=train_sets,
                     lodo={n: v.get(mode) for n, v in report["lodo"].items()},
                     trained=time.strftime("%Y-%m-%d"), params=params)
         report[f"{mode}_header"] = head
+        params = {k: v for k, v in params.items() if k != "threshold"}
         log(f"wrote {out_dir / f'boilerclf-{mode}.joblib'}")
     if lodo:
         for n in eval_sets:
