@@ -35,8 +35,12 @@ def _extractor(threshold: float | str | None) -> Extractor:
         _default = Extractor()
     if threshold is None:
         return _default
+    from .extract import resolve_threshold
+
     ex = Extractor(threshold=threshold)
-    ex.__dict__.update({k: v for k, v in _default.__dict__.items() if k.startswith("_m_")})
+    for k, v in _default.__dict__.items():  # share the loaded models, not their thresholds
+        if k.startswith("_m_"):
+            ex.__dict__[k] = (v[0], resolve_threshold(threshold, v[0].threshold))
     return ex
 
 

@@ -135,7 +135,7 @@ class Extractor:
     def lines(self, page: str | bytes, kind: str | None = None, charset: str | None = None) -> _lines.Lines:
         """Split a page into lines (kind "html", "text" or None to detect)."""
         if isinstance(page, (bytes, bytearray, memoryview)):
-            page = bytes(page[: self.max_bytes])
+            page = _lines.decode(bytes(page[: self.max_bytes]), charset)
         elif isinstance(page, str):
             page = page[: self.max_bytes]
         else:

@@ -103,12 +103,6 @@ NEIGHBOUR_NAMES = [
 LINE_NAMES = BASE_NAMES + TAG_NAMES + FLAG_NAMES + HINT_NAMES + ANC_NAMES + PAGE_NAMES
 #: All columns of the matrix, structure columns first.
 FEATURE_NAMES = STRUCT_NAMES + LINE_NAMES + NEIGHBOUR_NAMES
-#: Columns that have no meaning for plain-text input (always 0 there).
-HTML_ONLY = frozenset(
-    ["depth", "depth_rel"] + FLAG_NAMES[:] + HINT_NAMES + ANC_NAMES
-    + [n for n in NEIGHBOUR_NAMES if n.endswith("_depth")]
-) - {"in_li", "in_list", "in_heading"}
-
 _COL = {n: i for i, n in enumerate(LINE_NAMES)}
 
 # A multilingual list of very frequent short function words.
@@ -159,10 +153,10 @@ def token_hashes(cps: np.ndarray, is_word: np.ndarray, tok_start: np.ndarray) ->
 
 def text_hashes(text: str) -> np.ndarray:
     """:func:`token_hashes` of a lower-cased string."""
-    cps = np.frombuffer(text.lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     cls = _classes(cps)
     is_word = (cls & 2) > 0
-    return token_hashes(cps, is_word, is_word & ~np.concatenate([[False], is_word[:-1]]))
+    return token_hashes(_lower(cps), is_word, is_word & ~np.concatenate([[False], is_word[:-1]]))
 
 
 def _classes(cps: np.ndarray) -> np.ndarray:
@@ -170,6 +164,27 @@ def _classes(cps: np.ndarray) -> np.ndarray:
 
 
 _STOP_HASHES: np.ndarray | None = None
+
+
+def _build_lower_table() -> np.ndarray:
+    """Per BMP code point: its lower-case code point (itself where lower() is not one character)."""
+    table = np.arange(0x10000, dtype=np.uint32)
+    for cp in range(0x10000):
+        low = chr(cp).lower()
+        if len(low) == 1:
+            table[cp] = ord(low)
+    return table
+
+
+_LOWER_TABLE: np.ndarray | None = None
+
+
+def _lower(cps: np.ndarray) -> np.ndarray:
+    """Lower-cased code points (same length: no string re-encoding)."""
+    global _LOWER_TABLE
+    if _LOWER_TABLE is None:
+        _LOWER_TABLE = _build_lower_table()
+    return np.where(cps < 0x10000, _LOWER_TABLE[np.minimum(cps, 0xFFFF)], cps)
 
 
 def _build_char_table() -> np.ndarray:
@@ -234,12 +249,16 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     ends = starts + lens
     # per-line counts of each character class in one reduceat (the "\n"
     # separators fall in the preceding segment but belong to no counted class)
-    cols = np.stack([~(cls & 1).astype(bool), tok_start, (cls & 32) > 0, (cls & 4) > 0,
-                     (cls & 8) > 0, (cls & 16) > 0, tok_start & ((cls & 4) > 0)], axis=1)
+    is_cjk = (cls & 32) > 0
+    cols = np.stack([~(cls & 1).astype(bool), tok_start, is_cjk, (cls & 4) > 0,
+                     (cls & 8) > 0, (cls & 16) > 0, tok_start & ((cls & 4) > 0),
+                     tok_start & is_cjk], axis=1)
     sums = np.add.reduceat(cols.astype(np.int32), starts, axis=0).astype(np.float32)
     nonspace = np.maximum(sums[:, 0], 1.0)
-    n_tok, cjk, upper, digit, punct, cap_tok = (sums[:, j] for j in range(1, 7))
-    units = np.maximum(n_tok + cjk, 1.0)
+    n_tok, cjk, upper, digit, punct, cap_tok, cjk_tok = (sums[:, j] for j in range(1, 8))
+    # tokens, with each CJK character counted as one (a token starting with a
+    # CJK character counts as its characters instead)
+    units = np.maximum(n_tok - cjk_tok + cjk, 1.0)
     ntok_safe = np.maximum(n_tok, 1.0)
     # token lengths from the runs of word characters, for the short-word share
     tok_end = is_word & ~np.append(is_word[1:], False)
@@ -248,10 +267,7 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     global _STOP_HASHES
     if _STOP_HASHES is None:
         _STOP_HASHES = np.unique(text_hashes(" ".join(STOPWORDS)))
-    low = joined.lower()
-    lcps = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32) \
-        if len(low) == len(joined) else cps
-    hashes = token_hashes(lcps, is_word, tok_start)
+    hashes = token_hashes(_lower(cps), is_word, tok_start)
     tok_pos = np.flatnonzero(tok_start)
     stop = seg_sum_at(tok_pos[np.isin(hashes, _STOP_HASHES)], starts, n)
     title_h = np.unique(text_hashes(lines.title)) if lines.title else np.zeros(0, np.uint64)

@@ -123,7 +123,7 @@ class Lines:
     title: str = ""
     link_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     tag: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
-    depth: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    depth: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     flags: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     hints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     gap_before: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
@@ -328,7 +328,7 @@ def _walk(root, title: str, skip: frozenset, max_nodes: int) -> Lines:
         texts=texts, kind="html", title=title,
         link_chars=np.asarray(link_l, dtype=np.int32),
         tag=tags,
-        depth=np.asarray(depth_l, dtype=np.int16),
+        depth=np.asarray(depth_l, dtype=np.int32),
         flags=np.asarray(flag_l, dtype=np.int32),
         hints=np.asarray(hint_l, dtype=np.int32),
         gap_before=np.zeros(n, dtype=np.int8),
@@ -393,7 +393,7 @@ def text_lines(text: str | bytes, *, title: str | None = None) -> Lines:
         texts=texts, kind="text", title=title,
         link_chars=np.asarray(link_l, dtype=np.int32),
         tag=np.asarray(tag_l, dtype=np.int8),
-        depth=np.zeros(n, dtype=np.int16),
+        depth=np.zeros(n, dtype=np.int32),
         flags=np.asarray(flag_l, dtype=np.int32),
         hints=np.zeros(n, dtype=np.int32),
         gap_before=np.asarray(gap_l, dtype=np.int8),

@@ -1,0 +1,256 @@
+"""The Extractor and the public API (boilerclf.extract / extract_text / classify),
+run with tiny models trained on the fixture pages (see conftest.py)."""
+from __future__ import annotations
+
+import importlib
+import pickle
+
+import numpy as np
+import pytest
+
+import boilerclf
+from boilerclf import PRESETS, Extractor, InputError, Line, Result
+from boilerclf.features import FEATURE_NAMES, page_features
+from boilerclf.lines import html_lines, text_lines
+
+extract_mod = importlib.import_module("boilerclf.extract")
+
+
+@pytest.fixture
+def api(monkeypatch, tiny_models):
+    """The module-level API, with the tiny models standing in for the shipped ones."""
+    shipped = {extract_mod.DEFAULT_MODELS["html"]: tiny_models[0],
+               extract_mod.DEFAULT_MODELS["text"]: tiny_models[1]}
+    monkeypatch.setattr(extract_mod, "_model_path", lambda name: shipped[name])
+    monkeypatch.setattr(boilerclf, "_default", None)
+    return boilerclf
+
+
+# ------------------------------------------------------------------ classify
+
+def test_classify_result(tiny_extractor, lighthouse_html):
+    r = tiny_extractor.classify(lighthouse_html)
+    assert isinstance(r, Result)
+    assert r.kind == "html" and not r.truncated
+    assert r.title == "Council approves plan to restore Point Marlow lighthouse"
+    L = html_lines(lighthouse_html)
+    assert [ln.text for ln in r.lines] == L.texts
+    assert all(isinstance(ln, Line) for ln in r.lines)
+    for ln in r.lines:
+        assert isinstance(ln.label, bool) and isinstance(ln.score, float)
+        assert 0.0 <= ln.score <= 1.0
+        assert ln.label == (ln.score >= 0.5)
+        assert ln.features is None
+    np.testing.assert_allclose(r.scores, [ln.score for ln in r.lines])
+    assert r.text == "\n".join(ln.text for ln in r.lines if ln.label)
+    assert [ln.tag for ln in r.lines][11:14] == ["h1", "div", "p"]
+
+
+def test_classify_features(tiny_extractor, lighthouse_html):
+    r = tiny_extractor.classify(lighthouse_html, features=True)
+    X = page_features(html_lines(lighthouse_html))
+    for i, ln in enumerate(r.lines):
+        assert isinstance(ln.features, dict)
+        assert list(ln.features) == FEATURE_NAMES
+        assert ln.features["line"] == i
+        np.testing.assert_allclose(list(ln.features.values()), X[i], rtol=1e-6)
+
+
+def test_tiny_model_separates_its_training_page(tiny_extractor, lighthouse_html, lighthouse_gold, gold_paragraphs):
+    # sanity check of the whole wiring: scores land on the right lines
+    text = tiny_extractor.extract(lighthouse_html)
+    kept = text.splitlines()
+    for para in gold_paragraphs(lighthouse_gold):
+        assert para in kept
+    for boiler in ("Politics", "Kittiwake colony returns to Marlow cliffs", "Leave a Reply", "About us"):
+        assert boiler not in kept
+
+
+def test_kind_detection_and_forcing(tiny_extractor, lighthouse_html, rail_text):
+    assert tiny_extractor.classify(lighthouse_html).kind == "html"
+    assert tiny_extractor.classify(rail_text).kind == "text"
+    assert tiny_extractor.classify(rail_text.encode("utf-8")).kind == "text"
+    forced = tiny_extractor.classify(lighthouse_html, kind="text")
+    assert forced.kind == "text"
+    assert any("<p>" in ln.text for ln in forced.lines)  # markup read as text
+    with pytest.raises(InputError):
+        tiny_extractor.classify(lighthouse_html, kind="pdf")
+
+
+def test_text_pages(tiny_extractor, rail_text, rail_gold, gold_paragraphs):
+    r = tiny_extractor.classify(rail_text)
+    assert [ln.text for ln in r.lines] == text_lines(rail_text).texts
+    assert r.title == "The Coastal Courier"
+    assert tiny_extractor.extract(rail_text, "text") == r.text
+    kept = r.text.splitlines()
+    for para in gold_paragraphs(rail_gold):
+        assert para in kept
+
+
+def test_charset_argument(tiny_extractor):
+    page = "<html><body><p>caf\u00e9 na\u00efve r\u00e9sum\u00e9 with enough words to be a line.</p></body></html>"
+    r = tiny_extractor.classify(page.encode("cp1252"), charset="windows-1252")
+    assert r.lines[0].text.startswith("caf\u00e9 na\u00efve r\u00e9sum\u00e9")
+
+
+# ------------------------------------------------------------------ thresholds
+
+def test_presets_values():
+    assert PRESETS["precision"] > PRESETS["balanced"] > PRESETS["recall"]
+    assert extract_mod.resolve_threshold("precision", 0.5) == PRESETS["precision"]
+    assert extract_mod.resolve_threshold("recall", 0.5) == PRESETS["recall"]
+    assert extract_mod.resolve_threshold("0.25", 0.5) == 0.25
+    assert extract_mod.resolve_threshold(None, 0.42) == 0.42
+    assert extract_mod.resolve_threshold(0.9, 0.5) == 0.9
+    with pytest.raises(ValueError, match="precision"):
+        extract_mod.resolve_threshold("strict", 0.5)
+
+
+@pytest.mark.parametrize("preset,thr", [("precision", PRESETS["precision"]), ("balanced", PRESETS["balanced"]),
+                                        ("recall", PRESETS["recall"]), ("0.9", 0.9), (0.05, 0.05)])
+def test_threshold_sets_labels(tiny_models, lighthouse_html, preset, thr):
+    ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=preset)
+    r = ex.classify(lighthouse_html)
+    assert [ln.label for ln in r.lines] == [ln.score >= thr for ln in r.lines]
+
+
+def test_threshold_extremes_and_monotone(tiny_models, lighthouse_html):
+    def kept(thr):
+        ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=thr)
+        return [ln.label for ln in ex.classify(lighthouse_html).lines]
+
+    assert all(kept(0.0)) and not any(kept(1.01))
+    prec, rec = kept("precision"), kept("recall")
+    assert all(r for p, r in zip(prec, rec) if p)  # recall keeps a superset
+
+
+def test_bad_threshold_raises(tiny_models, lighthouse_html):
+    ex = Extractor(model=tiny_models[0], threshold="strict")
+    with pytest.raises(ValueError):
+        ex.extract(lighthouse_html)
+
+
+# ------------------------------------------------------------------ module-level API
+
+def test_api_extract_and_classify(api, tiny_extractor, lighthouse_html, rail_text):
+    assert api.extract(lighthouse_html) == tiny_extractor.extract(lighthouse_html, "html")
+    assert api.extract(lighthouse_html.decode("utf-8")) == api.extract(lighthouse_html)
+    assert api.extract(lighthouse_html, url="https://example.org/a") == api.extract(lighthouse_html)
+    assert api.extract_text(rail_text) == tiny_extractor.extract(rail_text, "text")
+    r = api.classify(lighthouse_html, features=True)
+    assert isinstance(r, Result) and r.lines[0].features is not None
+    assert api.classify(rail_text).kind == "text"
+    assert api.classify(lighthouse_html, kind="text").kind == "text"
+
+
+def test_api_threshold_on_fresh_default(api, lighthouse_html):
+    # (the first call: the default extractor has not loaded its model yet)
+    r = api.classify(lighthouse_html, threshold="recall")
+    assert [ln.label for ln in r.lines] == [ln.score >= PRESETS["recall"] for ln in r.lines]
+    r = api.classify(lighthouse_html, threshold=0.0)
+    assert all(ln.label for ln in r.lines)
+
+
+# ------------------------------------------------------------------ pickling and many pages
+
+def test_extractor_is_picklable(tiny_extractor, lighthouse_html):
+    before = tiny_extractor.extract(lighthouse_html)  # loads the model
+    data = pickle.dumps(tiny_extractor)
+    assert len(data) < 10_000  # loaded models are not part of the state
+    clone = pickle.loads(data)
+    assert isinstance(clone, Extractor)
+    assert clone.model == tiny_extractor.model and clone.text_model == tiny_extractor.text_model
+    assert clone.extract(lighthouse_html) == before
+
+
+@pytest.fixture(scope="module")
+def many_pages(lighthouse_html, library_html, rail_text, rail_html):
+    pages = [lighthouse_html, rail_text, library_html, b"", rail_html, "<html><body></body></html>",
+             library_html.decode("utf-8"), rail_text.encode("utf-8"), lighthouse_html]
+    return pages
+
+
+def test_extract_many_in_order(tiny_extractor, many_pages):
+    one_by_one = [tiny_extractor.extract(p) for p in many_pages]
+    assert one_by_one[3] == "" and one_by_one[5] == ""
+    assert len(set(one_by_one)) >= 4
+    for bs in (1, 2, 64):
+        got = list(tiny_extractor.extract_many(iter(many_pages), batch_size=bs))
+        assert got == one_by_one, bs
+
+
+def test_extract_many_n_jobs_2_matches_n_jobs_1(tiny_extractor, many_pages, timeout_run):
+    seq = list(tiny_extractor.extract_many(many_pages, batch_size=2, n_jobs=1))
+    par = timeout_run(lambda: list(tiny_extractor.extract_many(many_pages, batch_size=2, n_jobs=2)), 120)
+    assert par == seq
+    assert len(par) == len(many_pages)
+
+
+def test_extract_many_is_lazy(tiny_extractor, lighthouse_html):
+    seen = []
+
+    def pages():
+        for i in range(5):
+            seen.append(i)
+            yield lighthouse_html
+
+    it = tiny_extractor.extract_many(pages(), batch_size=2)
+    first = next(it)
+    assert first and seen == [0, 1]  # only the first batch was read
+    assert len(list(it)) == 4
+
+
+def test_extract_many_kind(tiny_extractor, rail_text):
+    as_text = list(tiny_extractor.extract_many([rail_text], kind="text"))
+    as_html = list(tiny_extractor.extract_many([rail_text], kind="html"))
+    assert as_text == [tiny_extractor.extract(rail_text, "text")]
+    assert as_html == [tiny_extractor.extract(rail_text, "html")]
+
+
+def test_classify_lines_mixed_batch(tiny_extractor, lighthouse_html, rail_text):
+    pages = [text_lines(rail_text), html_lines(lighthouse_html), html_lines(""), text_lines("")]
+    res = tiny_extractor.classify_lines(pages)
+    assert [r.kind for r in res] == ["text", "html", "html", "text"]
+    assert res[0].text == tiny_extractor.extract(rail_text, "text")
+    assert res[1].text == tiny_extractor.extract(lighthouse_html, "html")
+    assert res[2].lines == [] and res[3].lines == []
+
+
+# ------------------------------------------------------------------ limits
+
+def test_max_bytes_cuts_input(tiny_models, lighthouse_html):
+    ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], max_bytes=1500)
+    full = Extractor(model=tiny_models[0], text_model=tiny_models[1]).classify(lighthouse_html)
+    cut = ex.classify(lighthouse_html)
+    assert 0 < len(cut.lines) < len(full.lines)
+    assert "All rights reserved" not in " ".join(ln.text for ln in cut.lines)
+
+
+def test_max_nodes_sets_truncated(tiny_models, lighthouse_html):
+    ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], max_nodes=40)
+    r = ex.classify(lighthouse_html)
+    assert r.truncated
+    assert 0 < len(r.lines) < len(html_lines(lighthouse_html))
+
+
+def test_public_names():
+    for name in boilerclf.__all__:
+        assert hasattr(boilerclf, name), name
+    assert callable(boilerclf.extract) and callable(boilerclf.extract_text) and callable(boilerclf.classify)
+    assert isinstance(boilerclf.__version__, str)
+
+
+def test_api_threshold_after_default_loaded(monkeypatch, tiny_models, lighthouse_html):
+    import importlib
+
+    import boilerclf
+
+    extract_mod = importlib.import_module("boilerclf.extract")
+    shipped = {extract_mod.DEFAULT_MODELS["html"]: tiny_models[0],
+               extract_mod.DEFAULT_MODELS["text"]: tiny_models[1]}
+    monkeypatch.setattr(extract_mod, "_model_path", lambda name: shipped[name])
+    monkeypatch.setattr(boilerclf, "_default", None)
+    boilerclf.extract(lighthouse_html)
+    assert all(ln.label for ln in boilerclf.classify(lighthouse_html, threshold=0.0).lines)
+    r = boilerclf.classify(lighthouse_html, threshold="precision")
+    assert [ln.label for ln in r.lines] == [ln.score >= 0.7 for ln in r.lines]

@@ -1,0 +1,190 @@
+"""The shipped default models (models/boilerclf-{html,text}.joblib) on the fixture pages.
+
+These tests use the models committed in the repository through the public API
+and the CLI.  They are never skipped: if a model is missing or unusable they
+fail with a message saying so.
+"""
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from typer.testing import CliRunner
+
+import boilerclf
+from boilerclf import PRESETS, Extractor, LineClassifier, ModelError
+from boilerclf.cli import app
+from boilerclf.features import FEATURE_NAMES, SCHEMA_VERSION
+
+extract_mod = importlib.import_module("boilerclf.extract")
+
+LIGHTHOUSE_DROPPED = {
+    "related list": [
+        "Related stories",
+        "Sea wall repairs delayed until next year",
+        "Kittiwake colony returns to Marlow cliffs",
+        "Harbour master retires after 30 years",
+        "New ferry route to link Marlow and Westby",
+        "Heritage grants: where the money goes",
+    ],
+    "comment form": [
+        "Leave a Reply",
+        "Your email address will not be published. Required fields are marked *",
+        "Comment",
+        "Name *",
+        "Email *",
+        "Save my name, email, and website in this browser for the next time I comment.",
+    ],
+    "author bio": [
+        "About the author",
+        "Tom Hargreaves is the Gazette's local affairs reporter. He has covered Marlow council "
+        "since 2015 and previously worked for the Westby Echo.",
+    ],
+    "navigation, share buttons and footer": [
+        "Home", "Politics", "Business", "Weather",
+        "Share this article Facebook Twitter WhatsApp Email",
+        "About us", "Terms of use", "\u00a9 2024 The Harbour Gazette. All rights reserved.",
+    ],
+}
+
+RAIL_DROPPED = {
+    "related list": [
+        "See also:",
+        "Bus station redevelopment wins planning approval",
+        "Port Ellis pier to reopen after storm repairs",
+        "Commuters face delays as signal works begin",
+        "Cycle path plan for the old railway line",
+        "Letters: why the coast line matters",
+    ],
+    "comment form": ["Leave a Reply", "Your email address will not be published."],
+    "author bio": [
+        "Claire Morgan is the Courier's transport correspondent. She has reported on the region's "
+        "railways and roads for more than ten years.",
+    ],
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shipped_models():
+    """Fail (not skip) every test here when the shipped models cannot be loaded."""
+    problems = []
+    heads = {}
+    for kind in ("html", "text"):
+        try:
+            model, head = extract_mod.load_model(None, kind)
+        except ModelError as exc:
+            problems.append(f"{kind}: {exc}")
+            continue
+        heads[kind] = (model, head)
+    if problems:
+        pytest.fail(
+            "the shipped models are missing or unusable -- train them (`boilerclf train "
+            "<datasets>`) and commit models/boilerclf-html.joblib and models/boilerclf-text.joblib:\n  "
+            + "\n  ".join(problems), pytrace=False)
+    return heads
+
+
+def kept_lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def assert_kept(text: str, paragraphs: list[str]) -> None:
+    kept = kept_lines(text)
+    missing = [p[:70] for p in paragraphs if p not in kept]
+    assert not missing, f"article paragraphs dropped: {missing}"
+
+
+def assert_dropped(text: str, what: str, lines: list[str]) -> None:
+    kept = kept_lines(text)
+    leaked = [ln for ln in lines if ln in kept]
+    assert not leaked, f"{what} kept: {leaked}"
+
+
+@pytest.fixture(scope="module")
+def lighthouse_out(shipped_models, lighthouse_html):
+    return boilerclf.extract(lighthouse_html)
+
+
+@pytest.fixture(scope="module")
+def rail_out(shipped_models, rail_text):
+    return boilerclf.extract_text(rail_text)
+
+
+def test_headers(shipped_models):
+    for kind, (model, head) in shipped_models.items():
+        assert isinstance(model, LineClassifier)
+        assert head["kind"] == kind
+        assert head["schema_version"] == SCHEMA_VERSION
+        assert head["n_features"] == len(FEATURE_NAMES)
+        assert isinstance(boilerclf.load_model(extract_mod._model_path(extract_mod.DEFAULT_MODELS[kind])),
+                          LineClassifier)
+
+
+def test_html_keeps_article_paragraphs(lighthouse_out, lighthouse_gold, gold_paragraphs):
+    paragraphs = gold_paragraphs(lighthouse_gold)
+    assert len(paragraphs) == 8
+    assert_kept(lighthouse_out, paragraphs)
+
+
+@pytest.mark.parametrize("what", list(LIGHTHOUSE_DROPPED))
+def test_html_drops_boilerplate(lighthouse_out, what):
+    assert_dropped(lighthouse_out, what, LIGHTHOUSE_DROPPED[what])
+
+
+def test_html_str_and_bytes_agree(lighthouse_html, lighthouse_out):
+    assert boilerclf.extract(lighthouse_html.decode("utf-8")) == lighthouse_out
+
+
+def test_second_html_page(library_html, library_gold, gold_paragraphs):
+    out = boilerclf.extract(library_html)
+    paragraphs = gold_paragraphs(library_gold)
+    assert len(paragraphs) == 6
+    assert_kept(out, paragraphs)
+    assert_dropped(out, "most-popular list", ["Road closures planned for summer festival",
+                                              "School wins national robotics prize"])
+    assert_dropped(out, "comments", ["12 comments", "Jen_W Brilliant news, we will be there every week! Reply",
+                                     "old_reader About time too. Reply"])
+    assert_dropped(out, "share, tags and navigation", [
+        "Share on Facebook Tweet Print", "Tags: library, council, Westby",
+        "Subscribe | Log in | Newsletter", "Home Local Council Culture Letters"])
+
+
+def test_text_keeps_article_paragraphs(rail_out, rail_gold, gold_paragraphs):
+    paragraphs = gold_paragraphs(rail_gold)
+    assert len(paragraphs) == 8
+    assert_kept(rail_out, paragraphs)
+
+
+@pytest.mark.parametrize("what", list(RAIL_DROPPED))
+def test_text_drops_boilerplate(rail_out, what):
+    assert_dropped(rail_out, what, RAIL_DROPPED[what])
+
+
+def test_classify_labels_follow_presets(lighthouse_html):
+    for preset in ("precision", "balanced", "recall"):
+        r = Extractor(threshold=preset).classify(lighthouse_html)
+        assert r.kind == "html" and r.lines
+        assert [ln.label for ln in r.lines] == [ln.score >= PRESETS[preset] for ln in r.lines]
+    prec = set(Extractor(threshold="precision").extract(lighthouse_html).splitlines())
+    rec = set(Extractor(threshold="recall").extract(lighthouse_html).splitlines())
+    assert prec <= rec
+
+
+def test_cli_clean_html_file(tmp_path, lighthouse_html, lighthouse_gold, lighthouse_out, gold_paragraphs):
+    page = tmp_path / "lighthouse.html"
+    page.write_bytes(lighthouse_html)
+    r = CliRunner().invoke(app, ["clean", str(page)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout == lighthouse_out + "\n"
+    assert_kept(r.stdout, gold_paragraphs(lighthouse_gold))
+    for what, lines in LIGHTHOUSE_DROPPED.items():
+        assert_dropped(r.stdout, what, lines)
+
+
+def test_cli_clean_text_stdin(rail_text, rail_gold, rail_out, gold_paragraphs):
+    r = CliRunner().invoke(app, ["clean", "-"], input=rail_text.encode("utf-8"))
+    assert r.exit_code == 0, r.output
+    assert r.stdout == rail_out + "\n"
+    assert_kept(r.stdout, gold_paragraphs(rail_gold))
+    for what, lines in RAIL_DROPPED.items():
+        assert_dropped(r.stdout, what, lines)
