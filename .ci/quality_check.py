@@ -17,6 +17,19 @@ SAMPLE = 40  # first pages by id of each set
 MARGIN = 0.02
 
 
+def _reference(root: Path):
+    """shared/tools/score.py as a module, if it is there."""
+    path = root.parent / "tools" / "score.py"
+    if not path.exists():
+        return None
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("score", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def main() -> int:
     root = Path(sys.argv[1])
     update = "--update" in sys.argv
@@ -31,6 +44,13 @@ def main() -> int:
         pred = dict(zip(ids, ex.extract_many((datasets.read_html(root / name, i) for i in ids), kind="html")))
         gold = {i: gold_all[i].get("articleBody") or "" for i in ids}
         f1 = metrics.evaluate(gold, pred)["f1"]
+        ref = _reference(root)
+        if ref is not None:  # boilerclf's metric must agree with shared/tools/score.py
+            r = ref.evaluate({k: {"articleBody": v} for k, v in gold.items()},
+                             {k: {"articleBody": v} for k, v in pred.items()}, n_bootstrap=0)
+            if abs(r["f1"] - f1) > 1e-9:
+                print(f"metric disagrees with score.py on {name}: {f1} vs {r['f1']}")
+                failed.append(name + " (metric)")
         new[name] = round(f1 - MARGIN, 3)
         floor = floors.get(name)
         status = "ok" if floor is None or f1 >= floor else "BELOW FLOOR"

@@ -2,84 +2,99 @@
 from __future__ import annotations
 
 import json
-import sys
+import os
+import signal
+import threading
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .extract import Extractor, InputError
+from .extract import Extractor, resolve_threshold
 from .model import ModelError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Learned boilerplate removal for web pages.")
 
-KIND_HELP = "Input kind: auto (detect), html or text."
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
-def _kind(kind: str) -> str | None:
-    if kind not in ("auto", "html", "text"):
-        raise typer.BadParameter("kind must be auto, html or text")
-    return None if kind == "auto" else kind
-
-
-def _inputs(paths: list[str]) -> list[tuple[str, bytes]]:
-    out = []
-    for p in paths:
-        if p == "-":
-            out.append(("stdin", sys.stdin.buffer.read()))
-            continue
-        path = Path(p)
-        if path.is_dir():
-            for f in sorted(x for x in path.rglob("*") if x.is_file()):
-                out.append((str(f.relative_to(path)), f.read_bytes()))
-        elif path.is_file():
-            out.append((path.name, path.read_bytes()))
-        else:
-            raise typer.BadParameter(f"no such file or directory: {p}")
-    return out
+def _fail_usage(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(2)
 
 
 @app.command()
 def clean(
-    paths: list[str] = typer.Argument(..., help="Files or directories, or - for stdin."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write one .txt per page here."),
-    kind: str = typer.Option("auto", help=KIND_HELP),
+    paths: list[str] = typer.Argument(..., help="Files or directories (walked recursively), or - for stdin. "
+                                      "*.jsonl[.gz] and *.warc[.gz] are read as crawls, other files as one page each."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (txt, markdown: one file per page, "
+                                       "mirroring the input paths and ids) or file (jsonl). Default: stdout."),
+    fmt: str = typer.Option("txt", "--format", "-f", help="txt, markdown (headings and list items kept) or jsonl "
+                            "(id, url, source, title, text, counts)."),
+    lines: bool = typer.Option(False, "--lines", help="jsonl: add every line with its label and score."),
+    input_kind: str = typer.Option("auto", "--input-kind", "--kind",
+                                   help="Pages are html, text (already-extracted plain text) or auto (detect per page)."),
+    input_format: str = typer.Option("auto", "--input-format",
+                                     help="auto (by file name; stdin sniffed), page, jsonl or warc."),
+    glob: list[str] = typer.Option([], "--glob", help="Only files matching this pattern in directories "
+                                   "(repeatable; e.g. '*.html.gz', 'news/**/*.html')."),
+    html_field: str = typer.Option("html", "--html-field", help="JSONL field with the page."),
+    id_field: str = typer.Option("id", "--id-field", help="JSONL field with the page id (default: line number)."),
+    url_field: str = typer.Option("url", "--url-field", help="JSONL field with the page URL."),
+    jobs: int = typer.Option(_cpus(), "--jobs", "-j", help="Worker processes (each loads the model once)."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Pages per model call."),
+    timeout: float = typer.Option(60.0, "--timeout", help="Per-page time limit in seconds (0: none); a page over "
+                                  "it fails with 'timeout' and its worker is replaced."),
+    resume: bool = typer.Option(False, "--resume", help="Skip pages whose output already exists."),
+    errors: Optional[Path] = typer.Option(None, "--errors", help="Errors file, JSONL (default: OUT/errors.jsonl, "
+                                          "OUT-STEM.errors.jsonl for a jsonl --out, ./errors.jsonl for stdout)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
     model: Optional[Path] = typer.Option(None, help="HTML model file (default: shipped)."),
     text_model: Optional[Path] = typer.Option(None, help="Plain-text model file (default: shipped)."),
     threshold: Optional[str] = typer.Option(None, help="Score threshold or precision|balanced|recall."),
 ) -> None:
-    """Print (or write) the main text of each page."""
-    ex = Extractor(model=model, text_model=text_model, threshold=threshold)
-    failed = 0
+    """Clean pages in batch: the main text of every page, in input order.
+
+    Exit code 0 when every page was cleaned, 1 when some failed (listed in the
+    errors file), 2 on bad usage or an unusable model.
+    """
+    from . import batch
+
     try:
-        pages = _inputs(paths)
-    except typer.BadParameter as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2)
-    for name, data in pages:
-        try:
-            text = ex.extract(data, _kind(kind))
-        except (ModelError, typer.BadParameter) as e:
-            typer.echo(f"error: {e}", err=True)
-            raise typer.Exit(2)
-        except (InputError, ValueError, RecursionError, MemoryError) as e:
-            typer.echo(f"error: {name}: {e}", err=True)
-            failed += 1
-            continue
-        if out is None:
-            if len(pages) > 1:
-                typer.echo(f"==> {name} <==")
-            typer.echo(text)
-        else:
-            dest = out / (name.replace(".html", "").replace(".htm", "") + ".txt")
-            if dest.suffix != ".txt":
-                dest = dest.with_suffix(".txt")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(dest.name + ".tmp")
-            tmp.write_text(text + "\n", encoding="utf-8")
-            tmp.replace(dest)
-    raise typer.Exit(1 if failed else 0)
+        resolve_threshold(threshold, 0.5)
+    except ValueError as e:
+        _fail_usage(str(e))
+    opts = batch.Options(
+        format=fmt, out=out, errors=errors, jobs=jobs, batch_size=batch_size, timeout=timeout,
+        resume=resume, lines=lines, quiet=quiet, input_kind=input_kind, input_format=input_format,
+        html_field=html_field, id_field=id_field, url_field=url_field, globs=list(glob))
+    ex = Extractor(model=model, text_model=text_model, threshold=threshold)
+    old_term = None
+    if threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up like Ctrl-C
+    try:
+        summary = batch.run(paths, ex, opts)
+    except (batch.UsageError, batch.FatalError, ModelError) as e:
+        _fail_usage(str(e))
+    except KeyboardInterrupt:  # before the run started
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130)
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+    if not quiet or summary.interrupted:
+        typer.echo(summary.line(), err=True)
+    raise typer.Exit(130 if summary.interrupted else summary.exit_code)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def snippet_accuracy(snippets: dict, pred: dict[str, str]) -> dict:

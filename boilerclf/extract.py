@@ -174,7 +174,8 @@ class Extractor:
             model, thr = self._get(kind)
             mats = [page_features(pages[i], j) for j, i in enumerate(nonempty)]
             X = np.concatenate(mats)
-            scores = model.decision_scores(X)
+            with _one_thread():
+                scores = model.decision_scores(X)
             row = 0
             for m, i in zip(mats, nonempty):
                 p = pages[i]
@@ -203,7 +204,13 @@ class Extractor:
             return
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(self,)) as ex:
+        import multiprocessing as mp
+
+        # forkserver, not fork: a forked child of a process that already ran
+        # OpenMP code can hang in it (seen with scikit-learn's tree predictor)
+        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(n_jobs, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(self,)) as ex:
             pending = []
             for batch in batches:
                 pending.append(ex.submit(_worker_batch, batch, kind))
@@ -215,6 +222,23 @@ class Extractor:
     def _extract_batch(self, batch: list, kind: str | None) -> list[str]:
         split = [self.lines(p, kind) for p in batch]
         return [r.text for r in self.classify_lines(split)]
+
+
+_controller = None
+
+
+def _one_thread():
+    """Limit OpenMP to one thread around a model call.
+
+    Page-sized inputs are faster on one thread, and scikit-learn's OpenMP
+    threads slow everything down badly on a busy machine (measured 13-35x);
+    use ``n_jobs`` processes for parallelism instead."""
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="openmp")
 
 
 def _batched(it: Iterable, n: int) -> Iterator[list]:

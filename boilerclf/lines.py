@@ -175,10 +175,10 @@ def html_lines(html: str | bytes, *, charset: str | None = None,
     root = tree.body or tree.root
     if root is None:
         return Lines([], title=title)
-    lines = _walk(root, title, _SKIP, max_nodes)
+    lines = _walk_fast(root, title, _SKIP, max_nodes)
     if sum(map(len, lines.texts)) < 200 and tree.css_first("noscript") is not None:
         # pages that serve their text to crawlers inside <noscript> (e.g. Discourse)
-        alt = _walk(root, title, _SKIP - {"noscript"}, max_nodes)
+        alt = _walk_fast(root, title, _SKIP - {"noscript"}, max_nodes)
         if sum(map(len, alt.texts)) > sum(map(len, lines.texts)):
             return alt
     return lines
@@ -334,6 +334,14 @@ def _walk(root, title: str, skip: frozenset, max_nodes: int) -> Lines:
         gap_before=np.zeros(n, dtype=np.int8),
         anc_start=starts[anc], anc_end=ends[anc], truncated=truncated,
     )
+
+
+# The same walk compiled (boilerclf/_cwalk.pyx, built by pip install); _walk above
+# stays the reference and the fallback when the extension is missing.
+try:
+    from ._cwalk import walk as _walk_fast
+except ImportError:
+    _walk_fast = _walk
 
 
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
