@@ -44,12 +44,12 @@ def snippet_row(root: Path, cache: Path, model: str | None) -> dict:
     ids = [i for i in datasets.page_ids(d) if i in snippets]
     ex = Extractor(model=model)
     pred = dict(zip(ids, ex.extract_many((datasets.read_html(d, i) for i in ids), kind="html")))
-    row = {"boilerclf": peers_mod.snippet_accuracy(snippets, pred)["snippet_accuracy"]}
+    wrapped = {k: {"articleBody": v} for k, v in pred.items()}
+    row = {"boilerclf": peers_mod.snippet_accuracy(snippets, wrapped)["snippet_accuracy"]}
     for p in PEERS:
         path = cache / p / "trafilatura_eval.json"
         if path.exists():
-            pp = {k: (v or {}).get("articleBody") or "" for k, v in json.loads(path.read_text()).items()}
-            row[p] = peers_mod.snippet_accuracy(snippets, pp)["snippet_accuracy"]
+            row[p] = peers_mod.snippet_accuracy(snippets, json.loads(path.read_text()))["snippet_accuracy"]
     return row
 
 
