@@ -76,8 +76,27 @@ def load_model(path: str | Path | None = None, kind: str = "html") -> tuple[Line
     p = Path(path) if path is not None else _model_path(DEFAULT_MODELS[kind])
     key = str(p.resolve())
     if key not in _cache:
+        if path is None:
+            verify_shipped(p)
         _cache[key] = load(p)
     return _cache[key]
+
+
+def verify_shipped(p: Path) -> None:
+    """Check a shipped model against the SHA-256 digest stored beside it
+    (``digests.json``) before unpickling it; raises :class:`ModelError`."""
+    import json
+
+    from .model import sha256
+
+    digests_file = p.with_name("digests.json")
+    try:
+        want = json.loads(digests_file.read_text())[p.name]
+    except (OSError, ValueError, KeyError):
+        raise ModelError(f"no digest for shipped model {p.name} in {digests_file}") from None
+    if sha256(p) != want:
+        raise ModelError(f"shipped model {p} does not match its SHA-256 digest: the file was "
+                         f"modified or corrupted; reinstall boilerclf")
 
 
 def resolve_threshold(threshold: float | str | None, default: float) -> float:

@@ -188,3 +188,31 @@ def test_cli_clean_text_stdin(rail_text, rail_gold, rail_out, gold_paragraphs):
     assert_kept(r.stdout, gold_paragraphs(rail_gold))
     for what, lines in RAIL_DROPPED.items():
         assert_dropped(r.stdout, what, lines)
+
+
+def test_shipped_model_digest_is_checked(tmp_path, monkeypatch):
+    import importlib
+    import json
+    import shutil
+
+    import pytest
+
+    from boilerclf import ModelError
+
+    extract_mod = importlib.import_module("boilerclf.extract")
+    src = extract_mod._model_path(extract_mod.DEFAULT_MODELS["html"])
+    fake = tmp_path / src.name
+    shutil.copy(src, fake)
+    shutil.copy(src.with_name("digests.json"), tmp_path / "digests.json")
+    monkeypatch.setattr(extract_mod, "_model_path", lambda name: fake)
+    monkeypatch.setattr(extract_mod, "_cache", {})
+    extract_mod.load_model(None, "html")  # intact copy: loads
+    monkeypatch.setattr(extract_mod, "_cache", {})
+    with open(fake, "ab") as f:
+        f.write(b"tampered")
+    with pytest.raises(ModelError, match="SHA-256"):
+        extract_mod.load_model(None, "html")
+    monkeypatch.setattr(extract_mod, "_cache", {})
+    (tmp_path / "digests.json").write_text(json.dumps({}))
+    with pytest.raises(ModelError, match="no digest"):
+        extract_mod.load_model(None, "html")
