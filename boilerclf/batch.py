@@ -552,11 +552,18 @@ def _reason(e: BaseException) -> str:
     return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
 
 
-def _worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lines: bool) -> None:
+def _worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lines: bool,
+                 close_fds: tuple[int, ...] = ()) -> None:
     """A worker process: load the model(s) once, then classify batches until told to stop."""
     import signal
 
+    for fd in close_fds:  # forked: the main's ends of the pipes, so a dead main means EOF here
+        try:
+            os.close(fd)
+        except OSError:
+            pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         from threadpoolctl import threadpool_limits
 
@@ -619,12 +626,41 @@ def _run_task(conn, ex: Extractor, task: list, fmt: str, with_lines: bool) -> li
     return out
 
 
-def _mp_context():
+def _fork_is_safe() -> bool:
+    """True when this process runs no thread but its main one and OpenBLAS's.
+
+    A forked child inherits no threads; a library that already started some
+    (an OpenMP pool after an unrestricted scikit-learn call, a Python thread)
+    can hang in the child.  OpenBLAS's pthreads re-create themselves on fork.
+    """
+    import threading
+
+    if threading.active_count() != 1:
+        return False
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = sum(max(0, int(i.get("num_threads", 1)) - 1) for i in threadpool_info()
+                   if i.get("internal_api") == "openblas" and i.get("threading_layer") == "pthreads")
+        return len(os.listdir("/proc/self/task")) <= 1 + blas
+    except Exception:  # noqa: BLE001 - no /proc, no threadpoolctl: take the safe road
+        return False
+
+
+def _mp_context(initial: bool):
+    """How to start a worker.
+
+    The first workers fork from this process when that is safe (quick: the
+    model code is already imported; the CLI's process never runs the model).
+    Otherwise, and for replacements started while the progress bar's thread
+    may run, they fork from a forkserver: a clean process.
+    """
     import multiprocessing as mp
 
-    # forkserver: workers (and their replacements) fork from a clean server
-    # process, never from this one, which runs the progress bar's thread.
-    if "forkserver" in mp.get_all_start_methods():
+    methods = mp.get_all_start_methods()
+    if initial and "fork" in methods and _fork_is_safe():
+        return mp.get_context("fork")
+    if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["boilerclf.batch"])
         return ctx
@@ -632,9 +668,12 @@ def _mp_context():
 
 
 class _Worker:
-    def __init__(self, ctx, args: tuple):
+    def __init__(self, ctx, args: tuple, others: list[_Worker] = ()):
         parent, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, *args), daemon=True)
+        close: tuple[int, ...] = ()
+        if ctx.get_start_method() == "fork":
+            close = (parent.fileno(), *(w.conn.fileno() for w in others))
+        self.proc = ctx.Process(target=_worker_main, args=(child, *args, close), daemon=True)
         self.proc.start()
         child.close()
         self.conn = parent
@@ -669,14 +708,16 @@ class Pool:
                  fmt: str, with_lines: bool):
         import copy
 
-        self.ctx = _mp_context()
         ex = copy.copy(ex)  # workers fork from the forkserver, whose working directory may differ
         for attr in ("model", "text_model"):
             if getattr(ex, attr) is not None:
                 setattr(ex, attr, Path(getattr(ex, attr)).resolve())
         self.args = (ex, kinds, fmt, with_lines)
         self.timeout = timeout
-        self.workers = [_Worker(self.ctx, self.args) for _ in range(jobs)]
+        first = _mp_context(initial=True)
+        self.workers: list[_Worker] = []
+        for _ in range(jobs):
+            self.workers.append(_Worker(first, self.args, self.workers))
         self.retry: deque[list[Page]] = deque()
         self.attempts: dict[int, int] = {}
 
@@ -748,7 +789,7 @@ class Pool:
 
     def _replace(self, w: _Worker) -> None:
         w.stop(kill=True)
-        self.workers[self.workers.index(w)] = _Worker(self.ctx, self.args)
+        self.workers[self.workers.index(w)] = _Worker(_mp_context(initial=False), self.args)
 
     def _fail(self, w: _Worker, reason: str) -> list[tuple]:
         """Kill ``w``, replace it, and decide the fate of its batch."""

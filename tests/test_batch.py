@@ -447,6 +447,15 @@ def test_jobs_2_is_byte_identical_to_jobs_1(tmp_path, mixed, clean):
     assert len(outs[1]) == 2 + 4 + 6 + 3 + 1  # jsonl + its errors; 4 + 6 + 3 pages + errors
 
 
+def test_forkserver_workers_give_the_same_output(tmp_path, tree, clean, monkeypatch):
+    """Workers fork from this process only when no other thread runs here; else from a forkserver."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert clean(tree, "--out", a, jobs=2).exit_code == 0
+    monkeypatch.setattr(batch, "_fork_is_safe", lambda: False)
+    assert clean(tree, "--out", b, jobs=2).exit_code == 0
+    assert files(a) == files(b) and len(files(a)) == 4
+
+
 def _console_script() -> str:
     exe = Path(sys.executable).with_name("boilerclf")
     return str(exe) if exe.is_file() else shutil.which("boilerclf") or pytest.fail("boilerclf not installed")
