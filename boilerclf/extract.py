@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import lines as _lines
+from .decode import decode
 from .features import FEATURE_NAMES, page_features
 from .model import LineClassifier, ModelError, load
 
@@ -154,7 +155,7 @@ class Extractor:
     def lines(self, page: str | bytes, kind: str | None = None, charset: str | None = None) -> _lines.Lines:
         """Split a page into lines (kind "html", "text" or None to detect)."""
         if isinstance(page, (bytes, bytearray, memoryview)):
-            page = _lines.decode(bytes(page[: self.max_bytes]), charset)
+            page = decode(bytes(page[: self.max_bytes]), charset)
         elif isinstance(page, str):
             page = page[: self.max_bytes]
         else:
@@ -223,11 +224,11 @@ class Extractor:
             return
         from concurrent.futures import ProcessPoolExecutor
 
-        import multiprocessing as mp
+        from .batch import _mp_context
 
-        # forkserver, not fork: a forked child of a process that already ran
-        # OpenMP code can hang in it (seen with scikit-learn's tree predictor)
-        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        # not a plain fork: a forked child of a process that already ran OpenMP
+        # code can hang in it (seen with scikit-learn's tree predictor)
+        ctx = _mp_context(initial=False)
         with ProcessPoolExecutor(n_jobs, mp_context=ctx, initializer=_init_worker,
                                  initargs=(self,)) as ex:
             pending = []

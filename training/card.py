@@ -49,8 +49,8 @@ def write(out_dir: str | Path, report: dict) -> None:
         "",
         "Two-stage `LineClassifier`: stage 1 HistGradientBoosting over the line features "
         "(`boilerclf/features.py`), stage 2 the same over stage-1 scores of neighbours and "
-        "container votes, trained on out-of-fold stage-1 scores. Pages weigh the same "
-        "(each line weighted by 1/lines of its page).",
+        "container votes, trained on out-of-fold stage-1 scores. Pages are balanced by "
+        "fitting on at most 150 random lines per page (`max_lines_per_page`).",
         "",
         f"Parameters: `{json.dumps(report.get('params') or {})}`",
         "",
@@ -68,7 +68,8 @@ def write(out_dir: str | Path, report: dict) -> None:
             "## Leave-one-dataset-out scores",
             "",
             "Each row: a model trained on the other sets only, scored on this set with the "
-            "benchmark's shingle metric (`shared/tools/score.py`), threshold 0.5; trafilatura "
+            "benchmark's shingle metric (`shared/tools/score.py`), at the HTML model's threshold "
+            f"{head.get('params', {}).get('threshold', 0.5)}; trafilatura "
             "2.3.1 (default settings) on the same pages beside it.",
             "",
             "| set | html P | html R | html F1 | text P | text R | text F1 | trafilatura P | R | F1 |",
@@ -103,4 +104,6 @@ def write(out_dir: str | Path, report: dict) -> None:
             p = sum(m["precision"] for m in per) / len(per)
             r = sum(m["recall"] for m in per) / len(per)
             lines.append(f"| {t} | {p:.3f} | {r:.3f} | {f1:.3f} |")
+    if report.get("extra_md"):
+        lines += ["", report["extra_md"].strip()]
     (out_dir / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")

@@ -29,7 +29,6 @@ class Data:
 
     X: np.ndarray
     y: np.ndarray
-    w: np.ndarray | None
     names: list[str] = field(default_factory=list)
 
 
@@ -53,11 +52,11 @@ def stack(parts: dict[str, build.Part], names: list[str], *, max_lines: int = 0,
         chosen = rng.random(page_base) < max_lines / len(X)
         m = chosen[X[:, 0].astype(np.int64)]
         X, y = X[m], y[m]
-    return Data(X, y, None, list(names))
+    return Data(X, y, list(names))
 
 
 def fit(data: Data, **params) -> LineClassifier:
-    return LineClassifier(**params).fit(data.X, data.y, sample_weight=data.w)
+    return LineClassifier(**params).fit(data.X, data.y)
 
 
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
@@ -152,13 +151,12 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
                 log(f"LODO {mode} {n}: P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
             log(f"LODO {mode} done ({time.time() - t0:.0f}s); threshold {best} "
                 f"(macro F1 {macro[best]:.3f}, at 0.5: {macro[0.5]:.3f})")
-            params = {**params, "threshold": best}
-        model = fit(stack(mp, train_sets, max_lines=max_lines), **params)
+        mode_params = {**params, "threshold": best} if lodo else params
+        model = fit(stack(mp, train_sets, max_lines=max_lines), **mode_params)
         head = save(model, out_dir / f"boilerclf-{mode}.joblib", kind=mode, train_sets=train_sets,
                     lodo={n: v.get(mode) for n, v in report["lodo"].items()},
-                    trained=time.strftime("%Y-%m-%d"), params=params)
+                    trained=time.strftime("%Y-%m-%d"), params=mode_params)
         report[f"{mode}_header"] = head
-        params = {k: v for k, v in params.items() if k != "threshold"}
         log(f"wrote {out_dir / f'boilerclf-{mode}.joblib'}")
     if lodo:
         for n in eval_sets:
