@@ -24,6 +24,10 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _n(k: int, word: str) -> str:
+    return f"{k} {word}" + ("" if k == 1 else "s")
+
+
 def _fail_usage(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
@@ -160,11 +164,11 @@ def label(
     if not quiet:
         n_lines = sum(len(r["lines"]) for r in report.records)
         kept = sum(ln["label"] == 1 for r in report.records for ln in r["lines"])
-        msg = (f"{len(report.records)} pages labelled ({n_lines} lines, {kept} kept by the model), "
+        msg = (f"{_n(len(report.records), 'page')} labelled ({_n(n_lines, 'line')}, {kept} kept by the model), "
                f"{len(report.failed)} failed")
         if report.skipped:
             msg += f", {report.skipped} already in the file"
-        typer.echo(f"{msg}; wrote {out} ({len(old) + len(report.records)} pages)", err=True)
+        typer.echo(f"{msg}; wrote {out} ({_n(len(old) + len(report.records), 'page')})", err=True)
     raise typer.Exit(1 if report.failed else 0)
 
 
@@ -226,7 +230,7 @@ def review(
     except OSError as e:
         _fail_usage(f"cannot listen on {host}:{port}: {e}")
     mode = "read-only" if rev.readonly else f"saving to {rev.path}"
-    typer.echo(f"boilerclf review: {len(rev.records)} pages, {mode}; open {server.url}  (Ctrl-C stops)", err=True)
+    typer.echo(f"boilerclf review: {_n(len(rev.records), 'page')}, {mode}; open {server.url}  (Ctrl-C stops)", err=True)
     if server.allowed_hosts is None:
         typer.echo(f"warning: listening on {host}: anyone who can reach it can read the pages"
                    + ("" if rev.readonly else " and change the file"), err=True)
