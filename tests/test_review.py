@@ -15,24 +15,11 @@ from typer.testing import CliRunner
 
 from boilerclf import labelsfile
 from boilerclf.cli import app
-from boilerclf.lines import html_lines, text_lines
 from boilerclf.review import Review, ReviewServer, is_labels_file, serve_in_thread
 
 
-def labels_records(lighthouse_html: bytes, rail_text: str) -> list[dict]:
-    """Two pages with known labels: every line boilerplate but line 5 of the first."""
-    src = lighthouse_html.decode("utf-8")
-    ln = html_lines(src)
-    first = labelsfile.page_record("lighthouse", src, ln.texts, url="https://example.org/lh",
-                                   labels=[int(j == 5) for j in range(len(ln))],
-                                   scores=[0.5] * len(ln), model="m sha256:0")
-    tl = text_lines(rail_text)
-    second = labelsfile.page_record("rail", rail_text, tl.texts, kind="text", labels=[1] * len(tl))
-    return [first, second]
-
-
 @pytest.fixture
-def labels_file(tmp_path, lighthouse_html, rail_text):
+def labels_file(tmp_path, labels_records, lighthouse_html, rail_text):
     path = tmp_path / "labels.jsonl"
     labelsfile.write_labels(path, labels_records(lighthouse_html, rail_text))
     return path
@@ -129,7 +116,7 @@ def test_host_header_is_checked_on_reads(serve, labels_file):
     assert call(server, "GET", "/nope")[0] == 404
 
 
-def test_file_changed_on_disk_is_a_conflict(serve, labels_file, lighthouse_html, rail_text):
+def test_file_changed_on_disk_is_a_conflict(serve, labels_file, labels_records, lighthouse_html, rail_text):
     server = serve(Review.open(labels_file))
     recs = labels_records(lighthouse_html, rail_text)
     recs[1]["reviewed"] = True
@@ -141,7 +128,7 @@ def test_file_changed_on_disk_is_a_conflict(serve, labels_file, lighthouse_html,
     assert [r["id"] for r in labelsfile.read_labels(labels_file)] == ["lighthouse", "rail", "new"]
 
 
-def test_read_only(serve, labels_file):
+def test_read_only(serve, labels_file, labels_records):
     server = serve(Review.open(labels_file, readonly=True))
     st = call(server, "GET", "/api/state")[1]
     assert st["readonly"]
