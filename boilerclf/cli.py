@@ -97,6 +97,18 @@ def clean(
     raise typer.Exit(130 if summary.interrupted else summary.exit_code)
 
 
+def _open_browser(url: str) -> None:
+    """Open ``url`` in the desktop's browser; never a console browser on a display-less box."""
+    import sys
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        typer.echo("no display: open the URL in a browser yourself", err=True)
+        return
+    if not webbrowser.open(url):
+        typer.echo("could not start a browser: open the URL yourself", err=True)
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -201,6 +213,8 @@ def review(
     from . import batch, labelling, labelsfile
     from .review import Review, ReviewServer, is_labels_file
 
+    if len(paths) > 1 and any(map(is_labels_file, paths)):
+        _fail_usage("review one labels file at a time (or only pages)")
     if len(paths) == 1 and is_labels_file(paths[0]):
         try:
             rev = Review.open(paths[0], readonly=read_only)
@@ -239,9 +253,7 @@ def review(
         old_term = signal.signal(signal.SIGTERM, _interrupt)
     try:
         if not no_browser:
-            import webbrowser
-
-            webbrowser.open(server.url)
+            _open_browser(server.url)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

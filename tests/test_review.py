@@ -162,6 +162,8 @@ def test_review_cli_usage_errors(tmp_path, labels_file, tiny_models):
     bad.write_text(labels_file.read_text().replace('"kind":"text"', '"kind":"pdf"'))
     r = runner.invoke(app, ["review", str(bad), "--no-browser"])
     assert r.exit_code == 2 and "kind must be 'html' or 'text'" in r.output
+    r = runner.invoke(app, ["review", str(labels_file), str(labels_file), "--no-browser"])
+    assert r.exit_code == 2 and "one labels file at a time" in r.output
     r = runner.invoke(app, ["review", str(tmp_path / "missing.html"), "--no-browser",
                             "--model", str(tiny_models[0])])
     assert r.exit_code == 2 and "no such file" in r.output
@@ -171,9 +173,11 @@ def test_review_cli_serves_predictions_read_only(tmp_path, tiny_models, tiny_ext
     page = tmp_path / "lighthouse.html"
     page.write_bytes(lighthouse_html)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "boilerclf.cli", "review", str(page), "--no-browser", "--port", "0",
+        [sys.executable, "-m", "boilerclf.cli", "review", str(page), "--port", "0",
          "--model", str(tiny_models[0])],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env={**{k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")},
+             "OMP_NUM_THREADS": "1"})
     try:
         first = proc.stderr.readline()
         m = re.search(r"open http://127\.0\.0\.1:(\d+)/", first)
@@ -193,5 +197,6 @@ def test_review_cli_serves_predictions_read_only(tmp_path, tiny_models, tiny_ext
         t0 = time.monotonic()
         rc = proc.wait(timeout=20)
     assert rc == 0 and time.monotonic() - t0 < 10
-    assert "stopped" in proc.stderr.read()
+    rest = proc.stderr.read()
+    assert "no display: open the URL in a browser yourself" in rest and "stopped" in rest
     proc.stderr.close()
