@@ -30,11 +30,8 @@ ends_sentence             last character is sentence-final punctuation
 ends_colon, starts_bullet ends with ':' / starts with a bullet or a number
 stopwords, short_words    share of very frequent function words (a
                           multilingual list) / of tokens of <= 3 characters
-cue_words, date_words     share of tokens that label page furniture (share,
-                          comments, subscribe, related, credit, ...) / that
-                          name dates and times (multilingual lists)
-lead_label, lead_cue      the line starts with a 1-4 word label and a colon
-                          ("See also: ...") / its first word is a cue word
+lead_label                the line starts with a 1-4 word label and a colon
+                          ("See also: ...", "Source: ...")
 cjk                       share of CJK characters
 tag_*, heading            block tag of the line (one-hot) and heading level
 depth, depth_rel          DOM depth, and relative to the page's deepest line
@@ -43,16 +40,14 @@ in_*                      the line sits inside nav, header, footer, ...
 hint_*                    an ancestor's class/id contains nav, comment, ...
 ancK_share, ancK_link,    share of the page's characters under the container,
 ancK_p, ancK_lines,       its link density, share of its text in <p>, log
-ancK_avg, ancK_prose      lines, mean characters per line, share of prose
-                          (see in_mainF) in its text
+ancK_avg                  lines, mean characters per line
 dense_dist                distance (in lines, as a fraction) to the densest
                           text region of the page
 in_mainF, dist_mainF,     the main container: the smallest container holding
 mainF_size                F% (75, 50) of the page's prose (lines of 80+
                           characters that end a sentence, have stopwords and
                           few links); whether the line is inside it, its
-                          distance to it, its size (lines, as a fraction),
-                          and its side (-1 before, 0 inside, 1 after)
+                          distance to it, and its size (lines, as a fraction)
 page_chars, page_lines    log1p of the page's characters and lines
 ========================  ====================================================
 """
@@ -94,17 +89,16 @@ BASE_NAMES = [
     "ends_colon", "starts_bullet", "stopwords", "short_words", "cjk",
     "heading", "depth", "depth_rel", "gap_before", "dense_dist",
     "in_main75", "dist_main75", "main75_size", "in_main50", "dist_main50", "main50_size",
-    "side_main75", "side_main50", "cue_words", "date_words", "lead_label", "lead_cue",
+    "lead_label",
 ]
 TAG_NAMES = [f"tag_{n}" for n, _ in _TAG_GROUPS] + ["tag_other"]
 FLAG_NAMES = [f"in_{n}" for n in CONTEXT_FLAGS]
 HINT_NAMES = [f"hint_{n}" for n, _ in HINTS]
-ANC_NAMES = [f"anc{k}_{s}" for k in range(N_ANCESTORS)
-             for s in ("share", "link", "p", "lines", "avg", "prose")]
+ANC_NAMES = [f"anc{k}_{s}" for k in range(N_ANCESTORS) for s in ("share", "link", "p", "lines", "avg")]
 PAGE_NAMES = ["page_chars", "page_lines"]
 #: Features repeated for the neighbours.
 NEIGHBOUR_BASE = ["chars", "link_density", "ends_sentence", "stopwords", "title_contain",
-                  "heading", "repeat", "tag_p", "tag_li", "depth", "cue_words", "date_words"]
+                  "heading", "repeat", "tag_p", "tag_li", "depth"]
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 NEIGHBOUR_NAMES = [
     f"{'prev' if o < 0 else 'next'}{abs(o)}_{n}" for o in NEIGHBOUR_OFFSETS for n in NEIGHBOUR_BASE
@@ -128,44 +122,6 @@ el los las y es en un una por con para del al lo se no su como más pero sus
 il di che è e per non una sono della dei nel alla anche come più ma
 o os as um uma do da em para com não por mais dos das ao
 de het een van en is dat op te zijn met voor niet aan er ook als bij
-""".split())
-
-# Words that label page furniture rather than prose ("cue words"): sharing,
-# comments, subscriptions, legal, navigation, related links, credits (en, de,
-# fr, es, it, pt, nl).  A line's share of them, and whether its first word is
-# one, are features; the model weighs them against everything else.
-CUE_WORDS = frozenset("""
-share shares shared sharing tweet pin email print comment comments commented reply
-replies subscribe subscribed subscription subscriber newsletter newsletters signup
-sign login logout register cookie cookies privacy policy terms copyright reserved
-rights advertisement advertising advert ads sponsored sponsor promoted related
-recommended trending popular read see click here follow like likes tags tag filed
-posted photo photos image images credit credits getty reuters afp video videos
-watch listen podcast download app menu home search contact previous next prev back
-skip navigation loading close continue older newer archive archives categories
-category topics permalink trackback trackbacks pingback rss feed login account
-teilen kommentar kommentare antworten abonnieren anmelden registrieren datenschutz
-impressum anzeige werbung weiterlesen lesen verwandte themen foto bild quelle
-startseite suche kontakt zurück weiter nutzungsbedingungen
-partager commentaire commentaires répondre abonner abonnez connexion inscription
-confidentialité publicité lire voir suivant précédent accueil recherche
-compartir comentarios comentario responder suscríbete publicidad leer ver
-siguiente anterior inicio buscar privacidad condividi commenti leggi pubblicità
-compartilhar comentários leia publicidade delen reacties lees advertentie
-""".split())
-
-# Words of dates and times (bylines, comment stamps, date bars).
-DATE_WORDS = frozenset("""
-january february march april may june july august september october november
-december jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday
-thursday friday saturday sunday mon tue wed thu fri sat sun am pm ago yesterday
-today hours hour minutes minute mins days weeks months years updated published
-januar februar märz juni juli oktober dezember montag dienstag mittwoch donnerstag
-freitag samstag sonntag uhr gestern heute stunden aktualisiert veröffentlicht
-janvier février avril juin juillet août septembre octobre novembre décembre lundi
-mardi mercredi jeudi vendredi samedi dimanche hier
-enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre
-diciembre lunes martes miércoles jueves viernes sábado domingo ayer
 """.split())
 
 _PUNCT_END = np.array([ord(ch) for ch in ".!?。！？…\"”’»)"], dtype=np.uint32)
@@ -211,8 +167,6 @@ def _classes(cps: np.ndarray) -> np.ndarray:
 
 
 _STOP_HASHES: np.ndarray | None = None
-_CUE_HASHES: np.ndarray | None = None
-_DATE_HASHES: np.ndarray | None = None
 
 
 def _build_lower_table() -> np.ndarray:
@@ -313,23 +267,13 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     tok_end = is_word & ~np.append(is_word[1:], False)
     tok_len = np.flatnonzero(tok_end) - np.flatnonzero(tok_start) + 1
     short = seg_sum_at(np.flatnonzero(tok_start)[tok_len <= 3], starts, n)
-    global _STOP_HASHES, _CUE_HASHES, _DATE_HASHES
+    global _STOP_HASHES
     if _STOP_HASHES is None:
-        _CUE_HASHES = np.unique(text_hashes(" ".join(CUE_WORDS)))
-        _DATE_HASHES = np.unique(text_hashes(" ".join(DATE_WORDS)))
         _STOP_HASHES = np.unique(text_hashes(" ".join(STOPWORDS)))
     hashes = token_hashes(_lower(cps), is_word, tok_start)
     tok_pos = np.flatnonzero(tok_start)
     stop = seg_sum_at(tok_pos[np.isin(hashes, _STOP_HASHES)], starts, n)
-    is_cue = np.isin(hashes, _CUE_HASHES)
-    cue = seg_sum_at(tok_pos[is_cue], starts, n)
-    date = seg_sum_at(tok_pos[np.isin(hashes, _DATE_HASHES)], starts, n)
-    # the line's first token (if any) and its first colon: "See also: ..."
-    first_tok = np.searchsorted(tok_pos, starts)
-    has_tok = first_tok < len(tok_pos)
-    has_tok[has_tok] &= tok_pos[first_tok[has_tok]] < ends[has_tok]
-    lead_cue = np.zeros(n, dtype=bool)
-    lead_cue[has_tok] = is_cue[first_tok[has_tok]]
+    # a label before the line's first colon: "See also: ..."
     colons = np.flatnonzero((cps == 0x3A) | (cps == 0xFF1A))
     ci = np.searchsorted(colons, starts)
     colon_at = colons[np.minimum(ci, len(colons) - 1)] if len(colons) else np.zeros(n, dtype=np.int64)
@@ -373,10 +317,7 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     f[:, c["ends_colon"]] = last == ord(":")
     f[:, c["starts_bullet"]] = np.isin(first, _BULLETS)
     f[:, c["stopwords"]] = stop / ntok_safe
-    f[:, c["cue_words"]] = cue / ntok_safe
-    f[:, c["date_words"]] = date / ntok_safe
     f[:, c["lead_label"]] = lead_label
-    f[:, c["lead_cue"]] = lead_cue
     f[:, c["short_words"]] = short / ntok_safe
     f[:, c["cjk"]] = cjk / nonspace
     f[:, c["heading"]] = lines.heading_level
@@ -412,7 +353,6 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
         f[:, c[f"anc{k}_p"]] = (cs_p[e] - cs_p[s]) / chs
         f[:, c[f"anc{k}_lines"]] = np.log1p(nl)
         f[:, c[f"anc{k}_avg"]] = np.log1p(ch / nl)
-        f[:, c[f"anc{k}_prose"]] = (cs_prose[e] - cs_prose[s]) / chs
     # main containers, readability-style, from the candidate line ranges
     cand = np.unique(np.concatenate([
         np.stack([a0.ravel(), a1.ravel()], axis=1), [[0, n]]]), axis=0)
@@ -430,7 +370,6 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
         f[:, c[f"in_main{frac}"]] = (pos >= ms) & (pos < me)
         f[:, c[f"dist_main{frac}"]] = (np.maximum(ms - pos, 0) + np.maximum(pos - me + 1, 0)) / max(n, 1)
         f[:, c[f"main{frac}_size"]] = (me - ms) / max(n, 1)
-        f[:, c[f"side_main{frac}"]] = (pos >= me).astype(np.float32) - (pos < ms)
     f[:, c["page_chars"]] = np.log1p(total_chars)
     f[:, c["page_lines"]] = np.log1p(n)
     # neighbours

@@ -36,7 +36,6 @@ CONTEXT_NAMES = (
     ["s1", "s1_smooth5", "s1_page_mean", "s1_page_max"]
     + [f"s1_{'prev' if o < 0 else 'next'}{abs(o)}" for o in CONTEXT_OFFSETS]
     + [f"anc{k}_{s}" for k in range(N_ANCESTORS) for s in ("vote", "content_share")]
-    + ["s1_smooth11", "content_before", "run_in", "run_side", "run_dist", "run_share"]
 )
 
 
@@ -92,27 +91,6 @@ def context_features(X: np.ndarray, s1: np.ndarray) -> np.ndarray:
         w = cw[b] - cw[a]
         out[:, base + 2 * k] = w / np.maximum(cc[b] - cc[a], 1.0)
         out[:, base + 2 * k + 1] = w / np.maximum(page_content, 1e-6)
-    base += 2 * N_ANCESTORS
-    lo = np.maximum(idx - 5, off)
-    hi = np.minimum(idx + 6, off + n_lines_page)
-    out[:, base] = (cs[hi] - cs[lo]) / (hi - lo)
-    # share of the page's predicted content (char-weighted) above the line
-    out[:, base + 1] = (cw[idx] - cw[off]) / np.maximum(page_content, 1e-6)
-    # the "main run": per page, the run of lines maximising sum(chars * (s1 - 0.5))
-    v = chars * (s1 - 0.5)
-    for s, e in zip(starts, ends):
-        P = np.concatenate([[0.0], np.cumsum(v[s:e])])
-        gain = P[1:] - np.minimum.accumulate(P)[:-1]
-        b = int(np.argmax(gain)) + 1
-        a = int(np.argmin(P[:b]))
-        if gain[b - 1] <= 0:
-            a, b = b - 1, b
-        pos = np.arange(e - s)
-        m = e - s
-        out[s:e, base + 2] = (pos >= a) & (pos < b)
-        out[s:e, base + 3] = (pos >= b).astype(np.float32) - (pos < a)
-        out[s:e, base + 4] = (np.maximum(a - pos, 0) + np.maximum(pos - b + 1, 0)) / m
-        out[s:e, base + 5] = (cc[s + b] - cc[s + a]) / max(cc[e] - cc[s], 1.0)
     return out
 
 

@@ -137,27 +137,6 @@ def test_context_features_shape_and_neighbours(data):
     np.testing.assert_allclose(C[inner, prev1], s1[inner - 1], rtol=1e-6)
 
 
-def test_context_main_run_and_content_before():
-    from boilerclf.features import FEATURE_NAMES
-
-    # one page of 8 lines of 100 characters: stage 1 likes lines 2-5 (line 4 a little less)
-    X = np.zeros((8, len(FEATURE_NAMES)), dtype=np.float32)
-    X[:, 1] = np.arange(8)
-    X[:, 2] = 100
-    s1 = np.array([0.1, 0.2, 0.9, 0.8, 0.4, 0.9, 0.1, 0.3])
-    C = context_features(X, s1)
-    col = {n: C[:, CONTEXT_NAMES.index(n)] for n in CONTEXT_NAMES}
-    assert col["run_in"].tolist() == [0, 0, 1, 1, 1, 1, 0, 0]
-    assert col["run_side"].tolist() == [-1, -1, 0, 0, 0, 0, 1, 1]
-    np.testing.assert_allclose(col["run_dist"], np.array([2, 1, 0, 0, 0, 0, 1, 2]) / 8)
-    np.testing.assert_allclose(col["run_share"], 0.5)
-    np.testing.assert_allclose(col["content_before"], np.concatenate([[0], np.cumsum(s1)[:-1]]) / s1.sum(),
-                               rtol=1e-6)
-    # a page where stage 1 likes nothing has an empty run
-    C0 = context_features(X, np.full(8, 0.1))
-    assert C0[:, CONTEXT_NAMES.index("run_in")].sum() <= 1
-
-
 # ------------------------------------------------------------------ model files
 
 def test_save_load_round_trip(tmp_path, tiny_html_model, data):

@@ -37,6 +37,11 @@ SPLIT = (
     ("readability", "tiptopjaw_wceb2026_llm", "utomo_chaos", "cleaneval", "cleanportaleval"),
 )
 
+#: Column used to try a "gold convention" input (whole-page vs article gold)
+#: without a schema change: ``gap_before`` is constant 0 in HTML mode.
+CONVENTION_COL = FEATURE_NAMES.index("gap_before")
+WHOLE_PAGE_SETS = ("cleaneval", "cleanportaleval", "canola")
+
 #: Named variants: ``params`` for :class:`LineClassifier` (``hgb`` for the
 #: HistGradientBoosting parameters of both stages), ``drop`` regexes of feature
 #: names switched off, ``weights`` per dataset (repeat / subsample its pages).
@@ -51,10 +56,8 @@ VARIANTS: dict[str, dict] = {
     "no_repeat": {"drop": [r"repeat"]},
     "no_markup": {"drop": [r"^in_", r"^tag_", r"^heading$", r"^depth"]},
     "no_lexical": {"drop": [r"stopwords", r"short_words", r"punct", r"cap_words", r"upper", r"digit"]},
-    "no_cues": {"drop": [r"cue", r"date_words", r"lead_label"]},
-    "no_prose_side": {"drop": [r"anc\d_prose", r"side_main"]},
-    "no_run_context": {"context_drop": ["s1_smooth11", "content_before", "run_in", "run_side",
-                                        "run_dist", "run_share"]},
+    "convention": {"convention": WHOLE_PAGE_SETS},
+    "convention_article": {"convention": WHOLE_PAGE_SETS, "convention_eval_own": False},
     "hgb_300": {"params": {"hgb": {"max_iter": 300}}},
     "hgb_63leaves": {"params": {"hgb": {"max_leaf_nodes": 63}}},
     "hgb_75": {"params": {"hgb": {"max_iter": 75}}},
@@ -90,8 +93,9 @@ def drop_mask(variant: dict) -> np.ndarray:
 
 
 def weighted(parts: dict[str, build.Part], names: list[str], weights: dict[str, float],
-             seed: int = 0) -> train.Data:
-    """Stack ``names`` with each set's pages repeated (weight > 1) or subsampled (< 1)."""
+             seed: int = 0, convention: tuple[str, ...] = ()) -> train.Data:
+    """Stack ``names`` with each set's pages repeated (weight > 1) or subsampled (< 1).
+    Rows of the sets in ``convention`` get 1 in the :data:`CONVENTION_COL` column."""
     rng = np.random.default_rng(seed)
     Xs, ys, base = [], [], 0
     for n in names:
@@ -106,6 +110,8 @@ def weighted(parts: dict[str, build.Part], names: list[str], weights: dict[str, 
             X = p.X[m].copy()
             new_id = np.cumsum(keep) - 1
             X[:, 0] = new_id[pages[m]] + base
+            if n in convention:
+                X[:, CONVENTION_COL] = 1.0
             base += int(keep.sum())
             Xs.append(X)
             ys.append(p.y[m])
@@ -135,7 +141,8 @@ def scores_for(variant: dict, parts: dict[str, build.Part], train_names: list[st
 
 def _scores_for(variant: dict, parts: dict[str, build.Part], train_names: list[str],
                 eval_names: list[str]) -> dict[str, np.ndarray]:
-    data = weighted(parts, train_names, variant.get("weights", {}))
+    conv = tuple(variant.get("convention", ()))
+    data = weighted(parts, train_names, variant.get("weights", {}), convention=conv)
     mask = drop_mask(variant)
     if mask.any():
         data.X[:, mask] = 0.0
@@ -143,9 +150,12 @@ def _scores_for(variant: dict, parts: dict[str, build.Part], train_names: list[s
     out = {}
     for n in eval_names:
         X = parts[n].X
-        if mask.any():
+        own = n in conv and variant.get("convention_eval_own", True)
+        if mask.any() or own:
             X = X.copy()
             X[:, mask] = 0.0
+            if own:  # scored in its own (whole-page) convention
+                X[:, CONVENTION_COL] = 1.0
         out[n] = model.decision_scores(X)
     return out
 
