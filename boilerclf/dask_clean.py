@@ -335,12 +335,13 @@ def clean_files(paths: list[str | Path], out_dir: str | Path, extractor: Extract
     A worker that dies has its file re-run by Dask; a file whose task fails
     for good gets a :class:`FileReport` with ``error`` set, and the others go on.
     Reports come back in input order.  ``client`` defaults to the current one.
+    The model is loaded on every worker first (:class:`ModelPlugin`): a model
+    that does not load raises before any file is read.
     """
     from distributed import as_completed, get_client
 
     client = client or get_client()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     inputs = [InputFile(Path(p).absolute(), str(p), Path(p).name) for p in paths]
     for inp in inputs:
         if batch.split_name(inp.rel)[1] == "page":
@@ -348,20 +349,32 @@ def clean_files(paths: list[str | Path], out_dir: str | Path, extractor: Extract
     ropts = Options(format="jsonl", lines=lines, batch_size=batch_size, input_kind=input_kind,
                     html_field=html_field, id_field=id_field, url_field=url_field)
     ex = _absolute(extractor or Extractor())
+    plugin = ModelPlugin(ex, ("html", "text") if input_kind == "auto" else (input_kind,))
+    try:
+        client.register_plugin(plugin, name=plugin.name)  # a model that does not load raises here
+    except BaseException:
+        _unregister(client, plugin)
+        raise
     reports: list[FileReport | None] = [None] * len(inputs)
     futures = {}
-    for i, (inp, (out, errors)) in enumerate(zip(inputs, _output_names(inputs, out_dir))):
-        if resume and out.is_file():
-            reports[i] = FileReport(inp.label, out, errors if errors.is_file() else None, skipped=True)
-        else:
-            futures[client.submit(_clean_file, ex, ropts, inp, out, errors, pure=False)] = (i, inp, out)
-    for fut in as_completed(futures):
-        i, inp, out = futures[fut]
-        try:
-            reports[i] = fut.result()
-        except Exception as e:  # noqa: BLE001 - one file's failure is reported, the rest go on
-            reports[i] = FileReport(inp.label, out, error=_reason(e))
-        fut.release()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for i, (inp, (out, errors)) in enumerate(zip(inputs, _output_names(inputs, out_dir))):
+            if resume and out.is_file():
+                reports[i] = FileReport(inp.label, out, errors if errors.is_file() else None, skipped=True)
+            else:
+                futures[client.submit(_clean_file, ex, ropts, inp, out, errors, pure=False)] = (i, inp, out)
+        for fut in as_completed(futures):
+            i, inp, out = futures[fut]
+            try:
+                reports[i] = fut.result()
+            except Exception as e:  # noqa: BLE001 - one file's failure is reported, the rest go on
+                reports[i] = FileReport(inp.label, out, error=_reason(e))
+            fut.release()
+    finally:
+        for fut in futures:
+            fut.cancel()
+        _unregister(client, plugin)
     return reports  # type: ignore[return-value]
 
 

@@ -25,7 +25,7 @@ from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import SchedulerPlugin
 from typer.testing import CliRunner
 
-from boilerclf import Extractor, dask_clean
+from boilerclf import Extractor, ModelError, dask_clean
 from boilerclf.cli import app
 from test_batch import build_warc  # the WARC with a corrupt record and a cp1252 page
 
@@ -184,6 +184,11 @@ def test_clean_files_one_output_per_input(tmp_path, client, corpus, tiny_extract
     again = dask_clean.clean_files(inputs, out, tiny_extractor, client=client, resume=True)
     assert [r.skipped for r in again] == [True, False, True]
     assert (out / "a.jsonl").stat().st_mtime_ns == mtime and (out / "b.jsonl").is_file()
+    bad = tmp_path / "bad.joblib"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="bad.joblib"):  # at once, not once per file
+        dask_clean.clean_files(inputs, tmp_path / "o2", Extractor(model=bad), client=client)
+    assert not (tmp_path / "o2").exists()
 
 
 # ------------------------------------------------------------------ a worker dies mid-run
@@ -209,7 +214,7 @@ def test_killed_worker_loses_and_duplicates_nothing(tmp_path, client, tiny_extra
     want: dict[str, list[tuple[str, str]]] = {}
     for f in range(4):
         recs = []
-        for i in range(60):
+        for i in range(30):
             base = (lighthouse_html if i % 2 else library_html).decode()
             recs.append({"id": f"f{f}-{i}", "html": base.replace("<body>", f"<body><p>Page {f}/{i}.</p>", 1)})
         (d / f"part{f}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
