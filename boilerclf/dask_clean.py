@@ -242,8 +242,9 @@ def _frame(part, ex: Extractor, html_column: str, kind: str | None, text_column:
            counts: bool, error_column: str | None):
     import pandas as pd
 
-    recs = (_records(part[html_column].tolist(), ex, kind, "", "", "", False)
-            if len(part) else [])
+    pages = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+             for v in part[html_column].tolist()]  # missing values read as missing
+    recs = _records(pages, ex, kind, "", "", "", False) if pages else []
     cols = {text_column: pd.Series([r["text"] for r in recs], index=part.index, dtype="string")}
     if counts:
         for name in ("lines", "kept", "chars"):

@@ -162,7 +162,7 @@ def test_clean_bag_and_dataframe(client, tiny_extractor, lighthouse_html, librar
     assert list(got.columns) == ["page", "n", "text", "lines", "kept", "chars", "error"]
     assert got["text"][0] == tiny_extractor.extract(lighthouse_html)
     assert got["text"][3] == tiny_extractor.extract(rail_text)
-    assert pd.isna(got["text"][2]) and got["error"][2].startswith("read: ") and pd.isna(got["lines"][2])
+    assert pd.isna(got["text"][2]) and got["error"][2] == "read: page missing" and pd.isna(got["lines"][2])
     assert got["chars"][1] == len(tiny_extractor.extract(library_html)) and pd.isna(got["error"][1])
 
 
