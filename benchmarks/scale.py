@@ -27,11 +27,12 @@ ENGINES = {"jobs1": ["--jobs", "1"], "jobs2": ["--jobs", "2"],
            "dask1": ["--dask", "local:1"], "dask2": ["--dask", "local:2"]}
 
 
-def pack(dataset: Path, out: Path, n_files: int) -> int:
+def pack(dataset: Path, out: Path, n_files: int, limit: int = 0) -> int:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
     pages = sorted((dataset / "html").glob("*.html.gz"))
+    pages = pages[:limit] if limit else pages
     for i in range(n_files):
         with open(out / f"part{i}.warc.gz", "wb") as f:
             w = WARCWriter(f, gzip=True)
@@ -47,6 +48,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dataset", type=Path)
     ap.add_argument("--files", type=int, default=8)
+    ap.add_argument("--pages", type=int, default=0, help="only the first N pages (0: all)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--engines", default=",".join(ENGINES))
     a = ap.parse_args()
@@ -54,7 +56,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="boilerclf-scale-") as tmp:
         tmp = Path(tmp)
         (tmp / "in").mkdir()
-        n = pack(a.dataset, tmp / "in", a.files)
+        n = pack(a.dataset, tmp / "in", a.files, a.pages)
         print(f"{n} pages in {a.files} WARC.gz files")
         outputs = {}
         for name in a.engines.split(","):

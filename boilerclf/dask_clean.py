@@ -181,10 +181,6 @@ def _for_worker(inp: InputFile) -> InputFile:
     return dataclasses.replace(inp, path=inp.path.absolute()) if inp.path is not None else inp
 
 
-def _reason(e: BaseException) -> str:
-    return batch.clip(f"{type(e).__name__}: {e}")
-
-
 # ----------------------------------------------------------------- bags and dataframes
 
 def _records(items: list, ex: Extractor, kind: str | None, html_field: str, id_field: str,
@@ -370,7 +366,7 @@ def clean_files(paths: list[str | Path], out_dir: str | Path, extractor: Extract
             try:
                 reports[i] = fut.result()
             except Exception as e:  # noqa: BLE001 - one file's failure is reported, the rest go on
-                reports[i] = FileReport(inp.label, out, error=_reason(e))
+                reports[i] = FileReport(inp.label, out, error=batch._reason(e))
             fut.release()
     finally:
         for fut in futures:
@@ -432,7 +428,7 @@ def run(paths: list[str], ex: Extractor, opts: Options, scheduler: str | Client,
             client.register_plugin(plugin, name=plugin.name)
         except Exception as e:  # noqa: BLE001 - the model does not load on a worker
             _unregister(client, plugin)
-            raise FatalError(f"the model does not load on the workers: {_reason(e)}") from None
+            raise FatalError(f"the model does not load on the workers: {batch._reason(e)}") from None
         summ.startup = time.monotonic() - t0
         _clean_on(client, paths, ex, opts, summ, log)
     finally:
@@ -479,7 +475,7 @@ def _clean_on(client: Client, paths: list[str], ex: Extractor, opts: Options, su
             try:
                 pages, other = fut.result()
             except Exception as e:  # noqa: BLE001 - e.g. KilledWorker: report its files, go on
-                reason = f"task failed on the cluster: {_reason(e)}"
+                reason = f"task failed on the cluster: {batch._reason(e)}"
                 pages = [(Page(inp.rel, inp.label, batch.split_name(inp.rel)[0]), (0, "error", "worker", reason))
                          for inp in unit]
                 other = 0
