@@ -60,7 +60,7 @@ def main() -> None:
         print(f"{n} pages in {a.files} WARC.gz files")
         outputs = {}
         for name in a.engines.split(","):
-            best = None
+            runs = []
             for _ in range(a.repeat):
                 out = tmp / f"{name}.jsonl"
                 t0 = time.monotonic()
@@ -69,11 +69,13 @@ def main() -> None:
                 wall = time.monotonic() - t0
                 line = r.stderr.strip().splitlines()[-1]
                 m = re.search(r"startup ([\d.]+) s, then ([\d.]+) pages/s", line)
-                run = (float(m.group(2)), wall, float(m.group(1)))
-                best = run if best is None or run[0] > best[0] else best
+                runs.append((float(m.group(2)), wall, float(m.group(1))))
                 outputs[name] = out.read_bytes()
-            print(f"{name:6} {' '.join(ENGINES[name]):16} best of {a.repeat}: {best[0]:6.1f} pages/s "
-                  f"after startup ({best[2]:.1f} s); wall {best[1]:.1f} s = {n / best[1]:.1f} pages/s")
+            rate = max(r[0] for r in runs)
+            wall = min(r[1] for r in runs)
+            startup = min(r[2] for r in runs)
+            print(f"{name:6} {' '.join(ENGINES[name]):16} best of {a.repeat}: {rate:6.1f} pages/s after "
+                  f"startup (startup {startup:.1f} s); wall {wall:.1f} s = {n / wall:.1f} pages/s", flush=True)
         ref = next(iter(outputs.values()))
         print("outputs identical:", all(v == ref for v in outputs.values()))
 
