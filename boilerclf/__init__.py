@@ -8,7 +8,9 @@ and a scikit-learn classifier labels it content or boilerplate with a score::
     for line in boilerclf.classify(html).lines:    # every line, labelled
         print(line.score, line.label, line.text)
 
-For many pages, make one :class:`Extractor` and call ``extract_many``.
+For many pages, make one :class:`Extractor` and call ``extract_many``; for a
+cluster, ``clean_bag``, ``clean_dataframe`` and ``clean_files`` (``boilerclf[dask]``,
+see :mod:`boilerclf.dask_clean`).
 Hand-checked labels live in a labels file (:func:`read_labels`,
 :func:`write_labels`, :func:`page_record`; see :mod:`boilerclf.labelsfile`).
 """
@@ -30,6 +32,17 @@ __all__ = [
 ]
 
 _default: Extractor | None = None
+_DASK = ("clean_bag", "clean_dataframe", "clean_files")
+
+
+def __getattr__(name: str):
+    """``boilerclf.clean_bag`` / ``clean_dataframe`` / ``clean_files``: cleaning on a Dask
+    cluster, from :mod:`boilerclf.dask_clean` (imported on first use: needs ``boilerclf[dask]``)."""
+    if name in _DASK:
+        from . import dask_clean
+
+        return getattr(dask_clean, name)
+    raise AttributeError(f"module 'boilerclf' has no attribute {name!r}")
 
 
 def _extractor(threshold: float | str | None) -> Extractor:

@@ -521,7 +521,10 @@ def to_markdown(result) -> str:
 
 
 def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, int, int]:
-    """``(output text, lines, kept lines, chars)`` of one classified page."""
+    """``(output text, lines, kept lines, chars)`` of one classified page.
+
+    ``page`` is ``(id, url, source)``; ``fmt`` "record" gives the JSONL record as a dict.
+    """
     text = result.text
     n_kept = sum(1 for ln in result.lines if ln.label)
     counts = (len(result.lines), n_kept, len(text))
@@ -535,6 +538,8 @@ def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, i
     if with_lines:
         rec["lines"] = [{"text": ln.text, "label": ln.label, "score": round(ln.score, 6),
                          "tag": ln.tag} for ln in result.lines]
+    if fmt == "record":
+        return rec, *counts
     return json.dumps(rec, ensure_ascii=False) + "\n", *counts
 
 
@@ -587,14 +592,29 @@ def _worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lin
             return
         if task is None:
             return
-        conn.send(("done", _run_task(conn, ex, task, fmt, with_lines)))
+        conn.send(("done", process_pages(ex, task, fmt, with_lines, conn.send)))
 
 
-def _run_task(conn, ex: Extractor, task: list, fmt: str, with_lines: bool) -> list:
+def page_task(p: Page) -> tuple:
+    """What a worker needs of a page: ``(seq, data, kind, charset, (id, url, source), gz)``."""
+    return (p.seq, p.data, p.kind, p.charset, (p.id, p.url, p.source), p.gz)
+
+
+def process_pages(ex: Extractor, task: list[tuple], fmt: str, with_lines: bool,
+                  notify: Callable[[tuple], None] | None = None) -> list[tuple]:
+    """Clean a batch of pages (:func:`page_task` tuples) in this process.
+
+    Returns one outcome per page, keyed by its ``seq``: ``(seq, "ok", output,
+    lines, kept, chars)`` or ``(seq, "error", stage, reason)``; a failure is
+    isolated to its page.  ``notify`` hears ``("page", seq)`` before a page is
+    split and ``("model", n)`` before the model call (the pool's time limits).
+    ``fmt`` is an output format, or ``"record"`` for the JSONL record as a dict.
+    """
+    notify = notify or (lambda msg: None)
     out: list[tuple] = []
     split: list[tuple] = []
     for seq, data, kind, charset, meta, gz in task:
-        conn.send(("page", seq))
+        notify(("page", seq))
         if gz:
             try:
                 data = gunzip(data, ex.max_bytes)
@@ -605,7 +625,7 @@ def _run_task(conn, ex: Extractor, task: list, fmt: str, with_lines: bool) -> li
             split.append((seq, ex.lines(data, kind, charset), meta))
         except Exception as e:  # noqa: BLE001 - isolated per page
             out.append((seq, "error", "parse", _reason(e)))
-    conn.send(("model", len(split)))
+    notify(("model", len(split)))
     try:
         results = ex.classify_lines([s[1] for s in split])
     except Exception:  # noqa: BLE001 - find the page(s) at fault one by one
@@ -737,7 +757,7 @@ class Pool:
         w.stage = ("send", None)
         w.deadline = None if self.timeout is None else time.monotonic() + self.timeout
         try:
-            w.conn.send([(p.seq, p.data, p.kind, p.charset, (p.id, p.url, p.source), p.gz) for p in batch])
+            w.conn.send([page_task(p) for p in batch])
         except (OSError, ValueError):  # it died: the next poll sees EOF and handles the batch
             pass
 
@@ -1094,6 +1114,66 @@ def _single_page(paths: list[str], opts: Options, stdin: Stdin | None) -> bool:
 MAX_LOGGED_ERRORS = 20
 
 
+class Output:
+    """The writing end of a run, shared by every engine: outcomes in, files out.
+
+    :meth:`admit` takes pages in input order as they are read (output names,
+    read errors, ``--resume`` skips); :meth:`put` takes their outcomes, again in
+    input order, and writes the output, the errors file and the counts.
+    """
+
+    def __init__(self, paths: list[str], opts: Options, summ: Summary, stdin: Stdin | None,
+                 say: Callable[[str], None]):
+        self.opts = opts
+        self.summ = summ
+        self.say = say
+        self.errors_path = opts.errors or default_errors_path(opts)
+        summ.errors_path = self.errors_path
+        if opts.out is None:
+            self.writer = StdoutWriter(opts.format, headers=not _single_page(paths, opts, stdin))
+        elif opts.format == "jsonl":
+            self.writer = FileWriter(opts.out, opts.resume)
+        else:
+            opts.out.mkdir(parents=True, exist_ok=True)
+            self.writer = DirWriter(opts.out, _EXT[opts.format])
+        self.errlog = ErrorLog(self.errors_path, remove_stale=opts.out is not None
+                               and opts.format != "jsonl" and opts.errors is None)
+
+    def admit(self, page: Page) -> tuple | None:
+        """Assign ``page`` its output; its outcome if it needs no worker (read error, done)."""
+        self.writer.assign(page)
+        if page.error is not None:
+            return (page.seq, "error", "read", page.error)
+        if self.opts.resume and self.writer.done(page):
+            return (page.seq, "skipped")
+        return None
+
+    def put(self, page: Page, res: tuple) -> None:
+        """Write one outcome (``process_pages``'s, or ``admit``'s)."""
+        summ = self.summ
+        summ.pages_in += 1
+        if res[1] == "ok":
+            self.writer.write(page, res[2])
+            if res[4]:
+                summ.cleaned += 1
+            else:
+                summ.empty += 1
+        elif res[1] == "skipped":
+            summ.skipped += 1
+        else:
+            summ.failed += 1
+            self.errlog.write(page, res[2], res[3])
+            if summ.failed <= MAX_LOGGED_ERRORS:
+                self.say(f"error: {page.source} [{page.id}]: {res[3]}")
+            elif summ.failed == MAX_LOGGED_ERRORS + 1:
+                self.say(f"error: more failed pages; see {self.errors_path}")
+
+    def finish(self, ok: bool) -> None:
+        """Close the outputs; a run that did not finish (``ok`` False) leaves ``OUT.tmp``."""
+        self.writer.finish(ok)
+        self.errlog.finish()
+
+
 def run(paths: list[str], ex: Extractor, opts: Options, *,
         log: Callable[[str], None] | None = None) -> Summary:
     """Clean every page of ``paths`` (see module docstring); returns the :class:`Summary`.
@@ -1106,8 +1186,6 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
         opts.timeout = None
     t0 = time.monotonic()
     summ = Summary()
-    errors_path = opts.errors or default_errors_path(opts)
-    summ.errors_path = errors_path
     kinds = ("html", "text") if opts.kind is None else (opts.kind,)
     pool = Pool(ex, opts.jobs, opts.timeout, kinds, opts.format, opts.lines)
     try:
@@ -1117,19 +1195,11 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
         raise
     summ.startup = time.monotonic() - t0
     stdin = Stdin(opts) if "-" in paths else None
-    if opts.out is None:
-        writer = StdoutWriter(opts.format, headers=not _single_page(paths, opts, stdin))
-    elif opts.format == "jsonl":
-        writer = FileWriter(opts.out, opts.resume)
-    else:
-        opts.out.mkdir(parents=True, exist_ok=True)
-        writer = DirWriter(opts.out, _EXT[opts.format])
-    errlog = ErrorLog(errors_path, remove_stale=opts.out is not None and opts.format != "jsonl"
-                      and opts.errors is None)
-    reader = Reader(opts, ex.max_bytes, stdin)
-    source = reader.pages(list_inputs(paths, opts.globs))
     prog = Progress(not opts.quiet and sys.stderr.isatty())
     say = log or (prog.log if not opts.quiet else (lambda msg: None))
+    output = Output(paths, opts, summ, stdin, say)
+    reader = Reader(opts, ex.max_bytes, stdin)
+    source = reader.pages(list_inputs(paths, opts.globs))
     limit = opts.jobs * opts.batch_size * 4  # pages read but not yet written
     queue: deque[Page] = deque()
     pending: dict[int, Page] = {}
@@ -1147,11 +1217,9 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
                 page.seq = n_read
                 n_read += 1
                 pending[page.seq] = page
-                writer.assign(page)
-                if page.error is not None:
-                    outcomes[page.seq] = (page.seq, "error", "read", page.error)
-                elif opts.resume and writer.done(page):
-                    outcomes[page.seq] = (page.seq, "skipped")
+                res = output.admit(page)
+                if res is not None:
+                    outcomes[page.seq] = res
                 else:
                     queue.append(page)
             for w in pool.idle():
@@ -1161,25 +1229,8 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
                                 or n_read - next_out >= limit):
                     pool.submit(w, [queue.popleft() for _ in range(min(opts.batch_size, len(queue)))])
             while next_out in outcomes:
-                res = outcomes.pop(next_out)
-                page = pending.pop(next_out)
+                output.put(pending.pop(next_out), outcomes.pop(next_out))
                 next_out += 1
-                summ.pages_in += 1
-                if res[1] == "ok":
-                    writer.write(page, res[2])
-                    if res[4]:
-                        summ.cleaned += 1
-                    else:
-                        summ.empty += 1
-                elif res[1] == "skipped":
-                    summ.skipped += 1
-                else:
-                    summ.failed += 1
-                    errlog.write(page, res[2], res[3])
-                    if summ.failed <= MAX_LOGGED_ERRORS:
-                        say(f"error: {page.source} [{page.id}]: {res[3]}")
-                    elif summ.failed == MAX_LOGGED_ERRORS + 1:
-                        say(f"error: more failed pages; see {errors_path}")
             prog.update(next_out, summ.failed)
             if exhausted and next_out == n_read:
                 break
@@ -1192,8 +1243,7 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
     finally:
         prog.stop()
         pool.close(kill=not ok)
-        writer.finish(ok)
-        errlog.finish()
+        output.finish(ok)
         summ.other_records = reader.other_records
         summ.seconds = time.monotonic() - t0
     return summ

@@ -62,6 +62,11 @@ def clean(
     model: Optional[Path] = typer.Option(None, help="HTML model file (default: shipped)."),
     text_model: Optional[Path] = typer.Option(None, help="Plain-text model file (default: shipped)."),
     threshold: Optional[str] = typer.Option(None, help="Score threshold or precision|balanced|recall."),
+    dask: Optional[str] = typer.Option(None, "--dask", metavar="SCHEDULER",
+                                       help="Run on a Dask cluster: a scheduler address (tcp://host:8786), "
+                                       "a scheduler file (.json), or local[:N] for N local worker processes "
+                                       "(default --jobs). Workers read the inputs themselves (no stdin); "
+                                       "needs boilerclf[dask]."),
 ) -> None:
     """Clean pages in batch: the main text of every page, in input order.
 
@@ -83,7 +88,14 @@ def clean(
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up like Ctrl-C
     try:
-        summary = batch.run(paths, ex, opts)
+        if dask is None:
+            summary = batch.run(paths, ex, opts)
+        else:
+            try:
+                from . import dask_clean
+            except ImportError as e:
+                raise batch.UsageError(str(e)) from None
+            summary = dask_clean.run(paths, ex, opts, dask)
     except (batch.UsageError, batch.FatalError, ModelError) as e:
         _fail_usage(str(e))
     except KeyboardInterrupt:  # before the run started
