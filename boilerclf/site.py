@@ -1,0 +1,212 @@
+"""Teaching a model a new site: a base model adapted with a few labelled pages.
+
+Users do not have the base model's training data, so the base model is not
+refitted.  A :class:`SiteModel` keeps the fitted base model inside and stacks a
+small *site layer* on it: a HistGradientBoosting classifier trained on the new
+site's labelled lines only, whose inputs are the line features, the base
+model's stage-1 score, its context inputs (neighbours' scores, container
+votes) and its final score.  A few pages therefore matter fully (they are the
+site layer's whole training set), while the base model's knowledge comes in
+through its scores: where the site's pages agree with the base model the layer
+learns to follow its score, and where they do not (a sidebar the base keeps, a
+byline the site's convention drops) it learns the correction from the
+features.
+
+:func:`cross_validate` measures the gain honestly: k-fold by page over the
+labelled pages, F1 (:mod:`boilerclf.metrics`) of the held-out pages with the
+base model and with a site model trained on the other pages.
+
+Lines labelled ``-1`` (``null`` in a labels file) are not fitted on but keep
+their place on the page, so the features and context of the others are right.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import GroupKFold
+from sklearn.utils.validation import check_is_fitted
+
+from . import metrics
+from .features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
+from .lines import Lines
+from .model import CONTEXT_NAMES, LineClassifier, context_features
+
+#: Names of the site layer's extra inputs (after the line features).
+SITE_INPUT_NAMES = [f"base_{n}" for n in CONTEXT_NAMES] + ["base_score"]
+
+
+def _default_site_estimator(random_state: int | None) -> HistGradientBoostingClassifier:
+    # a few hundred lines per page and a handful of pages: small, regularised trees
+    return HistGradientBoostingClassifier(
+        max_iter=80, learning_rate=0.08, max_leaf_nodes=8, min_samples_leaf=8,
+        l2_regularization=1.0, early_stopping=False, random_state=random_state)
+
+
+class SiteModel(ClassifierMixin, BaseEstimator):
+    """A fitted base :class:`~boilerclf.model.LineClassifier` with a site layer on top.
+
+    Parameters
+    ----------
+    base : LineClassifier
+        A fitted model (e.g. ``boilerclf.load_model(...)``); used as it is,
+        never refitted or cloned (like a "prefit" estimator).
+    estimator : classifier, default small HistGradientBoostingClassifier
+        The site layer (cloned).
+    threshold : float, default 0.5
+        Score at or above which a line is content.
+    prior_pages : float, default 1.0
+        How many pages the base model's opinion is worth: the score is
+        ``w * site + (1 - w) * base`` with ``w = n / (n + prior_pages)`` for
+        ``n`` labelled pages, so one page does not overrule the base model
+        alone (0: the site layer only).
+    random_state : int or None, default 0
+
+    ``X`` is a :mod:`boilerclf.features` matrix (rows of a page contiguous and
+    in order); ``y`` is 1 / 0, or -1 for lines without a label.
+    """
+
+    def __init__(self, base: LineClassifier | None = None, estimator=None, threshold: float = 0.5,
+                 prior_pages: float = 1.0, random_state: int | None = 0):
+        self.base = base
+        self.estimator = estimator
+        self.threshold = threshold
+        self.prior_pages = prior_pages
+        self.random_state = random_state
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        base = self.base
+        F = X[:, N_STRUCT:]
+        s1 = base.stage1_.predict_proba(F)[:, 1]
+        C = context_features(X, s1)
+        s = base.stage2_.predict_proba(np.hstack([F, C]))[:, 1] if base.stage2_ is not None else s1
+        return np.hstack([F, C, s[:, None].astype(np.float32)])
+
+    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None):
+        """Fit the site layer on the labelled lines (``y >= 0``) of ``X``. Returns self."""
+        if self.base is None:
+            raise ValueError("SiteModel needs a fitted base model (base=...)")
+        check_is_fitted(self.base, "stage1_")
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y).astype(np.int64)
+        if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES):
+            raise ValueError(f"X must have {len(FEATURE_NAMES)} columns (features schema "
+                             f"{SCHEMA_VERSION}), got shape {X.shape}")
+        keep = y >= 0
+        if len(np.unique(y[keep])) < 2:
+            raise ValueError("the labelled lines must include both content (1) and boilerplate (0)")
+        Z = self._inputs(X)
+        kw = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight)[keep]}
+        est = clone(self.estimator) if self.estimator is not None else _default_site_estimator(self.random_state)
+        self.site_ = est.fit(Z[keep], y[keep], **kw)
+        self.base_ = self.base
+        n_pages = len(np.unique(X[keep, 0]))
+        self.weight_ = n_pages / (n_pages + self.prior_pages)
+        self.classes_ = self.site_.classes_
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def decision_scores(self, X: np.ndarray) -> np.ndarray:
+        """Probability that each line is content (1-D)."""
+        check_is_fitted(self, "site_")
+        X = np.asarray(X, dtype=np.float32)
+        if len(X) == 0:
+            return np.zeros(0, dtype=np.float64)
+        Z = self._inputs(X)
+        return self.weight_ * self.site_.predict_proba(Z)[:, 1] + (1.0 - self.weight_) * Z[:, -1]
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        s = self.decision_scores(X)
+        return np.column_stack([1.0 - s, s])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return (self.decision_scores(X) >= self.threshold).astype(np.int64)
+
+
+# ------------------------------------------------------------ labelled pages
+
+@dataclass
+class LabelledPages:
+    """Labelled pages as one matrix: features, labels (-1 = none), texts, ids."""
+
+    X: np.ndarray
+    y: np.ndarray
+    texts: list[list[str]]
+    ids: list[str]
+
+    @property
+    def pages(self) -> np.ndarray:
+        return self.X[:, 0].astype(np.int64)
+
+    def gold(self) -> dict[str, str]:
+        """Per page, the text of its lines labelled content (the reference for F1)."""
+        out = {}
+        for i, pid in enumerate(self.ids):
+            ys = self.y[self.pages == i]
+            out[pid] = "\n".join(t for t, lab in zip(self.texts[i], ys) if lab == 1)
+        return out
+
+    def texts_at(self, scores: np.ndarray, threshold: float) -> dict[str, str]:
+        """Predicted text per page from the scores of all rows; lines without a
+        label are left out, as they are of :meth:`gold`."""
+        keep = (scores >= threshold) & (self.y >= 0)
+        pages = self.pages
+        out = {}
+        for i, pid in enumerate(self.ids):
+            out[pid] = "\n".join(t for t, k in zip(self.texts[i], keep[pages == i]) if k)
+        return out
+
+
+def stack_pages(pages: list[tuple[str, Lines, np.ndarray]]) -> LabelledPages:
+    """``(id, lines, labels)`` triples to one :class:`LabelledPages` (page ids 0..n-1)."""
+    from .features import page_features
+
+    mats, ys = [], []
+    for j, (_, L, lab) in enumerate(pages):
+        if len(lab) != len(L):
+            raise ValueError(f"page {pages[j][0]!r}: {len(lab)} labels for {len(L)} lines")
+        mats.append(page_features(L, j))
+        ys.append(np.asarray(lab, dtype=np.int64))
+    X = np.concatenate(mats) if mats else np.zeros((0, len(FEATURE_NAMES)), np.float32)
+    y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
+    return LabelledPages(X, y, [list(p[1].texts) for p in pages], [p[0] for p in pages])
+
+
+def cross_validate(base: LineClassifier, data: LabelledPages, *, k: int = 5,
+                   make: Callable[[LineClassifier], SiteModel] | None = None,
+                   profile_of: Callable[[list[int]], object] | None = None) -> dict:
+    """F1 of the held-out pages before (base model) and after (site model), k-fold by page.
+
+    Pages whose lines carry no label are never held out.  ``make`` builds the
+    site model from the base (default ``SiteModel(base, threshold=base.threshold)``).
+    Returns ``{"before": metrics, "after": metrics, "k": folds, "n_pages": n}``.
+    """
+    make = make or (lambda b: SiteModel(b, threshold=b.threshold))
+    pages = data.pages
+    labelled = np.array([(data.y[pages == i] >= 0).any() for i in range(len(data.ids))], bool)
+    idx = np.flatnonzero(labelled)
+    k = min(k, len(idx))
+    if k < 2:
+        raise ValueError("cross-validation needs at least 2 labelled pages")
+    gold = data.gold()
+    before_s = base.decision_scores(data.X)
+    after_s = before_s.copy()
+    thr_after = make(base).threshold
+    for tr_p, te_p in GroupKFold(n_splits=k).split(idx, groups=idx):
+        tr = np.isin(pages, idx[tr_p])
+        te = np.isin(pages, idx[te_p])
+        y = np.where(tr, data.y, -1)
+        if len(np.unique(y[y >= 0])) < 2:
+            after_s[te] = before_s[te]
+            continue
+        m = make(base).fit(data.X, y)
+        after_s[te] = m.decision_scores(data.X[te])
+        thr_after = m.threshold
+    held = [data.ids[i] for i in idx]
+    g = {p: gold[p] for p in held}
+    before = metrics.evaluate(g, data.texts_at(before_s, base.threshold))
+    after = metrics.evaluate(g, data.texts_at(after_s, thr_after))
+    return {"before": before, "after": after, "k": k, "n_pages": len(idx)}
