@@ -9,6 +9,8 @@ and a scikit-learn classifier labels it content or boilerplate with a score::
         print(line.score, line.label, line.text)
 
 For many pages, make one :class:`Extractor` and call ``extract_many``.
+Hand-checked labels live in a labels file (:func:`read_labels`,
+:func:`write_labels`, :func:`page_record`; see :mod:`boilerclf.labelsfile`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from .extract import PRESETS, Extractor, InputError, Line, Result
 from .extract import load_model as _load_model
+from .labelsfile import LabelsError, page_record, read_labels, write_labels
 from .lines import Lines, html_lines, text_lines
 from .model import LineClassifier, ModelError
 from .profile import ProfileError, SiteProfile
@@ -24,7 +27,8 @@ __version__ = "0.1.0"
 __all__ = [
     "extract", "extract_text", "classify", "load_model", "Extractor", "Result", "Line",
     "Lines", "LineClassifier", "ModelError", "InputError", "PRESETS", "html_lines",
-    "text_lines", "SiteProfile", "ProfileError", "__version__",
+    "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "SiteProfile",
+    "ProfileError", "__version__",
 ]
 
 _default: Extractor | None = None

@@ -1,4 +1,4 @@
-"""The ``boilerclf`` command line: clean, eval, train."""
+"""The ``boilerclf`` command line: clean, label, review, eval, train."""
 from __future__ import annotations
 
 import json
@@ -95,6 +95,157 @@ def clean(
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+@app.command()
+def label(
+    paths: list[str] = typer.Argument(..., help="Pages: files, directories (walked recursively), *.jsonl[.gz], "
+                                      "*.warc[.gz], or - for stdin (as for clean)."),
+    out: Path = typer.Option(..., "--out", "-o", help="The labels file to write (JSONL, boilerclf-labels/1)."),
+    model: Optional[Path] = typer.Option(None, help="HTML model that pre-fills the labels (default: shipped)."),
+    text_model: Optional[Path] = typer.Option(None, help="Plain-text model (default: shipped)."),
+    threshold: Optional[str] = typer.Option(None, help="Score threshold or precision|balanced|recall "
+                                            "(default: the model's own)."),
+    input_kind: str = typer.Option("auto", "--kind", "--input-kind",
+                                   help="Pages are html, text or auto (detect per page)."),
+    input_format: str = typer.Option("auto", "--input-format", help="auto (by file name), page, jsonl or warc."),
+    glob: list[str] = typer.Option([], "--glob", help="Only files matching this pattern in directories (repeatable)."),
+    html_field: str = typer.Option("html", "--html-field", help="JSONL field with the page."),
+    id_field: str = typer.Option("id", "--id-field", help="JSONL field with the page id (default: line number)."),
+    url_field: str = typer.Option("url", "--url-field", help="JSONL field with the page URL."),
+    append: bool = typer.Option(False, "--append", help="Add to an existing labels file: its pages are kept "
+                                "as they are, pages with an id already in it are skipped."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing labels file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-page lines, no summary."),
+) -> None:
+    """Pre-fill a labels file with the model's labels, for a person to correct (boilerclf review).
+
+    Exit code 0 when every page was labelled, 1 when some failed (listed on
+    stderr), 2 on bad usage or an unusable model.
+    """
+    from . import batch, labelling, labelsfile
+
+    try:
+        resolve_threshold(threshold, 0.5)
+    except ValueError as e:
+        _fail_usage(str(e))
+    opts = batch.Options(input_kind=input_kind, input_format=input_format, html_field=html_field,
+                         id_field=id_field, url_field=url_field, globs=list(glob))
+    try:
+        labelling.check_inputs(paths, opts, out)
+    except batch.UsageError as e:
+        _fail_usage(str(e))
+    if append and force:
+        _fail_usage("--append and --force exclude each other")
+    if out.is_dir():
+        _fail_usage(f"--out {out} is a directory; it names the labels file")
+    old: list[dict] = []
+    if out.exists():
+        if not (append or force):
+            _fail_usage(f"{out} exists: --append to add pages to it, --force to overwrite it")
+        if append:
+            try:
+                old = labelsfile.read_labels(out)
+            except (labelsfile.LabelsError, OSError) as e:
+                _fail_usage(str(e))
+    ex = Extractor(model=model, text_model=text_model, threshold=threshold)
+    say = None if quiet else (lambda msg: typer.echo(msg, err=True))
+    try:
+        report = labelling.label_pages(paths, ex, opts, skip_ids={r["id"] for r in old}, progress=say)
+    except ModelError as e:
+        _fail_usage(str(e))
+    for pid, reason in report.failed:
+        typer.echo(f"failed: {pid}: {reason}", err=True)
+    labelsfile.write_labels(out, old + report.records)
+    if not quiet:
+        n_lines = sum(len(r["lines"]) for r in report.records)
+        kept = sum(ln["label"] == 1 for r in report.records for ln in r["lines"])
+        msg = (f"{len(report.records)} pages labelled ({n_lines} lines, {kept} kept by the model), "
+               f"{len(report.failed)} failed")
+        if report.skipped:
+            msg += f", {report.skipped} already in the file"
+        typer.echo(f"{msg}; wrote {out} ({len(old) + len(report.records)} pages)", err=True)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+@app.command()
+def review(
+    paths: list[str] = typer.Argument(..., help="A labels file (from boilerclf label) to review and correct, "
+                                      "or pages (as for label) to see the model's predictions, read-only."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (another than loopback lets "
+                             "anyone who can reach it edit the file)."),
+    port: int = typer.Option(0, help="Port (0: a free one)."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Only print the URL; do not open a browser."),
+    read_only: bool = typer.Option(False, "--read-only", help="Show a labels file without saving anything."),
+    model: Optional[Path] = typer.Option(None, help="HTML model for pages (default: shipped)."),
+    text_model: Optional[Path] = typer.Option(None, help="Plain-text model for pages (default: shipped)."),
+    threshold: Optional[str] = typer.Option(None, help="Score threshold or precision|balanced|recall."),
+    input_kind: str = typer.Option("auto", "--kind", "--input-kind", help="Pages are html, text or auto."),
+    input_format: str = typer.Option("auto", "--input-format", help="auto (by file name), page, jsonl or warc."),
+    glob: list[str] = typer.Option([], "--glob", help="Only files matching this pattern in directories (repeatable)."),
+    html_field: str = typer.Option("html", "--html-field", help="JSONL field with the page."),
+    id_field: str = typer.Option("id", "--id-field", help="JSONL field with the page id."),
+    url_field: str = typer.Option("url", "--url-field", help="JSONL field with the page URL."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),
+) -> None:
+    """Review and label in a local web page: lines coloured by label with their scores.
+
+    Click a line (or space/x on the selected one) to flip it, shift-click for
+    a range, j/k to move, n/p for pages; the labels file is saved atomically.
+    Stop with Ctrl-C.
+    """
+    from . import batch, labelling, labelsfile
+    from .review import Review, ReviewServer, is_labels_file
+
+    if len(paths) == 1 and is_labels_file(paths[0]):
+        try:
+            rev = Review.open(paths[0], readonly=read_only)
+        except (labelsfile.LabelsError, OSError) as e:
+            _fail_usage(str(e))
+    else:
+        try:
+            resolve_threshold(threshold, 0.5)
+        except ValueError as e:
+            _fail_usage(str(e))
+        opts = batch.Options(input_kind=input_kind, input_format=input_format, html_field=html_field,
+                             id_field=id_field, url_field=url_field, globs=list(glob))
+        try:
+            labelling.check_inputs(paths, opts)
+            report = labelling.label_pages(paths, Extractor(model=model, text_model=text_model,
+                                                            threshold=threshold), opts)
+        except (batch.UsageError, ModelError) as e:
+            _fail_usage(str(e))
+        for pid, reason in report.failed:
+            typer.echo(f"failed: {pid}: {reason}", err=True)
+        if not report.records:
+            typer.echo("no page to show", err=True)
+            raise typer.Exit(1)
+        rev = Review(report.records)
+    try:
+        server = ReviewServer(rev, host, port, verbose=verbose)
+    except OSError as e:
+        _fail_usage(f"cannot listen on {host}:{port}: {e}")
+    mode = "read-only" if rev.readonly else f"saving to {rev.path}"
+    typer.echo(f"boilerclf review: {len(rev.records)} pages, {mode}; open {server.url}  (Ctrl-C stops)", err=True)
+    if server.allowed_hosts is None:
+        typer.echo(f"warning: listening on {host}: anyone who can reach it can read the pages"
+                   + ("" if rev.readonly else " and change the file"), err=True)
+    old_term = None
+    if threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if not no_browser:
+            import webbrowser
+
+            webbrowser.open(server.url)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+    typer.echo("stopped", err=True)
 
 
 def snippet_accuracy(snippets: dict, pred: dict[str, str]) -> dict:
