@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -210,3 +211,86 @@ def cross_validate(base: LineClassifier, data: LabelledPages, *, k: int = 5,
     before = metrics.evaluate(g, data.texts_at(before_s, base.threshold))
     after = metrics.evaluate(g, data.texts_at(after_s, thr_after))
     return {"before": before, "after": after, "k": k, "n_pages": len(idx)}
+
+
+# ------------------------------------------------------------ boilerclf train --base
+
+def labelled_pages(records: list[dict], kind: str = "html", *, unreviewed: bool = False
+                   ) -> tuple[LabelledPages, list[str]]:
+    """Labels-file records to :class:`LabelledPages` (lines recomputed from each
+    record's source and checked against its texts, see
+    :func:`boilerclf.labelsfile.source_lines`).
+
+    Only reviewed records of ``kind`` with at least one labelled line are used
+    (all records of ``kind`` with ``unreviewed``); returns the pages and the
+    ids of the records left out, with the reason.
+    """
+    from .labelsfile import label_array, source_lines
+
+    chosen, skipped = [], []
+    for rec in records:
+        if rec["kind"] != kind:
+            skipped.append(f"{rec['id']} (kind {rec['kind']}, the base model is for {kind})")
+        elif not (rec["reviewed"] or unreviewed):
+            skipped.append(f"{rec['id']} (not reviewed)")
+        else:
+            lab = label_array(rec)
+            if not (lab >= 0).any():
+                skipped.append(f"{rec['id']} (no labelled line)")
+            else:
+                chosen.append((rec["id"], source_lines(rec), lab))
+    return stack_pages(chosen), skipped
+
+
+def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out: str | Path, *,
+               unreviewed: bool = False, folds: int = 5, prior_pages: float = 1.0,
+               threshold: float | None = None, log: Callable[[str], None] = print) -> dict:
+    """``boilerclf train --base BASE --add LABELS --out OUT``: fit a :class:`SiteModel`
+    on the labelled pages, report k-fold F1 before and after, save it; returns the header."""
+    import time
+
+    from .extract import _model_path, load_model
+    from .labelsfile import read_labels
+    from .model import save, sha256
+
+    base_file = Path(base_path) if base_path is not None else _model_path("boilerclf-html.joblib")
+    base, base_head = load_model(base_path, "html")
+    if not isinstance(base, LineClassifier):
+        raise ValueError(f"{base_file} is already a site model: give the general model it was made from")
+    kind = base_head.get("kind", "html")
+    records = [r for p in labels_paths for r in read_labels(p)]
+    data, skipped = labelled_pages(records, kind, unreviewed=unreviewed)
+    for s in skipped:
+        log(f"skipped {s}")
+    n = len(data.ids)
+    n_lab = int((data.y >= 0).sum())
+    if n == 0:
+        hint = "" if unreviewed else " (only reviewed pages are used: review them, or pass --unreviewed)"
+        raise ValueError(f"no labelled {kind} page in {', '.join(map(str, labels_paths))}{hint}")
+    if len(np.unique(data.y[data.y >= 0])) < 2:
+        raise ValueError("the labelled lines must include both content and boilerplate")
+    thr = base.threshold if threshold is None else threshold
+
+    def make(b):
+        return SiteModel(b, threshold=thr, prior_pages=prior_pages)
+
+    cv = None
+    if n >= 2:
+        t0 = time.time()
+        cv = cross_validate(base, data, k=folds, make=make)
+        log(f"cross-validation, {cv['k']} folds by page over {cv['n_pages']} pages ({time.time() - t0:.1f} s):")
+        for name in ("before", "after"):
+            m = cv[name]
+            log(f"  {name:6} ({'base model' if name == 'before' else 'site model'}): "
+                f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  F1 {m['f1']:.3f}")
+        log(f"  F1 gain {cv['after']['f1'] - cv['before']['f1']:+.3f}")
+    else:
+        log("one labelled page: no cross-validation (label 2 or more pages to measure the gain)")
+    model = make(base).fit(data.X, data.y)
+    head = save(model, out, kind=kind, trained=time.strftime("%Y-%m-%d"),
+                params={"threshold": thr, "prior_pages": prior_pages},
+                site={"pages": data.ids, "labelled_lines": n_lab, "cv": cv,
+                      "base": {"file": base_file.name, "sha256": sha256(base_file),
+                               "train_sets": base_head.get("train_sets")}})
+    log(f"wrote {out} ({n} pages, {n_lab} labelled lines)")
+    return head
