@@ -320,6 +320,8 @@ def train(
     folds: int = typer.Option(5, help="With --add: folds (by page) of the before/after cross-validation."),
     prior_pages: float = typer.Option(1.0, help="With --add: how many labelled pages the base model's opinion "
                                       "is worth (0: the site layer alone)."),
+    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="With --add: also report the "
+                                                "cross-validated F1 with this site profile applied."),
     cache: Path = typer.Option(Path(".cache/lines"), help="Cache of parsed pages and features."),
     sets: Optional[str] = typer.Option(None, help="Comma-separated training sets (default: all with gold)."),
     lodo: bool = typer.Option(True, help="Run leave-one-dataset-out evaluation."),
@@ -349,9 +351,12 @@ def train(
         for p in add:
             if not p.is_file():
                 _fail_usage(f"labels file not found: {p}")
+        from .profile import SiteProfile
+
         try:
+            prof = SiteProfile.load(site_profile) if site_profile is not None else None
             train_site(base, add, out, unreviewed=unreviewed, folds=folds, prior_pages=prior_pages,
-                       log=lambda s: typer.echo(s, err=True))
+                       profile=prof, log=lambda s: typer.echo(s, err=True))
         except (ModelError, LabelsError, ValueError, OSError) as e:
             _fail_usage(str(e))
         return

@@ -35,6 +35,7 @@ from . import metrics
 from .features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
 from .lines import Lines
 from .model import CONTEXT_NAMES, LineClassifier, context_features
+from .profile import SiteProfile
 
 #: Names of the site layer's extra inputs (after the line features).
 SITE_INPUT_NAMES = [f"base_{n}" for n in CONTEXT_NAMES] + ["base_score"]
@@ -178,12 +179,14 @@ def stack_pages(pages: list[tuple[str, Lines, np.ndarray]]) -> LabelledPages:
 
 def cross_validate(base: LineClassifier, data: LabelledPages, *, k: int = 5,
                    make: Callable[[LineClassifier], SiteModel] | None = None,
-                   profile_of: Callable[[list[int]], object] | None = None) -> dict:
+                   profile: SiteProfile | None = None) -> dict:
     """F1 of the held-out pages before (base model) and after (site model), k-fold by page.
 
     Pages whose lines carry no label are never held out.  ``make`` builds the
     site model from the base (default ``SiteModel(base, threshold=base.threshold)``).
-    Returns ``{"before": metrics, "after": metrics, "k": folds, "n_pages": n}``.
+    Returns ``{"before": metrics, "after": metrics, "k": folds, "n_pages": n}``;
+    with a site ``profile``, also ``"before_profile"`` and ``"after_profile"``
+    (the scores with the profile applied).
     """
     make = make or (lambda b: SiteModel(b, threshold=b.threshold))
     pages = data.pages
@@ -208,9 +211,15 @@ def cross_validate(base: LineClassifier, data: LabelledPages, *, k: int = 5,
         thr_after = m.threshold
     held = [data.ids[i] for i in idx]
     g = {p: gold[p] for p in held}
-    before = metrics.evaluate(g, data.texts_at(before_s, base.threshold))
-    after = metrics.evaluate(g, data.texts_at(after_s, thr_after))
-    return {"before": before, "after": after, "k": k, "n_pages": len(idx)}
+    out = {"before": metrics.evaluate(g, data.texts_at(before_s, base.threshold)),
+           "after": metrics.evaluate(g, data.texts_at(after_s, thr_after)),
+           "k": k, "n_pages": len(idx)}
+    if profile is not None:
+        for name, sc, thr in (("before", before_s, base.threshold), ("after", after_s, thr_after)):
+            damped = np.concatenate([profile.apply(sc[pages == i], data.texts[i])
+                                     for i in range(len(data.ids))]) if len(sc) else sc
+            out[name + "_profile"] = metrics.evaluate(g, data.texts_at(damped, thr))
+    return out
 
 
 # ------------------------------------------------------------ boilerclf train --base
@@ -244,7 +253,8 @@ def labelled_pages(records: list[dict], kind: str = "html", *, unreviewed: bool 
 
 def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out: str | Path, *,
                unreviewed: bool = False, folds: int = 5, prior_pages: float = 1.0,
-               threshold: float | None = None, log: Callable[[str], None] = print) -> dict:
+               threshold: float | None = None, profile: SiteProfile | None = None,
+               log: Callable[[str], None] = print) -> dict:
     """``boilerclf train --base BASE --add LABELS --out OUT``: fit a :class:`SiteModel`
     on the labelled pages, report k-fold F1 before and after, save it; returns the header."""
     import time
@@ -277,11 +287,15 @@ def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out
     cv = None
     if n >= 2:
         t0 = time.time()
-        cv = cross_validate(base, data, k=folds, make=make)
+        cv = cross_validate(base, data, k=folds, make=make, profile=profile)
         log(f"cross-validation, {cv['k']} folds by page over {cv['n_pages']} pages ({time.time() - t0:.1f} s):")
-        for name in ("before", "after"):
+        for name in ("before", "after", "before_profile", "after_profile"):
+            if name not in cv:
+                continue
             m = cv[name]
-            log(f"  {name:6} ({'base model' if name == 'before' else 'site model'}): "
+            what = ("base model" if name.startswith("before") else "site model") + \
+                (" + site profile" if name.endswith("profile") else "")
+            log(f"  {name.split('_')[0]:6} ({what}): "
                 f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  F1 {m['f1']:.3f}")
         log(f"  F1 gain {cv['after']['f1'] - cv['before']['f1']:+.3f}")
     else:

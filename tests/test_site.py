@@ -189,7 +189,11 @@ def test_cross_validate_reports_before_and_after(site, shipped):
     cv = cross_validate(shipped, data, k=3)
     assert cv["k"] == 3 and cv["n_pages"] == 6
     assert cv["after"]["f1"] > cv["before"]["f1"]  # the About paragraph is learned
-    assert cv["after"]["n_pages"] == 6
+    assert cv["after"]["n_pages"] == 6 and "before_profile" not in cv
+    prof = SiteProfile.from_pages(data.texts)
+    cvp = cross_validate(shipped, data, k=3, profile=prof)
+    assert cvp["before"] == cv["before"] and cvp["after"] == cv["after"]
+    assert cvp["before_profile"]["f1"] > cv["before"]["f1"]  # the profile drops it too
 
 
 def test_cli_train_base_add_then_clean(site, tmp_path):
@@ -197,8 +201,12 @@ def test_cli_train_base_add_then_clean(site, tmp_path):
     write_labels(lab, [_record(f"p{k}", h, g) for k, (h, g) in enumerate(site[:4])]
                  + [_record("unreviewed", *site[4], reviewed=False)])
     out = tmp_path / "site.joblib"
-    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(out), "--folds", "2"])
+    prof = tmp_path / "site.json"
+    SiteProfile.from_pages([lines.html_lines(h) for h, _ in site]).save(prof)
+    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(out), "--folds", "2",
+                            "--site-profile", str(prof)])
     assert r.exit_code == 0, r.output
+    assert "(base model + site profile)" in r.output and "(site model + site profile)" in r.output
     assert "skipped unreviewed (not reviewed)" in r.output
     m = re.search(r"before \(base model\).*F1 (\d\.\d+)\n.*after  \(site model\).*F1 (\d\.\d+)", r.output)
     assert m and float(m.group(2)) > float(m.group(1))
