@@ -46,6 +46,7 @@ from boilerclf.site import SiteModel
 from boilerclf_training import build, datasets
 
 POOL = 5
+NOTES = "<!-- notes: hand-written below, kept by --write-md -->"
 N_LABELLED = (1, 3, 5)
 SETS = ("cleanportaleval", "dragnet")
 _URL_RES = [
@@ -150,6 +151,12 @@ def run_site(site: SitePages, base, shipped, repeats: int, seed: int) -> dict:
                 s_site = m.decision_scores(Xh)
                 m_thr = m.threshold
             rows[f"site{k}"].append(site.f1(held, s_site, m_thr))
+            if len(np.unique(y)) >= 2:
+                s_unb = SiteModel(base, threshold=thr, balance_pages=False).fit(site.matrix(lab), y
+                                                                               ).decision_scores(Xh)
+                rows[f"site{k}_unbalanced"].append(site.f1(held, s_unb, thr))
+            else:
+                rows[f"site{k}_unbalanced"].append(site.f1(held, s_site, m_thr))
             rows[f"site{k}_t0.5"].append(site.f1(held, s_site, 0.5))
             rows[f"site{k}_profile_pool"].append(site.f1(held, profiled(prof_pool, site, held, s_site), m_thr))
     return {k: float(np.mean(v)) for k, v in rows.items()}
@@ -195,7 +202,8 @@ def to_md(res: dict, args) -> str:
     out += ["", "## Variants", "",
             "Mean over all sites. `profile_all_msX`: the all-pages profile with `min_share` X "
             "(default 0.5); `siteK_t0.5`: the site model at threshold 0.5 instead of the base's 0.35; "
-            "`siteK_profile_pool`: the site model with the pool profile.", "",
+            "`siteK_profile_pool`: the site model with the pool profile; `siteK_unbalanced`: the site "
+            "layer fitted without per-page weights (every labelled line weighs the same).", "",
             "| variant | mean F1 |", "|---|---|"]
     for k in sorted(allv):
         out.append(f"| `{k}` | {np.mean(allv[k]):.3f} |")
@@ -211,11 +219,17 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--json-out", type=Path)
-    ap.add_argument("--write-md", type=Path)
+    ap.add_argument("--json-in", type=Path, nargs="+", help="Only rewrite the markdown from --json-out files "
+                    "of earlier runs (e.g. one per --sets).")
+    ap.add_argument("--write-md", type=Path, help="Write the tables; hand-written notes after "
+                    f"'{NOTES}' in an existing file are kept.")
     args = ap.parse_args()
-    shipped, _ = load_model(None, "html")
     res = {}
-    for ds in args.sets.split(","):
+    for path in args.json_in or []:
+        for key, r in json.loads(path.read_text()).items():
+            res[tuple(key.split("/", 1))] = (r.pop("pages"), r)
+    shipped = None if args.json_in else load_model(None, "html")[0]
+    for ds in ([] if args.json_in else args.sets.split(",")):
         t0 = time.time()
         base, _ = load(args.bases / f"base-no-{ds}.joblib")
         part = build.build(args.root / ds, args.cache)["html"]
@@ -229,7 +243,9 @@ def main() -> None:
         args.json_out.write_text(json.dumps({f"{d}/{h}": {"pages": n, **r} for (d, h), (n, r) in res.items()},
                                             indent=1))
     if args.write_md:
-        args.write_md.write_text(to_md(res, args))
+        old = args.write_md.read_text() if args.write_md.exists() else ""
+        notes = old[old.index(NOTES):] if NOTES in old else NOTES + "\n"
+        args.write_md.write_text(to_md(res, args) + "\n" + notes)
 
 
 if __name__ == "__main__":

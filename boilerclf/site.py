@@ -65,6 +65,9 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         ``w * site + (1 - w) * base`` with ``w = n / (n + prior_pages)`` for
         ``n`` labelled pages, so one page does not overrule the base model
         alone (0: the site layer only).
+    balance_pages : bool, default True
+        Weight the lines so that every labelled page weighs the same (a long
+        page with hundreds of labelled lines does not drown a short one).
     random_state : int or None, default 0
 
     ``X`` is a :mod:`boilerclf.features` matrix (rows of a page contiguous and
@@ -72,11 +75,12 @@ class SiteModel(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, base: LineClassifier | None = None, estimator=None, threshold: float = 0.5,
-                 prior_pages: float = 1.0, random_state: int | None = 0):
+                 prior_pages: float = 1.0, balance_pages: bool = True, random_state: int | None = 0):
         self.base = base
         self.estimator = estimator
         self.threshold = threshold
         self.prior_pages = prior_pages
+        self.balance_pages = balance_pages
         self.random_state = random_state
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
@@ -101,7 +105,12 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         if len(np.unique(y[keep])) < 2:
             raise ValueError("the labelled lines must include both content (1) and boilerplate (0)")
         Z = self._inputs(X)
-        kw = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight)[keep]}
+        w = np.ones(int(keep.sum())) if sample_weight is None else np.asarray(sample_weight, float)[keep]
+        if self.balance_pages:
+            _, page_of, n_of = np.unique(X[keep, 0], return_inverse=True, return_counts=True)
+            w = w / n_of[page_of]
+            w *= len(w) / w.sum()
+        kw = {} if sample_weight is None and not self.balance_pages else {"sample_weight": w}
         est = clone(self.estimator) if self.estimator is not None else _default_site_estimator(self.random_state)
         self.site_ = est.fit(Z[keep], y[keep], **kw)
         self.base_ = self.base
