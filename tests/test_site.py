@@ -59,10 +59,9 @@ def site():
 
 
 @pytest.fixture(scope="module")
-def shipped():
-    from boilerclf.extract import load_model
-
-    return load_model(None)[0]
+def base(tiny_html_model):
+    """The base model to adapt: the suite's tiny model (independent of the shipped one)."""
+    return tiny_html_model
 
 
 def _record(pid: str, html: str, gold: str, reviewed: bool = True) -> dict:
@@ -111,18 +110,25 @@ def test_profile_file_errors(tmp_path):
         SiteProfile.load(bad)
 
 
-def test_extract_with_site_profile_drops_the_repeated_prose(site):
+def test_extract_with_site_profile_drops_the_repeated_prose(site, tiny_models, tmp_path):
     html = site[0][0]
-    assert ABOUT in boilerclf.extract(html)  # one page alone: the About paragraph looks like content
+    ex = boilerclf.Extractor(model=tiny_models[0])
+    assert ABOUT in ex.extract(html)  # one page alone: the About paragraph looks like content
     prof = SiteProfile.from_pages([lines.html_lines(h) for h, _ in site[1:]])  # the page itself unseen
-    text = boilerclf.extract(html, site_profile=prof)
+    text = boilerclf.Extractor(model=tiny_models[0], site_profile=prof).extract(html)
     assert ABOUT not in text and "Most read story number 1" not in text
     assert site[0][1].splitlines()[1][:60] in text
-    res = boilerclf.classify(html, site_profile=prof)
+    res = boilerclf.Extractor(model=tiny_models[0], site_profile=prof).classify(html)
     assert [ln.score for ln in res.lines if ln.text == ABOUT] == [0.0]
+    # the module-level API takes a profile (object or file) as well
+    prof.save(tmp_path / "site.json")
+    for p in (prof, tmp_path / "site.json"):
+        assert ABOUT not in boilerclf.extract(html, site_profile=p)
+        assert [ln.score for ln in boilerclf.classify(html, site_profile=p).lines if ln.text == ABOUT] == [0.0]
 
 
-def test_cli_profile_then_clean_with_it(site, tmp_path):
+def test_cli_profile_then_clean_with_it(site, tmp_path, tiny_models):
+    model = ["--model", str(tiny_models[0])]
     d = tmp_path / "pages"
     d.mkdir()
     for k, (h, _) in enumerate(site):
@@ -131,10 +137,10 @@ def test_cli_profile_then_clean_with_it(site, tmp_path):
     r = runner.invoke(app, ["profile", str(d), "--out", str(prof)])
     assert r.exit_code == 0, r.output
     assert "6 pages" in r.output and SiteProfile.load(prof).n_pages == 6
-    r = runner.invoke(app, ["clean", str(d / "p2.html"), "-q", "-j", "1", "--site-profile", str(prof)])
+    r = runner.invoke(app, ["clean", str(d / "p2.html"), "-q", "-j", "1", "--site-profile", str(prof)] + model)
     assert r.exit_code == 0, r.output
     assert ABOUT not in r.output and "Story 2" in r.output
-    r = runner.invoke(app, ["clean", str(d / "p2.html"), "-q", "-j", "1"])
+    r = runner.invoke(app, ["clean", str(d / "p2.html"), "-q", "-j", "1"] + model)
     assert ABOUT in r.output
     r = runner.invoke(app, ["clean", str(d / "p2.html"), "--site-profile", str(tmp_path / "nope.json")])
     assert r.exit_code == 2 and "site profile not found" in r.output
@@ -144,18 +150,18 @@ def test_cli_profile_then_clean_with_it(site, tmp_path):
 
 # ------------------------------------------------------------------ site models
 
-def test_site_model_learns_the_site_convention(site, shipped, tmp_path):
+def test_site_model_learns_the_site_convention(site, base, tmp_path):
     # this site's convention: the About paragraph is boilerplate, even on a page alone
     recs = [_record(f"p{k}", h, g) for k, (h, g) in enumerate(site)]
     data, skipped = labelled_pages(recs[:4])
     assert skipped == [] and data.ids == ["p0", "p1", "p2", "p3"]
     about_rows = np.array([t == ABOUT for ts in data.texts for t in ts])
     assert (data.y[about_rows] == 0).all()
-    m = SiteModel(shipped, threshold=shipped.threshold).fit(data.X, data.y)
+    m = SiteModel(base, threshold=base.threshold).fit(data.X, data.y)
     L5 = lines.html_lines(site[5][0])
     test = stack_pages([("p5", L5, np.zeros(len(L5), np.int64))])
     i = test.texts[0].index(ABOUT)
-    assert shipped.decision_scores(test.X)[i] >= shipped.threshold  # the base keeps it
+    assert base.decision_scores(test.X)[i] >= base.threshold  # the base keeps it
     assert m.decision_scores(test.X)[i] < m.threshold               # the site model drops it
     assert m.weight_ == pytest.approx(4 / 5)  # 4 labelled pages, prior_pages=1
     p = tmp_path / "site.joblib"
@@ -168,43 +174,43 @@ def test_site_model_learns_the_site_convention(site, shipped, tmp_path):
     assert ABOUT not in ex.extract(site[5][0]) and "Story 5" in ex.extract(site[5][0])
 
 
-def test_site_model_ignores_unlabelled_lines_and_needs_both_classes(site, shipped):
+def test_site_model_ignores_unlabelled_lines_and_needs_both_classes(site, base):
     data, _ = labelled_pages([_record("p0", *site[0])])
     i_about = data.texts[0].index(ABOUT)
     y = np.full(len(data.X), -1)
     y[[i_about, i_about - 1]] = [0, 1]  # two labelled lines: enough, -1 is no class
-    m = SiteModel(shipped).fit(data.X, y)
+    m = SiteModel(base).fit(data.X, y)
     assert m.classes_.tolist() == [0, 1] and m.weight_ == 0.5
     y[i_about] = -1
     with pytest.raises(ValueError, match="both content"):
-        SiteModel(shipped).fit(data.X, y)
+        SiteModel(base).fit(data.X, y)
     with pytest.raises(ValueError, match="both content"):
-        SiteModel(shipped).fit(data.X, np.zeros(len(data.X), np.int64))
+        SiteModel(base).fit(data.X, np.zeros(len(data.X), np.int64))
     with pytest.raises(ValueError, match="fitted base"):
         SiteModel().fit(data.X, data.y)
 
 
-def test_cross_validate_reports_before_and_after(site, shipped):
+def test_cross_validate_reports_before_and_after(site, base):
     data, _ = labelled_pages([_record(f"p{k}", h, g) for k, (h, g) in enumerate(site)])
-    cv = cross_validate(shipped, data, k=3)
+    cv = cross_validate(base, data, k=3)
     assert cv["k"] == 3 and cv["n_pages"] == 6
     assert cv["after"]["f1"] > cv["before"]["f1"]  # the About paragraph is learned
     assert cv["after"]["n_pages"] == 6 and "before_profile" not in cv
     prof = SiteProfile.from_pages(data.texts)
-    cvp = cross_validate(shipped, data, k=3, profile=prof)
+    cvp = cross_validate(base, data, k=3, profile=prof)
     assert cvp["before"] == cv["before"] and cvp["after"] == cv["after"]
     assert cvp["before_profile"]["f1"] > cv["before"]["f1"]  # the profile drops it too
 
 
-def test_cli_train_base_add_then_clean(site, tmp_path):
+def test_cli_train_base_add_then_clean(site, tmp_path, tiny_models):
     lab = tmp_path / "labels.jsonl"
     write_labels(lab, [_record(f"p{k}", h, g) for k, (h, g) in enumerate(site[:4])]
                  + [_record("unreviewed", *site[4], reviewed=False)])
     out = tmp_path / "site.joblib"
     prof = tmp_path / "site.json"
     SiteProfile.from_pages([lines.html_lines(h) for h, _ in site]).save(prof)
-    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(out), "--folds", "2",
-                            "--site-profile", str(prof)])
+    r = runner.invoke(app, ["train", "--base", str(tiny_models[0]), "--add", str(lab), "--out", str(out),
+                            "--folds", "2", "--site-profile", str(prof)])
     assert r.exit_code == 0, r.output
     assert "(base model + site profile)" in r.output and "(site model + site profile)" in r.output
     assert "skipped unreviewed (not reviewed)" in r.output
@@ -212,7 +218,7 @@ def test_cli_train_base_add_then_clean(site, tmp_path):
     assert m and float(m.group(2)) > float(m.group(1))
     head = load(out)[1]
     assert head["site"]["pages"] == ["p0", "p1", "p2", "p3"] and head["site"]["cv"]["k"] == 2
-    assert head["site"]["base"]["file"] == "boilerclf-html.joblib"
+    assert head["site"]["base"]["file"] == tiny_models[0].name
     page = tmp_path / "p5.html"
     page.write_text(site[5][0], encoding="utf-8")
     r = runner.invoke(app, ["clean", str(page), "-q", "-j", "1", "--model", str(out)])
@@ -222,12 +228,13 @@ def test_cli_train_base_add_then_clean(site, tmp_path):
     assert r.exit_code == 2 and "already a site model" in r.output
 
 
-def test_cli_train_base_add_refusals(site, tmp_path):
+def test_cli_train_base_add_refusals(site, tmp_path, tiny_models):
+    base = ["--base", str(tiny_models[0])]
     lab = tmp_path / "labels.jsonl"
     write_labels(lab, [_record("p0", *site[0], reviewed=False)])
-    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.joblib")])
+    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.joblib")] + base)
     assert r.exit_code == 2 and "only reviewed pages are used" in r.output
-    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.joblib"), "--unreviewed"])
+    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.joblib"), "--unreviewed"] + base)
     assert r.exit_code == 0 and "no cross-validation" in r.output
     r = runner.invoke(app, ["train", "--add", str(lab)])
     assert r.exit_code == 2 and "--out names the site model file" in r.output
@@ -237,7 +244,7 @@ def test_cli_train_base_add_refusals(site, tmp_path):
     rec = _record("p1", *site[1])
     rec["lines"][2]["text"] = "edited by hand"
     write_labels(lab, [rec])
-    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "t.joblib")])
+    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "t.joblib")] + base)
     assert r.exit_code == 2 and "differ" in r.output and not (tmp_path / "t.joblib").exists()
 
 
