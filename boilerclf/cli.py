@@ -24,6 +24,10 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _n(k: int, word: str) -> str:
+    return f"{k} {word}" + ("" if k == 1 else "s")
+
+
 def _fail_usage(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
@@ -105,6 +109,18 @@ def clean(
     raise typer.Exit(130 if summary.interrupted else summary.exit_code)
 
 
+def _open_browser(url: str) -> None:
+    """Open ``url`` in the desktop's browser; never a console browser on a display-less box."""
+    import sys
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        typer.echo("no display: open the URL in a browser yourself", err=True)
+        return
+    if not webbrowser.open(url):
+        typer.echo("could not start a browser: open the URL yourself", err=True)
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -174,11 +190,11 @@ def label(
     if not quiet:
         n_lines = sum(len(r["lines"]) for r in report.records)
         kept = sum(ln["label"] == 1 for r in report.records for ln in r["lines"])
-        msg = (f"{len(report.records)} pages labelled ({n_lines} lines, {kept} kept by the model), "
+        msg = (f"{_n(len(report.records), 'page')} labelled ({_n(n_lines, 'line')}, {kept} kept by the model), "
                f"{len(report.failed)} failed")
         if report.skipped:
             msg += f", {report.skipped} already in the file"
-        typer.echo(f"{msg}; wrote {out} ({len(old) + len(report.records)} pages)", err=True)
+        typer.echo(f"{msg}; wrote {out} ({_n(len(old) + len(report.records), 'page')})", err=True)
     raise typer.Exit(1 if report.failed else 0)
 
 
@@ -211,6 +227,8 @@ def review(
     from . import batch, labelling, labelsfile
     from .review import Review, ReviewServer, is_labels_file
 
+    if len(paths) > 1 and any(map(is_labels_file, paths)):
+        _fail_usage("review one labels file at a time (or only pages)")
     if len(paths) == 1 and is_labels_file(paths[0]):
         try:
             rev = Review.open(paths[0], readonly=read_only)
@@ -240,7 +258,7 @@ def review(
     except OSError as e:
         _fail_usage(f"cannot listen on {host}:{port}: {e}")
     mode = "read-only" if rev.readonly else f"saving to {rev.path}"
-    typer.echo(f"boilerclf review: {len(rev.records)} pages, {mode}; open {server.url}  (Ctrl-C stops)", err=True)
+    typer.echo(f"boilerclf review: {_n(len(rev.records), 'page')}, {mode}; open {server.url}  (Ctrl-C stops)", err=True)
     if server.allowed_hosts is None:
         typer.echo(f"warning: listening on {host}: anyone who can reach it can read the pages"
                    + ("" if rev.readonly else " and change the file"), err=True)
@@ -249,9 +267,7 @@ def review(
         old_term = signal.signal(signal.SIGTERM, _interrupt)
     try:
         if not no_browser:
-            import webbrowser
-
-            webbrowser.open(server.url)
+            _open_browser(server.url)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -21,7 +21,7 @@ from . import lines as _lines
 from .decode import decode
 from .extract import DEFAULT_MODELS, Extractor, _model_path
 from .labelsfile import page_record
-from .model import sha256
+from .model import ModelError, sha256
 
 
 @dataclass
@@ -76,7 +76,8 @@ def label_pages(paths: list[str], ex: Extractor, opts: batch.Options, *,
     Page ids come from the readers (the path under its input root, or the JSONL
     id field); a repeated id gets ``#2``, ``#3``, ...  Pages whose id is in
     ``skip_ids`` are not read.  A page that cannot be read, decoded, parsed or
-    classified is listed in ``Report.failed`` and the run goes on.
+    classified is listed in ``Report.failed`` and the run goes on; a model file
+    that cannot be loaded raises :class:`~boilerclf.model.ModelError`.
     """
     report = Report()
     seen: set[str] = set(skip_ids)
@@ -88,11 +89,15 @@ def label_pages(paths: list[str], ex: Extractor, opts: batch.Options, *,
             return
         try:
             results = ex.classify_lines([p[3] for p in pending])
+        except ModelError:  # an unusable model file fails the run, not the pages
+            raise
         except Exception:  # noqa: BLE001 - find the page(s) at fault one by one
             results = []
             for p in pending:
                 try:
                     results.append(ex.classify_lines([p[3]])[0])
+                except ModelError:
+                    raise
                 except Exception as e:  # noqa: BLE001
                     results.append(e)
         for (pid, url, src, ln), r in zip(pending, results):

@@ -239,7 +239,8 @@ class ReviewServer(ThreadingHTTPServer):
 
 def serve_in_thread(server: ReviewServer) -> threading.Thread:
     """Run ``server`` in a daemon thread (stop it with ``server.shutdown()``)."""
-    t = threading.Thread(target=server.serve_forever, name="boilerclf-review", daemon=True)
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                         name="boilerclf-review", daemon=True)
     t.start()
     return t
 

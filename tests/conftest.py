@@ -164,6 +164,29 @@ def tiny_extractor(tiny_models):
     return Extractor(model=tiny_models[0], text_model=tiny_models[1])
 
 
+# ------------------------------------------------------------------ labels files
+
+def _labels_records(lighthouse_html: bytes, rail_text: str) -> list[dict]:
+    """Two labels-file pages with known labels: the lighthouse page (every line
+    boilerplate but line 5, scores 0.5) and the rail text (every line content)."""
+    from boilerclf import labelsfile
+
+    src = lighthouse_html.decode("utf-8")
+    ln = lines.html_lines(src)
+    first = labelsfile.page_record("lighthouse", src, ln.texts, url="https://example.org/lh",
+                                   labels=[int(j == 5) for j in range(len(ln))],
+                                   scores=[0.5] * len(ln), model="m sha256:0")
+    tl = lines.text_lines(rail_text)
+    second = labelsfile.page_record("rail", rail_text, tl.texts, kind="text", labels=[1] * len(tl))
+    return [first, second]
+
+
+@pytest.fixture(scope="session")
+def labels_records():
+    """``labels_records(html_bytes, text)``: two labels-file records with known labels."""
+    return _labels_records
+
+
 # ------------------------------------------------------------------ helpers
 
 def run_with_timeout(fn, timeout: float = 60.0):
