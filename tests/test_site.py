@@ -110,7 +110,7 @@ def test_profile_file_errors(tmp_path):
         SiteProfile.load(bad)
 
 
-def test_extract_with_site_profile_drops_the_repeated_prose(site, tiny_models, tmp_path):
+def test_extract_with_site_profile_drops_the_repeated_prose(site, tiny_models, tmp_path, monkeypatch):
     html = site[0][0]
     ex = boilerclf.Extractor(model=tiny_models[0])
     assert ABOUT in ex.extract(html)  # one page alone: the About paragraph looks like content
@@ -120,7 +120,9 @@ def test_extract_with_site_profile_drops_the_repeated_prose(site, tiny_models, t
     assert site[0][1].splitlines()[1][:60] in text
     res = boilerclf.Extractor(model=tiny_models[0], site_profile=prof).classify(html)
     assert [ln.score for ln in res.lines if ln.text == ABOUT] == [0.0]
-    # the module-level API takes a profile (object or file) as well
+    # the module-level API takes a profile (object or file) as well (its default
+    # extractor here on the tiny model, so the test does not depend on the shipped one)
+    monkeypatch.setattr(boilerclf, "_default", ex)
     prof.save(tmp_path / "site.json")
     for p in (prof, tmp_path / "site.json"):
         assert ABOUT not in boilerclf.extract(html, site_profile=p)
@@ -128,7 +130,7 @@ def test_extract_with_site_profile_drops_the_repeated_prose(site, tiny_models, t
 
 
 def test_cli_profile_then_clean_with_it(site, tmp_path, tiny_models):
-    model = ["--model", str(tiny_models[0])]
+    model = ["--model", str(tiny_models[0]), "--text-model", str(tiny_models[1])]
     d = tmp_path / "pages"
     d.mkdir()
     for k, (h, _) in enumerate(site):
@@ -142,7 +144,7 @@ def test_cli_profile_then_clean_with_it(site, tmp_path, tiny_models):
     assert ABOUT not in r.output and "Story 2" in r.output
     r = runner.invoke(app, ["clean", str(d / "p2.html"), "-q", "-j", "1"] + model)
     assert ABOUT in r.output
-    r = runner.invoke(app, ["clean", str(d / "p2.html"), "--site-profile", str(tmp_path / "nope.json")])
+    r = runner.invoke(app, ["clean", str(d / "p2.html"), "--site-profile", str(tmp_path / "nope.json")] + model)
     assert r.exit_code == 2 and "site profile not found" in r.output
     r = runner.invoke(app, ["profile", str(d / "p1.html"), "--out", str(tmp_path / "one.json")])
     assert r.exit_code == 2 and "at least 2 pages" in r.output
@@ -221,7 +223,8 @@ def test_cli_train_base_add_then_clean(site, tmp_path, tiny_models):
     assert head["site"]["base"]["file"] == tiny_models[0].name
     page = tmp_path / "p5.html"
     page.write_text(site[5][0], encoding="utf-8")
-    r = runner.invoke(app, ["clean", str(page), "-q", "-j", "1", "--model", str(out)])
+    r = runner.invoke(app, ["clean", str(page), "-q", "-j", "1", "--model", str(out),
+                            "--text-model", str(tiny_models[1])])
     assert r.exit_code == 0 and ABOUT not in r.output and "Story 5" in r.output
     # a site model is not a base
     r = runner.invoke(app, ["train", "--base", str(out), "--add", str(lab), "--out", str(tmp_path / "x.joblib")])
