@@ -11,6 +11,9 @@ and a scikit-learn classifier labels it content or boilerplate with a score::
 For many pages, make one :class:`Extractor` and call ``extract_many``.
 Hand-checked labels live in a labels file (:func:`read_labels`,
 :func:`write_labels`, :func:`page_record`; see :mod:`boilerclf.labelsfile`).
+A new site is taught with a :class:`SiteProfile` (its repeated lines, from
+unlabelled pages) and a :class:`SiteModel` (a model adapted with a few
+labelled pages; ``boilerclf train --base --add``).
 """
 from __future__ import annotations
 
@@ -22,13 +25,14 @@ from .labelsfile import LabelsError, page_record, read_labels, write_labels
 from .lines import Lines, html_lines, text_lines
 from .model import LineClassifier, ModelError
 from .profile import ProfileError, SiteProfile
+from .site import SiteModel
 
 __version__ = "0.1.0"
 __all__ = [
     "extract", "extract_text", "classify", "load_model", "Extractor", "Result", "Line",
     "Lines", "LineClassifier", "ModelError", "InputError", "PRESETS", "html_lines",
     "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "SiteProfile",
-    "ProfileError", "__version__",
+    "ProfileError", "SiteModel", "__version__",
 ]
 
 _default: Extractor | None = None

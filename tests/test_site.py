@@ -260,3 +260,27 @@ def test_load_refuses_other_objects(tmp_path):
     joblib.dump({"header": head, "model": {"not": "a model"}}, p)
     with pytest.raises(ModelError, match="LineClassifier or a SiteModel"):
         load(p)
+
+
+def test_cli_eval_and_label_take_a_site_profile(site, tmp_path, tiny_models):
+    import gzip
+
+    ds = tmp_path / "harbour"
+    (ds / "html").mkdir(parents=True)
+    for k, (h, _) in enumerate(site):
+        (ds / "html" / f"p{k}.html.gz").write_bytes(gzip.compress(h.encode()))
+    (ds / "ground-truth.json").write_text(json.dumps({f"p{k}": {"articleBody": g} for k, (_, g) in enumerate(site)}))
+    prof = tmp_path / "site.json"
+    SiteProfile.from_pages([lines.html_lines(h) for h, _ in site]).save(prof)
+    model = ["--model", str(tiny_models[0])]
+    plain = runner.invoke(app, ["eval", str(ds)] + model)
+    damped = runner.invoke(app, ["eval", str(ds), "--site-profile", str(prof)] + model)
+    assert plain.exit_code == 0 and damped.exit_code == 0, plain.output + damped.output
+    p_plain, p_damped = (float(re.search(r"precision (\d\.\d+)", r.output).group(1)) for r in (plain, damped))
+    assert p_damped > p_plain  # the About paragraph is not in the gold
+    lab = tmp_path / "labels.jsonl"
+    r = runner.invoke(app, ["label", str(ds / "html" / "p0.html.gz"), "--out", str(lab), "-q",
+                            "--site-profile", str(prof), "--text-model", str(tiny_models[1])] + model)
+    assert r.exit_code == 0, r.output
+    (rec,) = boilerclf.read_labels(lab)
+    assert [ln["label"] for ln in rec["lines"] if ln["text"] == ABOUT] == [0]
