@@ -10,7 +10,16 @@ site layer's whole training set), while the base model's knowledge comes in
 through its scores: where the site's pages agree with the base model the layer
 learns to follow its score, and where they do not (a sidebar the base keeps, a
 byline the site's convention drops) it learns the correction from the
-features.
+features.  Every labelled page weighs the same in the layer's fit, and the
+layer's score is blended with the base score by the number *n* of labelled
+pages, ``w = n / (n + prior_pages)``, so a single page cannot overrule the
+base model alone.
+
+A site model file holds the base model too; :func:`boilerclf.model.load`
+accepts it and the extractor uses it like any model (``decision_scores``,
+``threshold``).  Prediction: ``s1 = base.stage1_(F)``, ``C =
+context_features(X, s1)``, ``s = base.stage2_([F, C])``, ``z =
+site_([F, C, s])``, score ``= weight_ * z + (1 - weight_) * s``.
 
 :func:`cross_validate` measures the gain honestly: k-fold by page over the
 labelled pages, F1 (:mod:`boilerclf.metrics`) of the held-out pages with the
