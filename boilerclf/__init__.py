@@ -13,6 +13,9 @@ cluster, ``clean_bag``, ``clean_dataframe`` and ``clean_files`` (``boilerclf[das
 see :mod:`boilerclf.dask_clean`).
 Hand-checked labels live in a labels file (:func:`read_labels`,
 :func:`write_labels`, :func:`page_record`; see :mod:`boilerclf.labelsfile`).
+A new site is taught with a :class:`SiteProfile` (its repeated lines, from
+unlabelled pages) and a :class:`SiteModel` (a model adapted with a few
+labelled pages; ``boilerclf train --base --add``).
 """
 from __future__ import annotations
 
@@ -23,12 +26,15 @@ from .extract import load_model as _load_model
 from .labelsfile import LabelsError, page_record, read_labels, write_labels
 from .lines import Lines, html_lines, text_lines
 from .model import LineClassifier, ModelError
+from .profile import ProfileError, SiteProfile
+from .site import SiteModel
 
 __version__ = "0.1.0"
 __all__ = [
     "extract", "extract_text", "classify", "load_model", "Extractor", "Result", "Line",
     "Lines", "LineClassifier", "ModelError", "InputError", "PRESETS", "html_lines",
-    "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "__version__",
+    "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "SiteProfile",
+    "ProfileError", "SiteModel", "__version__",
 ]
 
 _default: Extractor | None = None
@@ -45,15 +51,15 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'boilerclf' has no attribute {name!r}")
 
 
-def _extractor(threshold: float | str | None) -> Extractor:
+def _extractor(threshold: float | str | None, site_profile=None) -> Extractor:
     global _default
     if _default is None:
         _default = Extractor()
-    if threshold is None:
+    if threshold is None and site_profile is None:
         return _default
     from .extract import resolve_threshold
 
-    ex = Extractor(threshold=threshold)
+    ex = Extractor(threshold=threshold, site_profile=site_profile)
     for k, v in _default.__dict__.items():  # share the loaded models, not their thresholds
         if k.startswith("_m_"):
             ex.__dict__[k] = (v[0], resolve_threshold(threshold, v[0].threshold))
@@ -61,28 +67,32 @@ def _extractor(threshold: float | str | None) -> Extractor:
 
 
 def extract(html: str | bytes, *, url: str | None = None, threshold: float | str | None = None,
-            charset: str | None = None) -> str:
+            charset: str | None = None, site_profile: str | Path | SiteProfile | None = None) -> str:
     """The main text of an HTML page (str, or bytes in any charset).
 
     ``threshold`` is a score in 0..1 or a preset ("precision", "balanced",
-    "recall"); ``charset`` a hint such as the HTTP header's.  ``url`` is
-    accepted for API stability and currently unused by the model.
+    "recall"); ``charset`` a hint such as the HTTP header's.  ``site_profile``
+    is a site profile (file or :class:`SiteProfile`, see ``boilerclf profile``)
+    whose repeated lines are damped.  ``url`` is accepted for API stability
+    and currently unused by the model.
     """
-    return _extractor(threshold).extract(html, "html", charset)
+    return _extractor(threshold, site_profile).extract(html, "html", charset)
 
 
-def extract_text(text: str | bytes, *, threshold: float | str | None = None) -> str:
+def extract_text(text: str | bytes, *, threshold: float | str | None = None,
+                 site_profile: str | Path | SiteProfile | None = None) -> str:
     """The main text of an already-extracted plain-text page (one paragraph per line)."""
-    return _extractor(threshold).extract(text, "text")
+    return _extractor(threshold, site_profile).extract(text, "text")
 
 
 def classify(page: str | bytes, *, kind: str | None = None, threshold: float | str | None = None,
-             features: bool = False, charset: str | None = None) -> Result:
+             features: bool = False, charset: str | None = None,
+             site_profile: str | Path | SiteProfile | None = None) -> Result:
     """Every line of a page with its label and score (and features on request).
 
-    ``kind`` is "html", "text" or None to detect it.
+    ``kind`` is "html", "text" or None to detect it; ``site_profile`` as in :func:`extract`.
     """
-    return _extractor(threshold).classify(page, kind, features=features, charset=charset)
+    return _extractor(threshold, site_profile).classify(page, kind, features=features, charset=charset)
 
 
 def load_model(path: str | Path) -> LineClassifier:

@@ -1,4 +1,4 @@
-"""The ``boilerclf`` command line: clean, label, review, eval, train."""
+"""The ``boilerclf`` command line: clean, label, review, eval, train, profile."""
 from __future__ import annotations
 
 import json
@@ -31,6 +31,16 @@ def _n(k: int, word: str) -> str:
 def _fail_usage(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
+
+
+def _extractor(model, text_model, threshold, site_profile) -> Extractor:
+    """An Extractor for a command; a bad site profile is a usage error (exit 2)."""
+    from .profile import ProfileError
+
+    try:
+        return Extractor(model=model, text_model=text_model, threshold=threshold, site_profile=site_profile)
+    except ProfileError as e:
+        _fail_usage(str(e))
 
 
 @app.command()
@@ -67,6 +77,8 @@ def clean(
                                        "a scheduler file (.json), or local[:N] for N local worker processes "
                                        "(default --jobs). Workers read the inputs themselves (no stdin); "
                                        "needs boilerclf[dask]."),
+    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="Site profile (boilerclf profile): "
+                                                "damp the lines that repeat across the site's pages."),
 ) -> None:
     """Clean pages in batch: the main text of every page, in input order.
 
@@ -83,7 +95,7 @@ def clean(
         format=fmt, out=out, errors=errors, jobs=jobs, batch_size=batch_size, timeout=timeout,
         resume=resume, lines=lines, quiet=quiet, input_kind=input_kind, input_format=input_format,
         html_field=html_field, id_field=id_field, url_field=url_field, globs=list(glob))
-    ex = Extractor(model=model, text_model=text_model, threshold=threshold)
+    ex = _extractor(model, text_model, threshold, site_profile)
     old_term = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up like Ctrl-C
@@ -145,6 +157,8 @@ def label(
                                 "as they are, pages with an id already in it are skipped."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing labels file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-page lines, no summary."),
+    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="Site profile (boilerclf profile): "
+                                                "damp the lines that repeat across the site's pages."),
 ) -> None:
     """Pre-fill a labels file with the model's labels, for a person to correct (boilerclf review).
 
@@ -176,7 +190,7 @@ def label(
                 old = labelsfile.read_labels(out)
             except (labelsfile.LabelsError, OSError) as e:
                 _fail_usage(str(e))
-    ex = Extractor(model=model, text_model=text_model, threshold=threshold)
+    ex = _extractor(model, text_model, threshold, site_profile)
     say = None if quiet else (lambda msg: typer.echo(msg, err=True))
     try:
         report = labelling.label_pages(paths, ex, opts, skip_ids={r["id"] for r in old}, progress=say)
@@ -296,13 +310,15 @@ def eval_cmd(
     model: Optional[Path] = typer.Option(None, help="HTML model file (default: shipped)."),
     threshold: Optional[str] = typer.Option(None, help="Score threshold or precision|balanced|recall."),
     pred_out: Optional[Path] = typer.Option(None, "--pred-out", help="Write predictions JSON (score.py format)."),
+    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="Site profile (boilerclf profile): "
+                                                "damp the lines that repeat across the site's pages."),
 ) -> None:
     """Precision / recall / F1 (the benchmark's shingle metric) on a dataset folder."""
     from boilerclf_training import datasets
 
     from . import metrics
 
-    ex = Extractor(model=model, threshold=threshold)
+    ex = _extractor(model, None, threshold, site_profile)
     ids = datasets.page_ids(dataset_dir)
     pred = dict(zip(ids, ex.extract_many((datasets.read_html(dataset_dir, i) for i in ids), kind="html")))
     if pred_out:
@@ -320,8 +336,20 @@ def eval_cmd(
 
 @app.command()
 def train(
-    datasets_root: Path = typer.Argument(..., help="Folder of dataset folders, e.g. ../shared/datasets."),
-    out: Path = typer.Option(Path("models"), help="Where to write the models and MODEL_CARD.md."),
+    datasets_root: Optional[Path] = typer.Argument(None, help="Folder of dataset folders, e.g. ../shared/datasets "
+                                                   "(full training; not with --base)."),
+    out: Optional[Path] = typer.Option(None, help="Full training: where to write the models and MODEL_CARD.md "
+                                       "(default models/). With --base: the site model file to write."),
+    base: Optional[Path] = typer.Option(None, help="Site retraining: the model to adapt, e.g. "
+                                        "models/boilerclf-html.joblib (default with --add: the shipped HTML model)."),
+    add: list[Path] = typer.Option([], "--add", help="Site retraining: labels file(s) of the new site's pages "
+                                   "(boilerclf label + review; repeatable)."),
+    unreviewed: bool = typer.Option(False, "--unreviewed", help="With --add: also use pages not marked reviewed."),
+    folds: int = typer.Option(5, help="With --add: folds (by page) of the before/after cross-validation."),
+    prior_pages: float = typer.Option(1.0, help="With --add: how many labelled pages the base model's opinion "
+                                      "is worth (0: the site layer alone)."),
+    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="With --add: also report the "
+                                                "cross-validated F1 with this site profile applied."),
     cache: Path = typer.Option(Path(".cache/lines"), help="Cache of parsed pages and features."),
     sets: Optional[str] = typer.Option(None, help="Comma-separated training sets (default: all with gold)."),
     lodo: bool = typer.Option(True, help="Run leave-one-dataset-out evaluation."),
@@ -329,15 +357,99 @@ def train(
     max_lines: int = typer.Option(0, help="Subsample pages to about this many training lines (0: all)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for parsing."),
 ) -> None:
-    """Train the HTML and text models, evaluate them LODO, write models/ and the card."""
+    """Train the HTML and text models, evaluate them LODO, write models/ and the card;
+    or, with --base/--add, adapt a model to a new site from a few labelled pages.
+
+    Site retraining prints F1 before and after by cross-validation over the
+    labelled pages and writes a model file that loads anywhere a model loads
+    (--model, boilerclf.load_model).
+    """
+    if base is not None or add:
+        from .labelsfile import LabelsError
+        from .site import train_site
+
+        if datasets_root is not None:
+            _fail_usage("give either DATASETS_ROOT (full training) or --base/--add (site retraining), not both")
+        if not add:
+            _fail_usage("--base needs --add LABELS.jsonl (the new site's labelled pages)")
+        if out is None or out.is_dir():
+            _fail_usage("with --base/--add, --out names the site model file to write, e.g. --out site.joblib")
+        if folds < 2:
+            _fail_usage("--folds must be at least 2")
+        for p in add:
+            if not p.is_file():
+                _fail_usage(f"labels file not found: {p}")
+        from .profile import SiteProfile
+
+        try:
+            prof = SiteProfile.load(site_profile) if site_profile is not None else None
+            train_site(base, add, out, unreviewed=unreviewed, folds=folds, prior_pages=prior_pages,
+                       profile=prof, log=lambda s: typer.echo(s, err=True))
+        except (ModelError, LabelsError, ValueError, OSError) as e:
+            _fail_usage(str(e))
+        return
+    if datasets_root is None:
+        _fail_usage("give DATASETS_ROOT (full training) or --base/--add (site retraining)")
     from boilerclf_training import card, train as tr
 
+    out = out or Path("models")
     report = tr.run(datasets_root, out, cache_dir=cache,
                     train_sets=sets.split(",") if sets else None, lodo=lodo,
                     peers_cache=peers_cache, max_lines=max_lines, n_jobs=jobs,
                     log=lambda s: typer.echo(s, err=True))
     card.write(out, report)
     typer.echo(f"wrote {out}/MODEL_CARD.md")
+
+
+@app.command()
+def profile(
+    paths: list[str] = typer.Argument(..., help="Pages of ONE site: files, directories, *.jsonl[.gz], "
+                                      "*.warc[.gz] or - (as for clean). No labels needed."),
+    out: Path = typer.Option(..., "--out", "-o", help="The site profile to write (JSON)."),
+    min_share: float = typer.Option(0.5, help="Damp lines found on at least this share of the pages."),
+    input_kind: str = typer.Option("auto", "--kind", "--input-kind", help="Pages are html, text or auto."),
+    input_format: str = typer.Option("auto", "--input-format", help="auto (by file name), page, jsonl or warc."),
+    glob: list[str] = typer.Option([], "--glob", help="Only files matching this pattern in directories (repeatable)."),
+    html_field: str = typer.Option("html", "--html-field", help="JSONL field with the page."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+) -> None:
+    """Learn the lines that repeat across a site's pages (menus, footers, related lists).
+
+    Use it with --site-profile on clean, eval and label (or site_profile= in
+    the API): lines on at least --min-share of the pages are damped.
+    """
+    from . import batch, labelling
+    from .profile import SiteProfile
+
+    if not 0 < min_share <= 1:
+        _fail_usage("--min-share must be in (0, 1]")
+    opts = batch.Options(input_kind=input_kind, input_format=input_format, html_field=html_field,
+                         globs=list(glob))
+    try:
+        labelling.check_inputs(paths, opts, out)
+    except batch.UsageError as e:
+        _fail_usage(str(e))
+    ex = Extractor()
+    texts, failed = [], 0
+    for page in batch.Reader(opts, max_bytes=ex.max_bytes).pages(batch.list_inputs(paths, opts.globs)):
+        try:
+            if page.error:
+                raise ValueError(page.error)
+            texts.append(ex.lines(labelling._source(page, ex.max_bytes), page.kind).texts)
+        except Exception as e:  # noqa: BLE001 - a bad page is reported, the rest still count
+            failed += 1
+            typer.echo(f"failed: {page.id}: {batch._reason(e)}", err=True)
+    if len(texts) < 2:
+        _fail_usage(f"a site profile needs at least 2 pages of the site ({len(texts)} read)")
+    prof = SiteProfile.from_pages(texts, min_share=min_share)
+    prof.save(out)
+    if not quiet:
+        damped = sum(int((prof.share(t) >= min_share).sum()) for t in texts)
+        total = sum(len(t) for t in texts)
+        typer.echo(f"{len(texts)} pages, {len(prof.counts)} line texts on 2+ pages; "
+                   f"{damped} of {total} lines ({damped / max(total, 1):.0%}) on >= {min_share:.0%} of "
+                   f"the pages; wrote {out}", err=True)
+    raise typer.Exit(1 if failed else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

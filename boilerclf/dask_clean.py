@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import json
 import itertools
 import logging
 import sys
@@ -64,7 +65,16 @@ _extractors: dict[tuple, Extractor] = {}
 def _key(ex: Extractor) -> tuple:
     return (None if ex.model is None else str(ex.model),
             None if ex.text_model is None else str(ex.text_model),
-            None if ex.threshold is None else str(ex.threshold), ex.max_bytes, ex.max_nodes)
+            None if ex.threshold is None else str(ex.threshold), ex.max_bytes, ex.max_nodes,
+            _profile_key(getattr(ex, "site_profile", None)))
+
+
+def _profile_key(profile) -> str | None:
+    """A digest of a site profile, so extractors that differ only by it do not share a cache slot."""
+    if profile is None:
+        return None
+    body = json.dumps([profile.n_pages, profile.min_share, sorted(profile.counts.items())])
+    return hashlib.sha1(body.encode()).hexdigest()
 
 
 def worker_extractor(ex: Extractor, kinds: tuple[str, ...] = ()) -> Extractor:

@@ -17,6 +17,7 @@ from . import lines as _lines
 from .decode import decode
 from .features import FEATURE_NAMES, page_features
 from .model import LineClassifier, ModelError, load
+from .profile import SiteProfile, load_profile
 
 DEFAULT_MODELS = {"html": "boilerclf-html.joblib", "text": "boilerclf-text.joblib"}
 #: Threshold presets: the precision / balanced / recall knob.
@@ -127,16 +128,21 @@ class Extractor:
     max_bytes, max_nodes : int
         Input larger than ``max_bytes`` is cut there; the DOM walk stops after
         ``max_nodes`` nodes (the result says ``truncated``).
+    site_profile : path or :class:`~boilerclf.profile.SiteProfile`, optional
+        Lines that repeat across the site's pages (``boilerclf profile``);
+        their scores are damped after the model (see :mod:`boilerclf.profile`).
     """
 
     def __init__(self, model: str | Path | None = None, text_model: str | Path | None = None,
                  threshold: float | str | None = None, max_bytes: int = MAX_BYTES,
-                 max_nodes: int = _lines.MAX_NODES):
+                 max_nodes: int = _lines.MAX_NODES,
+                 site_profile: str | Path | SiteProfile | None = None):
         self.model = model
         self.text_model = text_model
         self.threshold = threshold
         self.max_bytes = max_bytes
         self.max_nodes = max_nodes
+        self.site_profile = load_profile(site_profile)
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -200,6 +206,8 @@ class Extractor:
             for m, i in zip(mats, nonempty):
                 p = pages[i]
                 s = scores[row:row + len(m)]
+                if self.site_profile is not None:
+                    s = self.site_profile.apply(s, p.texts)
                 feats = m if features else None
                 row += len(m)
                 out = [

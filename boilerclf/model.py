@@ -226,7 +226,7 @@ def save(model: LineClassifier, path: str | Path, *, kind: str, **header: Any) -
     """Write ``model`` with a header to ``path`` (atomically); returns the header."""
     import joblib
 
-    check_is_fitted(model, "stage1_")
+    check_is_fitted(model)
     head = {
         "format": "boilerclf-model",
         "schema_version": SCHEMA_VERSION,
@@ -250,7 +250,12 @@ def sha256(path: str | Path) -> str:
 
 
 def load(path: str | Path) -> tuple[LineClassifier, dict]:
-    """Load a model file; raises :class:`ModelError` with a clear message."""
+    """Load a model file; raises :class:`ModelError` with a clear message.
+
+    The model is a :class:`LineClassifier` or a site model
+    (:class:`boilerclf.site.SiteModel`: a LineClassifier inside with a site
+    layer on top, with the same ``decision_scores`` / ``threshold``).
+    """
     import joblib
 
     path = Path(path)
@@ -272,8 +277,10 @@ def load(path: str | Path) -> tuple[LineClassifier, dict]:
             f"{path} was saved with scikit-learn {head.get('sklearn_version')}, this is "
             f"{_sklearn_version()}: install that version or retrain with `boilerclf train`")
     model = obj["model"]
-    if not isinstance(model, LineClassifier):
-        raise ModelError(f"{path} does not hold a LineClassifier")
+    from .site import SiteModel
+
+    if not isinstance(model, (LineClassifier, SiteModel)):
+        raise ModelError(f"{path} does not hold a LineClassifier or a SiteModel")
     return model, head
 
 

@@ -1,0 +1,279 @@
+"""Measured gain of site profiles and site retraining (writes benchmarks/RETRAIN.md).
+
+Sites are groups of pages of one host in the shared datasets: the host comes
+from the ground-truth URL, else from the page's canonical / og:url link or its
+Wayback Machine address.  Sites with at least ``--min-pages`` pages are used.
+
+For every site and every repeat (a random order of its pages), the first
+``POOL`` pages are the ones a user would label and the rest are held back.
+On the held-back pages, scored against the dataset's gold text with the
+benchmark's F1 (:mod:`boilerclf.metrics`), we report:
+
+* the base model alone;
+* the base model with a site profile learned from the pool's pages only
+  (unlabelled; the held-back pages are unseen), and from all the site's pages
+  (the held-back pages included, as ``boilerclf profile`` on a crawl of the
+  site would do: it needs no labels);
+* a :class:`~boilerclf.site.SiteModel` trained on 1, 3 and 5 labelled pool
+  pages (labels from the gold, as :mod:`boilerclf.labels` aligns them), alone
+  and with the pool profile.
+
+The base model of a dataset's sites is trained WITHOUT that dataset
+(leave-that-dataset-out, reduced settings: 150,000 training lines, threshold
+0.35), so the sites are unseen; the shipped model, which saw every set, is
+reported beside it.  ``--train-bases`` trains the bases (about 2.5 min each on
+one core), then::
+
+    OMP_NUM_THREADS=1 python benchmarks/retrain.py --cache /work/cache/lines \\
+        --bases /work/cache/retrain_bases --train-bases
+    OMP_NUM_THREADS=1 python benchmarks/retrain.py --cache /work/cache/lines \\
+        --bases /work/cache/retrain_bases --sets dragnet --json-out dragnet.json   # one set per run
+    python benchmarks/retrain.py --bases . --json-in cpe.json dragnet.json --write-md benchmarks/RETRAIN.md
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from boilerclf import metrics
+from boilerclf.extract import load_model
+from boilerclf.model import load
+from boilerclf.profile import SiteProfile
+from boilerclf.site import SiteModel
+from boilerclf_training import build, datasets
+
+POOL = 5
+NOTES = "<!-- notes: hand-written below, kept by --write-md -->"
+N_LABELLED = (1, 3, 5)
+SETS = ("cleanportaleval", "dragnet")
+_URL_RES = [
+    re.compile(r'<link[^>]+rel=["\']canonical["\'][^>]*href=["\'](https?://[^"\']+)', re.I),
+    re.compile(r'property=["\']og:url["\'][^>]*content=["\'](https?://[^"\']+)', re.I),
+    re.compile(r'web(?:-beta)?\.archive\.org/web/\d+[a-z_]*/(https?://[^"\'\s]+)', re.I),
+]
+
+
+def host_of(url: str) -> str:
+    h = urlparse(url).netloc.lower().split(":")[0]
+    return h[4:] if h.startswith("www.") else h
+
+
+def page_host(ds_dir: Path, pid: str, gold_url: str | None) -> str | None:
+    if gold_url:
+        return host_of(gold_url)
+    html = gzip.open(ds_dir / "html" / f"{pid}.html.gz").read().decode("utf-8", "replace")
+    for rx in _URL_RES:
+        m = rx.search(html)
+        if m and "archive.org" not in host_of(m.group(1)):
+            return host_of(m.group(1))
+    return None
+
+
+def sites(root: Path, name: str, min_pages: int) -> dict[str, list[str]]:
+    gold = datasets.load_gold(root / name)
+    by = defaultdict(list)
+    for pid in datasets.page_ids(root / name):
+        if pid in gold:
+            h = page_host(root / name, pid, gold[pid].get("url"))
+            if h:
+                by[h].append(pid)
+    return {h: sorted(p) for h, p in sorted(by.items()) if len(p) >= min_pages}
+
+
+class SitePages:
+    """The cached lines of a site's pages (html mode)."""
+
+    def __init__(self, part: build.Part, pids: list[str]):
+        index = {p: i for i, p in enumerate(part.ids)}
+        self.pids = pids
+        pages = part.X[:, 0].astype(np.int64)
+        bounds = np.searchsorted(pages, np.arange(len(part.ids) + 1))
+        self.X = {p: part.X[bounds[index[p]]:bounds[index[p] + 1]] for p in pids}
+        self.y = {p: (part.cov[bounds[index[p]]:bounds[index[p] + 1]] >= 0.5).astype(np.int64) for p in pids}
+        self.texts = {p: part.texts[index[p]] for p in pids}
+        self.gold = {p: part.gold[p] for p in pids}
+
+    def matrix(self, pids: list[str]) -> np.ndarray:
+        Xs = []
+        for j, p in enumerate(pids):
+            X = self.X[p].copy()
+            X[:, 0] = j
+            Xs.append(X)
+        return np.concatenate(Xs)
+
+    def f1(self, pids: list[str], scores: np.ndarray, thr: float) -> float:
+        pred, row = {}, 0
+        for p in pids:
+            s = scores[row:row + len(self.texts[p])]
+            row += len(self.texts[p])
+            pred[p] = "\n".join(t for t, v in zip(self.texts[p], s) if v >= thr)
+        return metrics.evaluate({p: self.gold[p] for p in pids}, pred)["f1"]
+
+
+def profiled(prof: SiteProfile, site: SitePages, pids: list[str], scores: np.ndarray) -> np.ndarray:
+    out, row = [], 0
+    for p in pids:
+        n = len(site.texts[p])
+        out.append(prof.apply(scores[row:row + n], site.texts[p]))
+        row += n
+    return np.concatenate(out)
+
+
+def run_site(site: SitePages, base, shipped, repeats: int, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    rows = defaultdict(list)
+    for _ in range(repeats):
+        order = list(rng.permutation(site.pids))
+        pool, held = order[:POOL], order[POOL:]
+        Xh = site.matrix(held)
+        thr = base.threshold
+        s_base = base.decision_scores(Xh)
+        rows["base"].append(site.f1(held, s_base, thr))
+        rows["shipped"].append(site.f1(held, shipped.decision_scores(Xh), shipped.threshold))
+        prof_pool = SiteProfile.from_pages([site.texts[p] for p in pool])
+        prof_all = SiteProfile.from_pages([site.texts[p] for p in order])
+        rows["profile_pool"].append(site.f1(held, profiled(prof_pool, site, held, s_base), thr))
+        rows["profile_all"].append(site.f1(held, profiled(prof_all, site, held, s_base), thr))
+        for ms in (0.3, 0.8):
+            pr = SiteProfile(prof_all.n_pages, prof_all.counts, ms)
+            rows[f"profile_all_ms{ms}"].append(site.f1(held, profiled(pr, site, held, s_base), thr))
+        for k in N_LABELLED:
+            lab = pool[:k]
+            y = np.concatenate([site.y[p] for p in lab])
+            if len(np.unique(y)) < 2:  # a page with no content (or no boilerplate) line
+                s_site = s_base
+                m_thr = thr
+            else:
+                m = SiteModel(base, threshold=thr).fit(site.matrix(lab), y)
+                s_site = m.decision_scores(Xh)
+                m_thr = m.threshold
+            rows[f"site{k}"].append(site.f1(held, s_site, m_thr))
+            if len(np.unique(y)) >= 2:
+                s_unb = SiteModel(base, threshold=thr, balance_pages=False).fit(site.matrix(lab), y
+                                                                               ).decision_scores(Xh)
+                rows[f"site{k}_unbalanced"].append(site.f1(held, s_unb, thr))
+            else:
+                rows[f"site{k}_unbalanced"].append(site.f1(held, s_site, m_thr))
+            rows[f"site{k}_t0.5"].append(site.f1(held, s_site, 0.5))
+            rows[f"site{k}_profile_pool"].append(site.f1(held, profiled(prof_pool, site, held, s_site), m_thr))
+    return {k: float(np.mean(v)) for k, v in rows.items()}
+
+
+COLS = [("shipped", "shipped model (saw the set)"), ("base", "base"),
+        ("profile_pool", "+ profile (5 pool pages)"), ("profile_all", "+ profile (all pages)"),
+        ("site1", "1 labelled"), ("site3", "3 labelled"), ("site5", "5 labelled"),
+        ("site1_profile_pool", "1 labelled + profile (pool)"),
+        ("site5_profile_pool", "5 labelled + profile (pool)")]
+
+
+def to_md(res: dict, args) -> str:
+    sets = sorted({ds for ds, _ in res})
+    out = ["# Teaching boilerclf a site: measured gain", "",
+           "Generated by `benchmarks/retrain.py` (see its docstring for the protocol). "
+           f"Sites: hosts with at least {args.min_pages} pages in the shared sets "
+           f"{', '.join(sets)}; per site {args.repeats} random splits into {POOL} pool pages "
+           "(the ones a user labels or profiles) and the held-back rest; F1 is the benchmark's "
+           "shingle F1 of the held-back pages against the dataset's gold, averaged over the splits. "
+           "Base = a model trained without the site's dataset (leave-that-dataset-out, "
+           "150,000 training lines instead of all, threshold 0.35), so the site is unseen; "
+           "the shipped model (which was trained on these pages' dataset, so the sites are NOT "
+           "unseen for it) is shown for reference only.", "",
+           "## Summary", "",
+           "| condition | " + " | ".join(f"{ds} ({sum(d == ds for d, _ in res)} sites)" for ds in sets)
+           + " | all sites | sites better / worse than base (by > 0.005) |",
+           "|---|" + "---|" * (len(sets) + 2)]
+    for c, name in COLS:
+        cells = [f"{np.mean([r[c] for (d, _), (_, r) in res.items() if d == ds]):.3f}" for ds in sets]
+        allc = [r[c] for _, r in res.values()]
+        diff = [r[c] - r["base"] for _, r in res.values()]
+        bw = "–" if c == "base" else f"{sum(d > 0.005 for d in diff)} / {sum(d < -0.005 for d in diff)}"
+        out.append(f"| {name} | " + " | ".join(cells) + f" | {np.mean(allc):.3f} | {bw} |")
+    out += ["", "## Per site", "",
+            "| set | site | pages | " + " | ".join(c[1] for c in COLS) + " |",
+            "|---|---|---|" + "---|" * len(COLS)]
+    allv = defaultdict(list)
+    for (ds, host), (n, r) in res.items():
+        out.append(f"| {ds} | {host} | {n} | " + " | ".join(f"{r[c]:.3f}" for c, _ in COLS) + " |")
+        for k, v in r.items():
+            allv[k].append(v)
+    out += ["", "## Variants", "",
+            "Mean over all sites. `profile_all_msX`: the all-pages profile with `min_share` X "
+            "(default 0.5); `siteK_t0.5`: the site model at threshold 0.5 instead of the base's 0.35; "
+            "`siteK_profile_pool`: the site model with the pool profile; `siteK_unbalanced`: the site "
+            "layer fitted without per-page weights (every labelled line weighs the same).", "",
+            "| variant | mean F1 |", "|---|---|"]
+    for k in sorted(allv):
+        out.append(f"| `{k}` | {np.mean(allv[k]):.3f} |")
+    return "\n".join(out) + "\n"
+
+
+def train_bases(root: Path, cache: Path, out: Path, held_out: list[str], max_lines: int = 150_000) -> None:
+    """``base-no-<set>.joblib``: the HTML model trained on every other full-gold set."""
+    from boilerclf.model import save
+    from boilerclf_training import train as tr
+
+    out.mkdir(parents=True, exist_ok=True)
+    sets = datasets.gold_sets(root)
+    parts = {n: build.build(root / n, cache)["html"] for n in sets}
+    for held in held_out:
+        t0 = time.time()
+        others = [s for s in sets if s != held]
+        m = tr.fit(tr.stack(parts, others, max_lines=max_lines), threshold=0.35)
+        save(m, out / f"base-no-{held}.joblib", kind="html", train_sets=others,
+             params={"threshold": 0.35, "max_lines": max_lines},
+             note=f"leave-{held}-out base, reduced settings")
+        print(f"base without {held}: {time.time() - t0:.0f}s", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--root", type=Path, default=Path("../shared/datasets"))
+    ap.add_argument("--cache", type=Path, default=Path(".cache/lines"))
+    ap.add_argument("--bases", type=Path, required=True, help="Folder of base-no-<set>.joblib models.")
+    ap.add_argument("--min-pages", type=int, default=8)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--train-bases", action="store_true", help="Train the leave-that-set-out bases into --bases.")
+    ap.add_argument("--json-out", type=Path)
+    ap.add_argument("--json-in", type=Path, nargs="+", help="Only rewrite the markdown from --json-out files "
+                    "of earlier runs (e.g. one per --sets).")
+    ap.add_argument("--write-md", type=Path, help="Write the tables; hand-written notes after "
+                    f"'{NOTES}' in an existing file are kept.")
+    args = ap.parse_args()
+    if args.train_bases:
+        train_bases(args.root, args.cache, args.bases, args.sets.split(","))
+        return
+    res = {}
+    for path in args.json_in or []:
+        for key, r in json.loads(path.read_text()).items():
+            res[tuple(key.split("/", 1))] = (r.pop("pages"), r)
+    shipped = None if args.json_in else load_model(None, "html")[0]
+    for ds in ([] if args.json_in else args.sets.split(",")):
+        t0 = time.time()
+        base, _ = load(args.bases / f"base-no-{ds}.joblib")
+        part = build.build(args.root / ds, args.cache)["html"]
+        for j, (host, pids) in enumerate(sites(args.root, ds, args.min_pages).items()):
+            r = run_site(SitePages(part, pids), base, shipped, args.repeats, seed=j)
+            res[(ds, host)] = (len(pids), r)
+            print(ds, host, len(pids), " ".join(f"{k}={v:.3f}" for k, v in r.items() if "_" not in k
+                                                 or k.startswith("profile")), flush=True)
+        print(f"{ds}: {time.time() - t0:.0f}s", flush=True)
+    if args.json_out:
+        args.json_out.write_text(json.dumps({f"{d}/{h}": {"pages": n, **r} for (d, h), (n, r) in res.items()},
+                                            indent=1))
+    if args.write_md:
+        old = args.write_md.read_text() if args.write_md.exists() else ""
+        notes = old[old.index(NOTES):] if NOTES in old else NOTES + "\n"
+        args.write_md.write_text(to_md(res, args) + "\n" + notes)
+
+
+if __name__ == "__main__":
+    main()
