@@ -28,8 +28,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
-import json
 import itertools
+import json
 import logging
 import sys
 import threading
