@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .extract import Extractor
+from .extract import MAX_BYTES, Extractor
 
 FORMATS = ("txt", "markdown", "jsonl")
 INPUT_KINDS = ("auto", "html", "text")
@@ -82,6 +82,7 @@ class Page:
     charset: str | None = None
     error: str | None = None
     gz: bool = False  # data is gzip-compressed (decompressed in the worker)
+    cut: bool = False  # data was cut at max_bytes while reading (a compressed file's bytes)
     seq: int = -1
 
 
@@ -119,6 +120,7 @@ class Summary:
     empty: int = 0
     failed: int = 0
     skipped: int = 0
+    truncated: int = 0  # cleaned or empty pages that ran over a limit (cut or flattened)
     other_records: int = 0
     seconds: float = 0.0
     startup: float = 0.0  # starting the workers and loading the model
@@ -136,6 +138,8 @@ class Summary:
              f"{self.failed} failed")
         if self.skipped:
             s += f", {self.skipped} skipped (already done)"
+        if self.truncated:
+            s += f"; {self.truncated} truncated (over --max-bytes, --max-nodes or the nesting limits)"
         s += f"; {self.seconds:.1f} s (startup {self.startup:.1f} s, then {rate:.1f} pages/s)"
         if self.other_records:
             s += f"; {self.other_records} non-HTML WARC records ignored"
@@ -253,7 +257,7 @@ class Stdin:
 class Reader:
     """Turns input files into :class:`Page` records (see module docstring)."""
 
-    def __init__(self, opts: Options, max_bytes: int = 20_000_000, stdin: Stdin | None = None):
+    def __init__(self, opts: Options, max_bytes: int = MAX_BYTES, stdin: Stdin | None = None):
         self.opts = opts
         self.max_bytes = max_bytes
         self.stdin = stdin
@@ -290,8 +294,11 @@ class Reader:
             head = f.read(2)
             f.seek(0)
             page.gz = gz or head == b"\x1f\x8b"
-            # compressed pages go to the workers as they are: they decompress in parallel
-            page.data = f.read() if page.gz else f.read(self.max_bytes)
+            # compressed pages go to the workers as they are: they decompress in parallel.
+            # One byte over the limit tells the Extractor the page was cut.
+            page.data = f.read(self.max_bytes + 1)
+            if page.gz and len(page.data) > self.max_bytes:
+                page.data, page.cut = page.data[: self.max_bytes], True
         return page
 
     def _stdin_pages(self, inp: InputFile) -> Iterator[Page]:
@@ -307,7 +314,7 @@ class Reader:
         else:
             page = Page("stdin", "-", "stdin", kind=self.opts.kind)
             try:
-                page.data = stdin.stream().read(self.max_bytes)
+                page.data = stdin.stream().read(self.max_bytes + 1)
             except (EOFError, OSError, zlib.error) as e:
                 page.error = f"truncated or corrupt gzip: {e}"
             yield page
@@ -316,9 +323,18 @@ class Reader:
     def _jsonl_pages(self, stream, inp: InputFile, stem: str) -> Iterator[Page]:
         o = self.opts
         lineno = 0
+        cap = 4 * self.max_bytes + (1 << 16)  # a JSON string of a max_bytes page, escaped
         try:
-            for raw in stream:
+            while raw := stream.readline(cap):
                 lineno += 1
+                if len(raw) >= cap and not raw.endswith(b"\n"):
+                    while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                        pass  # skip the rest of the record without holding it
+                    rid = str(lineno)
+                    yield Page(rid, inp.label, f"{stem}/{safe_name(rid)}",
+                               error=f"line {lineno}: record longer than {cap} bytes "
+                                     f"(4 x --max-bytes); not read")
+                    continue
                 if not raw.strip():
                     continue
                 err = None
@@ -429,7 +445,10 @@ class Reader:
         m = _CHARSET_RE.search(ctype)
         page = Page(rid, inp.label, f"{stem}/{safe_name(rid)}", url=url, kind="html",
                     charset=m.group(1) if m else None)
-        page.data = rec.content_stream().read()
+        content = rec.content_stream()
+        page.data = content.read(self.max_bytes + 1)  # one byte over: the Extractor marks the cut
+        while content.read(1 << 16):  # the rest of a page over the limit, not kept
+            pass
         while rec.raw_stream.read(1 << 16):  # the rest of the block, to check its length
             pass
         missing = getattr(rec.raw_stream, "limit", 0) or 0
@@ -449,10 +468,11 @@ def sniff(head: bytes) -> str:
     return "page"
 
 
-def gunzip(data: bytes, cap: int) -> bytes:
+def gunzip(data: bytes, cap: int, partial: bool = False) -> bytes:
     """Decompress gzip ``data`` (all members) up to ``cap`` bytes.
 
-    Raises EOFError for a truncated stream and zlib.error for corrupt data.
+    Raises EOFError for a truncated stream (unless ``partial``: ``data`` was
+    cut on purpose, what it holds is returned) and zlib.error for corrupt data.
     """
     out: list[bytes] = []
     n = 0
@@ -464,6 +484,8 @@ def gunzip(data: bytes, cap: int) -> bytes:
         if n >= cap:
             break
         if not d.eof:
+            if partial:
+                break
             raise EOFError("compressed file ended before the end-of-stream marker was reached")
         data = d.unused_data.lstrip(b"\x00")
     return b"".join(out)
@@ -531,7 +553,8 @@ def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, i
         return to_markdown(result) + "\n", *counts
     rid, url, source = page
     rec = {"id": rid, "url": url, "source": source, "title": result.title, "text": text,
-           "counts": {"lines": counts[0], "kept": counts[1], "chars": counts[2]}}
+           "counts": {"lines": counts[0], "kept": counts[1], "chars": counts[2]},
+           "truncated": result.truncated}
     if with_lines:
         rec["lines"] = [{"text": ln.text, "label": ln.label, "score": round(ln.score, 6),
                          "tag": ln.tag} for ln in result.lines]
@@ -593,16 +616,18 @@ def _worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lin
 def _run_task(conn, ex: Extractor, task: list, fmt: str, with_lines: bool) -> list:
     out: list[tuple] = []
     split: list[tuple] = []
-    for seq, data, kind, charset, meta, gz in task:
+    for seq, data, kind, charset, meta, gz, cut in task:
         conn.send(("page", seq))
         if gz:
             try:
-                data = gunzip(data, ex.max_bytes)
+                data = gunzip(data, ex.max_bytes + 1, partial=cut)
             except (EOFError, zlib.error) as e:
                 out.append((seq, "error", "read", f"truncated or corrupt gzip: {_reason(e)}"))
                 continue
         try:
-            split.append((seq, ex.lines(data, kind, charset), meta))
+            lines = ex.lines(data, kind, charset)
+            lines.truncated = lines.truncated or cut
+            split.append((seq, lines, meta))
         except Exception as e:  # noqa: BLE001 - isolated per page
             out.append((seq, "error", "parse", _reason(e)))
     conn.send(("model", len(split)))
@@ -620,7 +645,7 @@ def _run_task(conn, ex: Extractor, task: list, fmt: str, with_lines: bool) -> li
             out.append((seq, "error", "classify", _reason(r)))
             continue
         try:
-            out.append((seq, "ok", *render(r, meta, fmt, with_lines)))
+            out.append((seq, "ok", *render(r, meta, fmt, with_lines), r.truncated))
         except Exception as e:  # noqa: BLE001
             out.append((seq, "error", "output", _reason(e)))
     return out
@@ -737,7 +762,8 @@ class Pool:
         w.stage = ("send", None)
         w.deadline = None if self.timeout is None else time.monotonic() + self.timeout
         try:
-            w.conn.send([(p.seq, p.data, p.kind, p.charset, (p.id, p.url, p.source), p.gz) for p in batch])
+            w.conn.send([(p.seq, p.data, p.kind, p.charset, (p.id, p.url, p.source), p.gz, p.cut)
+                         for p in batch])
         except (OSError, ValueError):  # it died: the next poll sees EOF and handles the batch
             pass
 
@@ -1167,6 +1193,7 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
                 summ.pages_in += 1
                 if res[1] == "ok":
                     writer.write(page, res[2])
+                    summ.truncated += bool(res[6])
                     if res[4]:
                         summ.cleaned += 1
                     else:

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from .extract import Extractor, resolve_threshold
+from .extract import MAX_BYTES, MAX_NODES, Extractor, resolve_threshold
 from .model import ModelError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -58,6 +58,11 @@ def clean(
     model: Optional[Path] = typer.Option(None, help="HTML model file (default: shipped)."),
     text_model: Optional[Path] = typer.Option(None, help="Plain-text model file (default: shipped)."),
     threshold: Optional[str] = typer.Option(None, help="Score threshold or precision|balanced|recall."),
+    max_bytes: int = typer.Option(MAX_BYTES, "--max-bytes", help="Bytes read per page (after gzip "
+                                  "decompression); the rest of a longer page is ignored and the page "
+                                  "counted as truncated."),
+    max_nodes: int = typer.Option(MAX_NODES, "--max-nodes", help="DOM nodes walked per HTML page; "
+                                  "the rest of a larger page is ignored and the page counted as truncated."),
 ) -> None:
     """Clean pages in batch: the main text of every page, in input order.
 
@@ -74,7 +79,11 @@ def clean(
         format=fmt, out=out, errors=errors, jobs=jobs, batch_size=batch_size, timeout=timeout,
         resume=resume, lines=lines, quiet=quiet, input_kind=input_kind, input_format=input_format,
         html_field=html_field, id_field=id_field, url_field=url_field, globs=list(glob))
-    ex = Extractor(model=model, text_model=text_model, threshold=threshold)
+    try:
+        ex = Extractor(model=model, text_model=text_model, threshold=threshold,
+                       max_bytes=max_bytes, max_nodes=max_nodes)
+    except ValueError as e:
+        _fail_usage(str(e).replace("max_bytes", "--max-bytes").replace("max_nodes", "--max-nodes"))
     old_term = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up like Ctrl-C

@@ -6,7 +6,8 @@ cost 0.05 F1 on unseen news pages):
 1. a byte-order mark (UTF-8, UTF-16, UTF-32);
 2. a charset given by the caller (e.g. the HTTP ``Content-Type`` header);
 3. strict UTF-8, when the bytes decode as UTF-8 without error (a page that is
-   valid UTF-8 and not pure ASCII is UTF-8 in practice, whatever it declares);
+   valid UTF-8 and not pure ASCII is UTF-8 in practice, whatever it declares),
+   an incomplete last character aside (a page cut at its size limit);
 4. the charset the page declares (``<meta charset>``, ``http-equiv`` or the XML
    declaration), looked for in the first 4 KiB;
 5. detection with charset-normalizer on the first 64 KiB;
@@ -80,8 +81,10 @@ def decode(data: bytes | str, charset: str | None = None) -> str:
         return data.decode(hinted, "replace")
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as e:
+        if e.start >= len(data) - 3 and e.reason == "unexpected end of data":
+            # valid UTF-8 cut inside its last character (a page cut at max_bytes)
+            return data[: e.start].decode("utf-8") + "\ufffd"
     declared = declared_charset(data)
     if declared and declared not in ("utf-8", "utf-16-le", "utf-16-be", "utf-16", "utf-32"):
         return data.decode(declared, "replace")
