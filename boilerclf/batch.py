@@ -63,6 +63,23 @@ class FatalError(RuntimeError):
     """The batch cannot run at all (e.g. the model does not load): exit 2."""
 
 
+class OutputError(FatalError):
+    """An output cannot be written (disk full, permission denied...): the run stops, exit 2.
+
+    Every page written before it is complete (each page file is renamed into
+    place whole; a JSONL output is renamed only at the end); ``summary`` holds
+    the counts of the run so far.
+    """
+
+    def __init__(self, msg: str, summary: Summary | None = None):
+        super().__init__(msg)
+        self.summary = summary
+
+
+def _os_reason(e: OSError) -> str:
+    return e.strerror or str(e) or type(e).__name__
+
+
 # ----------------------------------------------------------------- records
 
 @dataclass
@@ -195,10 +212,12 @@ def _matches(rel: str, globs: list[str]) -> bool:
     return any(PurePosixPath(rel).match(g) if "/" in g else fnmatch(name, g) for g in globs)
 
 
-def _walk(root: Path, prefix: str = "", seen: set | None = None) -> Iterator[tuple[Path, str]]:
+def _walk(root: Path, prefix: str = "", seen: set | None = None,
+          exclude: tuple[Path, ...] = ()) -> Iterator[tuple[Path, str]]:
     """Files under ``root`` in sorted depth-first order, streamed (no full listing kept).
 
-    Symbolic links are followed, each directory visited once (no link loops).
+    Symbolic links are followed, each directory visited once (no link loops),
+    except links into ``exclude`` (the outputs: never read back as inputs).
     """
     seen = set() if seen is None else seen
     try:
@@ -212,23 +231,32 @@ def _walk(root: Path, prefix: str = "", seen: set | None = None) -> Iterator[tup
     for e in entries:
         rel = prefix + e.name
         try:
+            if exclude and e.is_symlink():
+                target = Path(e.path).resolve()
+                if any(_inside(target, x) for x in exclude):
+                    continue
             if e.is_dir():
-                yield from _walk(Path(e.path), rel + "/", seen)
+                yield from _walk(Path(e.path), rel + "/", seen, exclude)
             elif e.is_file():
                 yield Path(e.path), rel
         except OSError:
             continue
 
 
-def list_inputs(paths: list[str], globs: list[str]) -> Iterator[InputFile]:
-    """The files named by ``paths`` (directories walked recursively, ``-`` = stdin)."""
+def list_inputs(paths: list[str], globs: list[str],
+                exclude: tuple[Path, ...] = ()) -> Iterator[InputFile]:
+    """The files named by ``paths`` (directories walked recursively, ``-`` = stdin).
+
+    Files reached through a symbolic link into ``exclude`` (resolved paths of
+    the outputs) are left out.
+    """
     for p in paths:
         if p == "-":
             yield InputFile(None, "-", "stdin")
             continue
         path = Path(p)
         if path.is_dir():
-            for f, rel in _walk(path):
+            for f, rel in _walk(path, exclude=exclude):
                 if _matches(rel, globs):
                     yield InputFile(f, str(Path(p) / rel), rel)
         else:
@@ -849,10 +877,22 @@ class Pool:
 # ----------------------------------------------------------------- writers
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a temporary file, renamed over it.
+
+    On failure (e.g. a full disk) the temporary file is removed and ``path``,
+    if it existed, is left as it was.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 class DirWriter:
@@ -881,6 +921,9 @@ class DirWriter:
 
     def done(self, page: Page) -> bool:
         return self.path(page).is_file()
+
+    def target(self, page: Page | None) -> str:
+        return str(self.path(page)) if page is not None else str(self.out)
 
     def write(self, page: Page, text: str) -> None:
         p = self.path(page)
@@ -934,13 +977,22 @@ class FileWriter:
     def done(self, page: Page) -> bool:
         return (page.source, page.id) in self.seen
 
+    def target(self, page: Page | None) -> str:
+        return str(self.tmp)
+
     def write(self, page: Page, text: str) -> None:
         self.f.write(text.encode("utf-8", "surrogatepass"))
 
     def finish(self, ok: bool) -> None:
+        """Close and, if ``ok``, rename into place (raises OSError if that fails)."""
+        if not ok:
+            try:  # the flush of a full disk fails again: OUT.tmp keeps its complete records
+                self.f.close()
+            except OSError:
+                pass
+            return
         self.f.close()
-        if ok:
-            os.replace(self.tmp, self.out)
+        os.replace(self.tmp, self.out)
 
 
 class StdoutWriter:
@@ -956,6 +1008,9 @@ class StdoutWriter:
     def done(self, page: Page) -> bool:
         return False
 
+    def target(self, page: Page | None) -> str:
+        return "standard output"
+
     def write(self, page: Page, text: str) -> None:
         if self.headers:
             text = f"==> {page.id} <==\n{text}"
@@ -965,7 +1020,11 @@ class StdoutWriter:
             sys.stdout.write(text)
 
     def finish(self, ok: bool) -> None:
-        (self.stream or sys.stdout).flush()
+        try:
+            (self.stream or sys.stdout).flush()
+        except OSError:
+            if ok:
+                raise
 
 
 class ErrorLog:
@@ -994,9 +1053,19 @@ class ErrorLog:
     def finish(self) -> None:
         if self.f is not None:
             self.f.close()
+            self.f = None
             os.replace(self.tmp, self.path)
         elif self.remove_stale and self.path.is_file():
             self.path.unlink()
+
+    def abandon(self) -> None:
+        """Close after a write failure; what was logged stays in ``PATH.tmp``."""
+        if self.f is not None:
+            try:
+                self.f.close()
+            except OSError:
+                pass
+            self.f = None
 
 
 # ----------------------------------------------------------------- checks
@@ -1125,7 +1194,9 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
     """Clean every page of ``paths`` (see module docstring); returns the :class:`Summary`.
 
     Raises :class:`UsageError` for bad options or paths and :class:`FatalError`
-    when the model cannot be loaded; nothing is written in either case.
+    when the model cannot be loaded; nothing is written in either case.  Raises
+    :class:`OutputError` when an output cannot be written (the pages written
+    before it are complete).
     """
     check(paths, opts)
     if opts.timeout == 0:
@@ -1143,17 +1214,23 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
         raise
     summ.startup = time.monotonic() - t0
     stdin = Stdin(opts) if "-" in paths else None
-    if opts.out is None:
-        writer = StdoutWriter(opts.format, headers=not _single_page(paths, opts, stdin))
-    elif opts.format == "jsonl":
-        writer = FileWriter(opts.out, opts.resume)
-    else:
-        opts.out.mkdir(parents=True, exist_ok=True)
-        writer = DirWriter(opts.out, _EXT[opts.format])
+    try:
+        if opts.out is None:
+            writer = StdoutWriter(opts.format, headers=not _single_page(paths, opts, stdin))
+        elif opts.format == "jsonl":
+            writer = FileWriter(opts.out, opts.resume)
+        else:
+            opts.out.mkdir(parents=True, exist_ok=True)
+            writer = DirWriter(opts.out, _EXT[opts.format])
+    except OSError as e:
+        pool.close(kill=True)
+        raise OutputError(f"cannot write --out {opts.out}: {_os_reason(e)}", summ) from None
     errlog = ErrorLog(errors_path, remove_stale=opts.out is not None and opts.format != "jsonl"
                       and opts.errors is None)
     reader = Reader(opts, ex.max_bytes, stdin)
-    source = reader.pages(list_inputs(paths, opts.globs))
+    outputs = [errors_path.resolve()] + ([opts.out.resolve()] if opts.out is not None else [])
+    outputs += [x.with_name(x.name + ".tmp") for x in outputs]
+    source = reader.pages(list_inputs(paths, opts.globs, exclude=tuple(outputs)))
     prog = Progress(not opts.quiet and sys.stderr.isatty())
     say = log or (prog.log if not opts.quiet else (lambda msg: None))
     limit = opts.jobs * opts.batch_size * 4  # pages read but not yet written
@@ -1163,6 +1240,7 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
     n_read = next_out = 0
     exhausted = False
     ok = False
+    failure: OutputError | None = None
     try:
         while True:
             while not exhausted and n_read - next_out < limit:
@@ -1192,7 +1270,10 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
                 next_out += 1
                 summ.pages_in += 1
                 if res[1] == "ok":
-                    writer.write(page, res[2])
+                    try:
+                        writer.write(page, res[2])
+                    except OSError as e:
+                        raise OutputError(f"cannot write {writer.target(page)}: {_os_reason(e)}") from None
                     summ.truncated += bool(res[6])
                     if res[4]:
                         summ.cleaned += 1
@@ -1202,7 +1283,10 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
                     summ.skipped += 1
                 else:
                     summ.failed += 1
-                    errlog.write(page, res[2], res[3])
+                    try:
+                        errlog.write(page, res[2], res[3])
+                    except OSError as e:
+                        raise OutputError(f"cannot write the errors file {errlog.tmp}: {_os_reason(e)}") from None
                     if summ.failed <= MAX_LOGGED_ERRORS:
                         say(f"error: {page.source} [{page.id}]: {res[3]}")
                     elif summ.failed == MAX_LOGGED_ERRORS + 1:
@@ -1216,11 +1300,37 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
         ok = True
     except KeyboardInterrupt:
         summ.interrupted = True
+    except OutputError as e:
+        failure = e
     finally:
         prog.stop()
         pool.close(kill=not ok)
-        writer.finish(ok)
-        errlog.finish()
+        try:
+            writer.finish(ok)
+        except OSError as e:
+            if failure is None:
+                failure = OutputError(f"cannot write {writer.target(None)}: {_os_reason(e)}")
+        try:
+            if failure is None:
+                errlog.finish()
+            else:
+                errlog.abandon()
+        except OSError as e:
+            errlog.abandon()
+            if failure is None:
+                failure = OutputError(f"cannot write the errors file {errlog.path}: {_os_reason(e)}")
         summ.other_records = reader.other_records
         summ.seconds = time.monotonic() - t0
+    if failure is not None:
+        written = summ.cleaned + summ.empty
+        if opts.out is None:
+            where = ""
+        elif isinstance(writer, FileWriter):
+            where = (f"the {written} records written before it are complete in {writer.tmp}; "
+                     "run again with --resume once fixed")
+        else:
+            where = f"{written} pages written before it are complete; run again with --resume once fixed"
+        failure.args = (f"{failure.args[0]} ({where})" if where else failure.args[0],)
+        failure.summary = summ
+        raise failure
     return summ

@@ -67,7 +67,8 @@ def clean(
     """Clean pages in batch: the main text of every page, in input order.
 
     Exit code 0 when every page was cleaned, 1 when some failed (listed in the
-    errors file), 2 on bad usage or an unusable model.
+    errors file), 2 on bad usage, an unusable model or an output that cannot be
+    written (full disk, permission denied; the pages written before are complete).
     """
     from . import batch
 
@@ -89,6 +90,12 @@ def clean(
         old_term = signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up like Ctrl-C
     try:
         summary = batch.run(paths, ex, opts)
+    except batch.OutputError as e:
+        if out is None:
+            _silence_stdout()
+        if not quiet and e.summary is not None and e.summary.pages_in:
+            typer.echo(e.summary.line(), err=True)
+        _fail_usage(str(e))
     except (batch.UsageError, batch.FatalError, ModelError) as e:
         _fail_usage(str(e))
     except KeyboardInterrupt:  # before the run started
@@ -104,6 +111,23 @@ def clean(
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null: it failed (full disk, closed pipe), and the
+    interpreter's final flush would fail again with a traceback-like message."""
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (e.g. a test runner)
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    except OSError:
+        pass
 
 
 def snippet_accuracy(snippets: dict, pred: dict[str, str]) -> dict:
