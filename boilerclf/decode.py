@@ -42,6 +42,10 @@ _ALIASES = {
 }
 
 
+# Python codecs that are no charset of the web (a page or header naming one is ignored).
+_NOT_WEB = frozenset(("unicode-escape", "raw-unicode-escape", "punycode", "utf-7"))
+
+
 def _codec(label: str | None) -> str | None:
     """Return a Python codec name for an encoding label, or None if unknown."""
     if not label:
@@ -49,9 +53,12 @@ def _codec(label: str | None) -> str | None:
     name = label.strip().strip("\"'").lower()
     name = _ALIASES.get(name, name)
     try:
-        return codecs.lookup(name).name
-    except LookupError:
+        info = codecs.lookup(name)
+        "".encode(info.name)  # some codecs exist but are no text encodings (base64, rot13)
+        b"x".decode(info.name, "replace")  # ... or refuse "replace" (idna)
+    except (LookupError, ValueError, UnicodeError, TypeError):  # ValueError: a NUL in the label
         return None
+    return None if info.name in _NOT_WEB else info.name
 
 
 def declared_charset(data: bytes) -> str | None:
