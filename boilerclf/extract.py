@@ -184,6 +184,8 @@ class Extractor:
         """Split a page into lines (kind "html", "text" or None to detect)."""
         if kind not in (None, "html", "text"):
             raise InputError(f"kind must be 'html' or 'text', not {kind!r}")
+        if charset is not None and not isinstance(charset, str):
+            raise InputError(f"charset must be a str or None, not {type(charset).__name__}")
         if isinstance(page, (bytes, bytearray, memoryview)):
             cut = len(page) > self.max_bytes
             page = decode(bytes(page[: self.max_bytes]), charset)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boilerclf import Extractor, guard
+from boilerclf import Extractor, InputError, guard
 from boilerclf.lines import html_lines
 
 try:
@@ -242,6 +242,12 @@ def test_mislabelled_encodings(tiny_extractor, declared, actual):
 def test_invalid_charset_hints_never_raise(tiny_extractor, lighthouse_html):
     for hint in ("", "utf-7", "x" * 1000, "\x00", "utf-32", "base64", "rot13", "idna"):
         assert isinstance(tiny_extractor.extract(lighthouse_html, charset=hint), str)
+
+
+@pytest.mark.parametrize("kwargs", [{"charset": 5}, {"charset": b"utf-8"}, {"kind": 5}, {"kind": "pdf"}])
+def test_bad_arguments_are_input_errors(tiny_extractor, kwargs):
+    with pytest.raises(InputError):
+        tiny_extractor.classify(b"<p>hello</p>", **kwargs)
 
 
 def test_utf8_cut_inside_a_character_stays_utf8(tiny_models):
