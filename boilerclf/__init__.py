@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .extract import PRESETS, Extractor, InputError, Line, Result
+from .extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, InputError, Line, Result
 from .extract import load_model as _load_model
 from .labelsfile import LabelsError, page_record, read_labels, write_labels
 from .lines import Lines, html_lines, text_lines
@@ -34,7 +34,7 @@ __all__ = [
     "extract", "extract_text", "classify", "load_model", "Extractor", "Result", "Line",
     "Lines", "LineClassifier", "ModelError", "InputError", "PRESETS", "html_lines",
     "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "SiteProfile",
-    "ProfileError", "SiteModel", "__version__",
+    "ProfileError", "SiteModel", "MAX_BYTES", "MAX_NODES", "__version__",
 ]
 
 _default: Extractor | None = None
@@ -51,15 +51,18 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'boilerclf' has no attribute {name!r}")
 
 
-def _extractor(threshold: float | str | None, site_profile=None) -> Extractor:
+def _extractor(threshold: float | str | None, site_profile=None, max_bytes: int | None = None,
+               max_nodes: int | None = None) -> Extractor:
     global _default
     if _default is None:
         _default = Extractor()
-    if threshold is None and site_profile is None:
+    if threshold is None and site_profile is None and max_bytes is None and max_nodes is None:
         return _default
     from .extract import resolve_threshold
 
-    ex = Extractor(threshold=threshold, site_profile=site_profile)
+    ex = Extractor(threshold=threshold, site_profile=site_profile,
+                   max_bytes=MAX_BYTES if max_bytes is None else max_bytes,
+                   max_nodes=MAX_NODES if max_nodes is None else max_nodes)
     for k, v in _default.__dict__.items():  # share the loaded models, not their thresholds
         if k.startswith("_m_"):
             ex.__dict__[k] = (v[0], resolve_threshold(threshold, v[0].threshold))
@@ -67,32 +70,41 @@ def _extractor(threshold: float | str | None, site_profile=None) -> Extractor:
 
 
 def extract(html: str | bytes, *, url: str | None = None, threshold: float | str | None = None,
-            charset: str | None = None, site_profile: str | Path | SiteProfile | None = None) -> str:
+            charset: str | None = None, site_profile: str | Path | SiteProfile | None = None,
+            max_bytes: int | None = None, max_nodes: int | None = None) -> str:
     """The main text of an HTML page (str, or bytes in any charset).
 
     ``threshold`` is a score in 0..1 or a preset ("precision", "balanced",
     "recall"); ``charset`` a hint such as the HTTP header's.  ``site_profile``
     is a site profile (file or :class:`SiteProfile`, see ``boilerclf profile``)
     whose repeated lines are damped.  ``url`` is accepted for API stability
-    and currently unused by the model.
+    and currently unused by the model.  ``max_bytes`` (default
+    :data:`MAX_BYTES`, characters for str input) and ``max_nodes`` (default
+    :data:`MAX_NODES`) cap the work on one page: the rest of a longer page is
+    ignored (see :class:`Extractor`).
     """
-    return _extractor(threshold, site_profile).extract(html, "html", charset)
+    return _extractor(threshold, site_profile, max_bytes, max_nodes).extract(html, "html", charset)
 
 
 def extract_text(text: str | bytes, *, threshold: float | str | None = None,
-                 site_profile: str | Path | SiteProfile | None = None) -> str:
+                 site_profile: str | Path | SiteProfile | None = None,
+                 max_bytes: int | None = None) -> str:
     """The main text of an already-extracted plain-text page (one paragraph per line)."""
-    return _extractor(threshold, site_profile).extract(text, "text")
+    return _extractor(threshold, site_profile, max_bytes).extract(text, "text")
 
 
 def classify(page: str | bytes, *, kind: str | None = None, threshold: float | str | None = None,
              features: bool = False, charset: str | None = None,
-             site_profile: str | Path | SiteProfile | None = None) -> Result:
+             site_profile: str | Path | SiteProfile | None = None, max_bytes: int | None = None,
+             max_nodes: int | None = None) -> Result:
     """Every line of a page with its label and score (and features on request).
 
-    ``kind`` is "html", "text" or None to detect it; ``site_profile`` as in :func:`extract`.
+    ``kind`` is "html", "text" or None to detect it; ``site_profile`` and the
+    limits as in :func:`extract`; ``Result.truncated`` says whether the page
+    ran over a limit.
     """
-    return _extractor(threshold, site_profile).classify(page, kind, features=features, charset=charset)
+    return _extractor(threshold, site_profile, max_bytes, max_nodes).classify(
+        page, kind, features=features, charset=charset)
 
 
 def load_model(path: str | Path) -> LineClassifier:

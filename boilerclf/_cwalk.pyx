@@ -196,6 +196,7 @@ cdef hint_slot *_hint_tab = NULL
 cdef Py_ssize_t _hint_cap = 0
 cdef Py_ssize_t _hint_n = 0
 cdef Py_ssize_t _hint_max = 100_000   # entries; then the cache starts over (as lines.py's)
+cdef size_t _HINT_BYTES = 1024      # lines.HINT_BYTES, set by _init()
 
 cdef inline uint64_t _hash(const unsigned char *s, size_t n) noexcept:
     """A fast 64-bit hash of a byte string, 8 bytes at a time."""
@@ -338,11 +339,12 @@ cdef object _tag_ids(names):
 cdef int _init() except -1:
     """Build the tag tables from boilerclf.lines's constants (at first use)."""
     global _L, _ready, _TAG_A, _TAG_BR, _FLAG_HIDDEN, _FLAG_LI, _FLAG_A_BLOCK
-    global _TAG_H1, _TAG_BODY, _N_ANC, _unfit
+    global _TAG_H1, _TAG_BODY, _N_ANC, _unfit, _HINT_BYTES
     if _unfit:
         raise _Unsupported("a tag name of boilerclf.lines has no lexbor tag id")
     from boilerclf import lines as L
     _L = L
+    _HINT_BYTES = L.HINT_BYTES
     names = set(L.BLOCK_TAGS[1:]) | set(L._BLOCK) | set(L._TAG_FLAG) | {"a", "br"}
     ids = _tag_ids(names)
     if ids is None:
@@ -414,7 +416,10 @@ cdef class _Walk:
         free(self.seen)
 
     cdef int32_t hint(self, const unsigned char *s, size_t n) except? -1:
-        """hint_bits of a class/id value (UTF-8 bytes s[:n])."""
+        """hint_bits of a class/id value (UTF-8 bytes s[:n]; only the first
+        lines.HINT_BYTES of them count, as in lines.hint_bits)."""
+        if n > _HINT_BYTES:
+            n = _HINT_BYTES
         cdef uint64_t h = _hash(s, n)
         cdef Py_ssize_t j, i, cap
         cdef hint_slot *slot

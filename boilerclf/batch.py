@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .extract import Extractor
+from .extract import MAX_BYTES, Extractor
 
 FORMATS = ("txt", "markdown", "jsonl")
 INPUT_KINDS = ("auto", "html", "text")
@@ -61,6 +61,23 @@ class UsageError(ValueError):
 
 class FatalError(RuntimeError):
     """The batch cannot run at all (e.g. the model does not load): exit 2."""
+
+
+class OutputError(FatalError):
+    """An output cannot be written (disk full, permission denied...): the run stops, exit 2.
+
+    Every page written before it is complete (each page file is renamed into
+    place whole; a JSONL output is renamed only at the end); ``summary`` holds
+    the counts of the run so far.
+    """
+
+    def __init__(self, msg: str, summary: Summary | None = None):
+        super().__init__(msg)
+        self.summary = summary
+
+
+def _os_reason(e: OSError) -> str:
+    return e.strerror or str(e) or type(e).__name__
 
 
 # ----------------------------------------------------------------- records
@@ -82,6 +99,7 @@ class Page:
     charset: str | None = None
     error: str | None = None
     gz: bool = False  # data is gzip-compressed (decompressed in the worker)
+    cut: bool = False  # data was cut at max_bytes while reading (a compressed file's bytes)
     seq: int = -1
 
 
@@ -119,6 +137,7 @@ class Summary:
     empty: int = 0
     failed: int = 0
     skipped: int = 0
+    truncated: int = 0  # cleaned or empty pages that ran over a limit (cut or flattened)
     other_records: int = 0
     seconds: float = 0.0
     startup: float = 0.0  # starting the workers and loading the model
@@ -136,6 +155,8 @@ class Summary:
              f"{self.failed} failed")
         if self.skipped:
             s += f", {self.skipped} skipped (already done)"
+        if self.truncated:
+            s += f"; {self.truncated} truncated (over --max-bytes, --max-nodes or the nesting limits)"
         s += f"; {self.seconds:.1f} s (startup {self.startup:.1f} s, then {rate:.1f} pages/s)"
         if self.other_records:
             s += f"; {self.other_records} non-HTML WARC records ignored"
@@ -191,10 +212,12 @@ def _matches(rel: str, globs: list[str]) -> bool:
     return any(PurePosixPath(rel).match(g) if "/" in g else fnmatch(name, g) for g in globs)
 
 
-def _walk(root: Path, prefix: str = "", seen: set | None = None) -> Iterator[tuple[Path, str]]:
+def _walk(root: Path, prefix: str = "", seen: set | None = None,
+          exclude: tuple[Path, ...] = ()) -> Iterator[tuple[Path, str]]:
     """Files under ``root`` in sorted depth-first order, streamed (no full listing kept).
 
-    Symbolic links are followed, each directory visited once (no link loops).
+    Symbolic links are followed, each directory visited once (no link loops),
+    except links into ``exclude`` (the outputs: never read back as inputs).
     """
     seen = set() if seen is None else seen
     try:
@@ -208,23 +231,32 @@ def _walk(root: Path, prefix: str = "", seen: set | None = None) -> Iterator[tup
     for e in entries:
         rel = prefix + e.name
         try:
+            if exclude and e.is_symlink():
+                target = Path(e.path).resolve()
+                if any(_inside(target, x) for x in exclude):
+                    continue
             if e.is_dir():
-                yield from _walk(Path(e.path), rel + "/", seen)
+                yield from _walk(Path(e.path), rel + "/", seen, exclude)
             elif e.is_file():
                 yield Path(e.path), rel
         except OSError:
             continue
 
 
-def list_inputs(paths: list[str], globs: list[str]) -> Iterator[InputFile]:
-    """The files named by ``paths`` (directories walked recursively, ``-`` = stdin)."""
+def list_inputs(paths: list[str], globs: list[str],
+                exclude: tuple[Path, ...] = ()) -> Iterator[InputFile]:
+    """The files named by ``paths`` (directories walked recursively, ``-`` = stdin).
+
+    Files reached through a symbolic link into ``exclude`` (resolved paths of
+    the outputs) are left out.
+    """
     for p in paths:
         if p == "-":
             yield InputFile(None, "-", "stdin")
             continue
         path = Path(p)
         if path.is_dir():
-            for f, rel in _walk(path):
+            for f, rel in _walk(path, exclude=exclude):
                 if _matches(rel, globs):
                     yield InputFile(f, str(Path(p) / rel), rel)
         else:
@@ -253,7 +285,7 @@ class Stdin:
 class Reader:
     """Turns input files into :class:`Page` records (see module docstring)."""
 
-    def __init__(self, opts: Options, max_bytes: int = 20_000_000, stdin: Stdin | None = None):
+    def __init__(self, opts: Options, max_bytes: int = MAX_BYTES, stdin: Stdin | None = None):
         self.opts = opts
         self.max_bytes = max_bytes
         self.stdin = stdin
@@ -290,8 +322,11 @@ class Reader:
             head = f.read(2)
             f.seek(0)
             page.gz = gz or head == b"\x1f\x8b"
-            # compressed pages go to the workers as they are: they decompress in parallel
-            page.data = f.read() if page.gz else f.read(self.max_bytes)
+            # compressed pages go to the workers as they are: they decompress in parallel.
+            # One byte over the limit tells the Extractor the page was cut.
+            page.data = f.read(self.max_bytes + 1)
+            if page.gz and len(page.data) > self.max_bytes:
+                page.data, page.cut = page.data[: self.max_bytes], True
         return page
 
     def _stdin_pages(self, inp: InputFile) -> Iterator[Page]:
@@ -307,7 +342,7 @@ class Reader:
         else:
             page = Page("stdin", "-", "stdin", kind=self.opts.kind)
             try:
-                page.data = stdin.stream().read(self.max_bytes)
+                page.data = stdin.stream().read(self.max_bytes + 1)
             except (EOFError, OSError, zlib.error) as e:
                 page.error = f"truncated or corrupt gzip: {e}"
             yield page
@@ -316,9 +351,18 @@ class Reader:
     def _jsonl_pages(self, stream, inp: InputFile, stem: str) -> Iterator[Page]:
         o = self.opts
         lineno = 0
+        cap = 4 * self.max_bytes + (1 << 16)  # a JSON string of a max_bytes page, escaped
         try:
-            for raw in stream:
+            while raw := stream.readline(cap):
                 lineno += 1
+                if len(raw) >= cap and not raw.endswith(b"\n"):
+                    while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                        pass  # skip the rest of the record without holding it
+                    rid = str(lineno)
+                    yield Page(rid, inp.label, f"{stem}/{safe_name(rid)}",
+                               error=f"line {lineno}: record longer than {cap} bytes "
+                                     f"(4 x --max-bytes); not read")
+                    continue
                 if not raw.strip():
                     continue
                 err = None
@@ -429,7 +473,10 @@ class Reader:
         m = _CHARSET_RE.search(ctype)
         page = Page(rid, inp.label, f"{stem}/{safe_name(rid)}", url=url, kind="html",
                     charset=m.group(1) if m else None)
-        page.data = rec.content_stream().read()
+        content = rec.content_stream()
+        page.data = content.read(self.max_bytes + 1)  # one byte over: the Extractor marks the cut
+        while content.read(1 << 16):  # the rest of a page over the limit, not kept
+            pass
         while rec.raw_stream.read(1 << 16):  # the rest of the block, to check its length
             pass
         missing = getattr(rec.raw_stream, "limit", 0) or 0
@@ -449,10 +496,11 @@ def sniff(head: bytes) -> str:
     return "page"
 
 
-def gunzip(data: bytes, cap: int) -> bytes:
+def gunzip(data: bytes, cap: int, partial: bool = False) -> bytes:
     """Decompress gzip ``data`` (all members) up to ``cap`` bytes.
 
-    Raises EOFError for a truncated stream and zlib.error for corrupt data.
+    Raises EOFError for a truncated stream (unless ``partial``: ``data`` was
+    cut on purpose, what it holds is returned) and zlib.error for corrupt data.
     """
     out: list[bytes] = []
     n = 0
@@ -464,6 +512,8 @@ def gunzip(data: bytes, cap: int) -> bytes:
         if n >= cap:
             break
         if not d.eof:
+            if partial:
+                break
             raise EOFError("compressed file ended before the end-of-stream marker was reached")
         data = d.unused_data.lstrip(b"\x00")
     return b"".join(out)
@@ -534,7 +584,8 @@ def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, i
         return to_markdown(result) + "\n", *counts
     rid, url, source = page
     rec = {"id": rid, "url": url, "source": source, "title": result.title, "text": text,
-           "counts": {"lines": counts[0], "kept": counts[1], "chars": counts[2]}}
+           "counts": {"lines": counts[0], "kept": counts[1], "chars": counts[2]},
+           "truncated": result.truncated}
     if with_lines:
         rec["lines"] = [{"text": ln.text, "label": ln.label, "score": round(ln.score, 6),
                          "tag": ln.tag} for ln in result.lines]
@@ -596,8 +647,8 @@ def _worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lin
 
 
 def page_task(p: Page) -> tuple:
-    """What a worker needs of a page: ``(seq, data, kind, charset, (id, url, source), gz)``."""
-    return (p.seq, p.data, p.kind, p.charset, (p.id, p.url, p.source), p.gz)
+    """What a worker needs of a page: ``(seq, data, kind, charset, (id, url, source), gz, cut)``."""
+    return (p.seq, p.data, p.kind, p.charset, (p.id, p.url, p.source), p.gz, p.cut)
 
 
 def process_pages(ex: Extractor, task: list[tuple], fmt: str, with_lines: bool,
@@ -613,16 +664,18 @@ def process_pages(ex: Extractor, task: list[tuple], fmt: str, with_lines: bool,
     notify = notify or (lambda msg: None)
     out: list[tuple] = []
     split: list[tuple] = []
-    for seq, data, kind, charset, meta, gz in task:
+    for seq, data, kind, charset, meta, gz, cut in task:
         notify(("page", seq))
         if gz:
             try:
-                data = gunzip(data, ex.max_bytes)
+                data = gunzip(data, ex.max_bytes + 1, partial=cut)
             except (EOFError, zlib.error) as e:
                 out.append((seq, "error", "read", f"truncated or corrupt gzip: {_reason(e)}"))
                 continue
         try:
-            split.append((seq, ex.lines(data, kind, charset), meta))
+            lines = ex.lines(data, kind, charset)
+            lines.truncated = lines.truncated or cut
+            split.append((seq, lines, meta))
         except Exception as e:  # noqa: BLE001 - isolated per page
             out.append((seq, "error", "parse", _reason(e)))
     notify(("model", len(split)))
@@ -640,7 +693,7 @@ def process_pages(ex: Extractor, task: list[tuple], fmt: str, with_lines: bool,
             out.append((seq, "error", "classify", _reason(r)))
             continue
         try:
-            out.append((seq, "ok", *render(r, meta, fmt, with_lines)))
+            out.append((seq, "ok", *render(r, meta, fmt, with_lines), r.truncated))
         except Exception as e:  # noqa: BLE001
             out.append((seq, "error", "output", _reason(e)))
     return out
@@ -843,10 +896,22 @@ class Pool:
 # ----------------------------------------------------------------- writers
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a temporary file, renamed over it.
+
+    On failure (e.g. a full disk) the temporary file is removed and ``path``,
+    if it existed, is left as it was.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 class DirWriter:
@@ -875,6 +940,9 @@ class DirWriter:
 
     def done(self, page: Page) -> bool:
         return self.path(page).is_file()
+
+    def target(self, page: Page | None) -> str:
+        return str(self.path(page)) if page is not None else str(self.out)
 
     def write(self, page: Page, text: str) -> None:
         p = self.path(page)
@@ -928,13 +996,22 @@ class FileWriter:
     def done(self, page: Page) -> bool:
         return (page.source, page.id) in self.seen
 
+    def target(self, page: Page | None) -> str:
+        return str(self.tmp)
+
     def write(self, page: Page, text: str) -> None:
         self.f.write(text.encode("utf-8", "surrogatepass"))
 
     def finish(self, ok: bool) -> None:
+        """Close and, if ``ok``, rename into place (raises OSError if that fails)."""
+        if not ok:
+            try:  # the flush of a full disk fails again: OUT.tmp keeps its complete records
+                self.f.close()
+            except OSError:
+                pass
+            return
         self.f.close()
-        if ok:
-            os.replace(self.tmp, self.out)
+        os.replace(self.tmp, self.out)
 
 
 class StdoutWriter:
@@ -950,6 +1027,9 @@ class StdoutWriter:
     def done(self, page: Page) -> bool:
         return False
 
+    def target(self, page: Page | None) -> str:
+        return "standard output"
+
     def write(self, page: Page, text: str) -> None:
         if self.headers:
             text = f"==> {page.id} <==\n{text}"
@@ -959,7 +1039,11 @@ class StdoutWriter:
             sys.stdout.write(text)
 
     def finish(self, ok: bool) -> None:
-        (self.stream or sys.stdout).flush()
+        try:
+            (self.stream or sys.stdout).flush()
+        except OSError:
+            if ok:
+                raise
 
 
 class ErrorLog:
@@ -988,9 +1072,19 @@ class ErrorLog:
     def finish(self) -> None:
         if self.f is not None:
             self.f.close()
+            self.f = None
             os.replace(self.tmp, self.path)
         elif self.remove_stale and self.path.is_file():
             self.path.unlink()
+
+    def abandon(self) -> None:
+        """Close after a write failure; what was logged stays in ``PATH.tmp``."""
+        if self.f is not None:
+            try:
+                self.f.close()
+            except OSError:
+                pass
+            self.f = None
 
 
 # ----------------------------------------------------------------- checks
@@ -1129,15 +1223,23 @@ class Output:
         self.say = say
         self.errors_path = opts.errors or default_errors_path(opts)
         summ.errors_path = self.errors_path
-        if opts.out is None:
-            self.writer = StdoutWriter(opts.format, headers=not _single_page(paths, opts, stdin))
-        elif opts.format == "jsonl":
-            self.writer = FileWriter(opts.out, opts.resume)
-        else:
-            opts.out.mkdir(parents=True, exist_ok=True)
-            self.writer = DirWriter(opts.out, _EXT[opts.format])
+        try:
+            if opts.out is None:
+                self.writer = StdoutWriter(opts.format, headers=not _single_page(paths, opts, stdin))
+            elif opts.format == "jsonl":
+                self.writer = FileWriter(opts.out, opts.resume)
+            else:
+                opts.out.mkdir(parents=True, exist_ok=True)
+                self.writer = DirWriter(opts.out, _EXT[opts.format])
+        except OSError as e:
+            raise OutputError(f"cannot write --out {opts.out}: {_os_reason(e)}", summ) from None
         self.errlog = ErrorLog(self.errors_path, remove_stale=opts.out is not None
                                and opts.format != "jsonl" and opts.errors is None)
+
+    def paths(self) -> tuple[Path, ...]:
+        """The run's own output paths (and their temporary names): never read as inputs."""
+        outs = [self.errors_path.resolve()] + ([self.opts.out.resolve()] if self.opts.out is not None else [])
+        return tuple(outs + [x.with_name(x.name + ".tmp") for x in outs])
 
     def admit(self, page: Page) -> tuple | None:
         """Assign ``page`` its output; its outcome if it needs no worker (read error, done)."""
@@ -1149,11 +1251,16 @@ class Output:
         return None
 
     def put(self, page: Page, res: tuple) -> None:
-        """Write one outcome (``process_pages``'s, or ``admit``'s)."""
+        """Write one outcome (``process_pages``'s, or ``admit``'s); raises
+        :class:`OutputError` when the output or the errors file cannot be written."""
         summ = self.summ
         summ.pages_in += 1
         if res[1] == "ok":
-            self.writer.write(page, res[2])
+            try:
+                self.writer.write(page, res[2])
+            except OSError as e:
+                raise OutputError(f"cannot write {self.writer.target(page)}: {_os_reason(e)}") from None
+            summ.truncated += bool(res[6])
             if res[4]:
                 summ.cleaned += 1
             else:
@@ -1162,16 +1269,34 @@ class Output:
             summ.skipped += 1
         else:
             summ.failed += 1
-            self.errlog.write(page, res[2], res[3])
+            try:
+                self.errlog.write(page, res[2], res[3])
+            except OSError as e:
+                raise OutputError(f"cannot write the errors file {self.errlog.tmp}: "
+                                  f"{_os_reason(e)}") from None
             if summ.failed <= MAX_LOGGED_ERRORS:
                 self.say(f"error: {page.source} [{page.id}]: {res[3]}")
             elif summ.failed == MAX_LOGGED_ERRORS + 1:
                 self.say(f"error: more failed pages; see {self.errors_path}")
 
-    def finish(self, ok: bool) -> None:
-        """Close the outputs; a run that did not finish (``ok`` False) leaves ``OUT.tmp``."""
-        self.writer.finish(ok)
-        self.errlog.finish()
+    def finish(self, ok: bool, failure: OutputError | None = None) -> OutputError | None:
+        """Close the outputs; a run that did not finish (``ok`` False) leaves
+        ``OUT.tmp``.  Returns ``failure``, or the write error met while closing."""
+        try:
+            self.writer.finish(ok)
+        except OSError as e:
+            if failure is None:
+                failure = OutputError(f"cannot write {self.writer.target(None)}: {_os_reason(e)}")
+        try:
+            if failure is None:
+                self.errlog.finish()
+            else:
+                self.errlog.abandon()
+        except OSError as e:
+            self.errlog.abandon()
+            if failure is None:
+                failure = OutputError(f"cannot write the errors file {self.errlog.path}: {_os_reason(e)}")
+        return failure
 
 
 def run(paths: list[str], ex: Extractor, opts: Options, *,
@@ -1179,7 +1304,9 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
     """Clean every page of ``paths`` (see module docstring); returns the :class:`Summary`.
 
     Raises :class:`UsageError` for bad options or paths and :class:`FatalError`
-    when the model cannot be loaded; nothing is written in either case.
+    when the model cannot be loaded; nothing is written in either case.  Raises
+    :class:`OutputError` when an output cannot be written (the pages written
+    before it are complete).
     """
     check(paths, opts)
     if opts.timeout == 0:
@@ -1197,9 +1324,13 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
     stdin = Stdin(opts) if "-" in paths else None
     prog = Progress(not opts.quiet and sys.stderr.isatty())
     say = log or (prog.log if not opts.quiet else (lambda msg: None))
-    output = Output(paths, opts, summ, stdin, say)
+    try:
+        output = Output(paths, opts, summ, stdin, say)
+    except OutputError:
+        pool.close(kill=True)
+        raise
     reader = Reader(opts, ex.max_bytes, stdin)
-    source = reader.pages(list_inputs(paths, opts.globs))
+    source = reader.pages(list_inputs(paths, opts.globs, exclude=output.paths()))
     limit = opts.jobs * opts.batch_size * 4  # pages read but not yet written
     queue: deque[Page] = deque()
     pending: dict[int, Page] = {}
@@ -1207,6 +1338,7 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
     n_read = next_out = 0
     exhausted = False
     ok = False
+    failure: OutputError | None = None
     try:
         while True:
             while not exhausted and n_read - next_out < limit:
@@ -1240,10 +1372,24 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
         ok = True
     except KeyboardInterrupt:
         summ.interrupted = True
+    except OutputError as e:
+        failure = e
     finally:
         prog.stop()
         pool.close(kill=not ok)
-        output.finish(ok)
+        failure = output.finish(ok, failure)
         summ.other_records = reader.other_records
         summ.seconds = time.monotonic() - t0
+    if failure is not None:
+        written = summ.cleaned + summ.empty
+        if opts.out is None:
+            where = ""
+        elif isinstance(output.writer, FileWriter):
+            where = (f"the {written} records written before it are complete in {output.writer.tmp}; "
+                     "run again with --resume once fixed")
+        else:
+            where = f"{written} pages written before it are complete; run again with --resume once fixed"
+        failure.args = (f"{failure.args[0]} ({where})" if where else failure.args[0],)
+        failure.summary = summ
+        raise failure
     return summ

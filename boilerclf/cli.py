@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from .extract import Extractor, resolve_threshold
+from .extract import MAX_BYTES, MAX_NODES, Extractor, resolve_threshold
 from .model import ModelError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -33,12 +33,13 @@ def _fail_usage(msg: str) -> None:
     raise typer.Exit(2)
 
 
-def _extractor(model, text_model, threshold, site_profile) -> Extractor:
+def _extractor(model, text_model, threshold, site_profile, **limits) -> Extractor:
     """An Extractor for a command; a bad site profile is a usage error (exit 2)."""
     from .profile import ProfileError
 
     try:
-        return Extractor(model=model, text_model=text_model, threshold=threshold, site_profile=site_profile)
+        return Extractor(model=model, text_model=text_model, threshold=threshold, site_profile=site_profile,
+                         **limits)
     except ProfileError as e:
         _fail_usage(str(e))
 
@@ -79,11 +80,17 @@ def clean(
                                        "needs boilerclf[dask]."),
     site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="Site profile (boilerclf profile): "
                                                 "damp the lines that repeat across the site's pages."),
+    max_bytes: int = typer.Option(MAX_BYTES, "--max-bytes", help="Bytes read per page (after gzip "
+                                  "decompression); the rest of a longer page is ignored and the page "
+                                  "counted as truncated."),
+    max_nodes: int = typer.Option(MAX_NODES, "--max-nodes", help="DOM nodes walked per HTML page; "
+                                  "the rest of a larger page is ignored and the page counted as truncated."),
 ) -> None:
     """Clean pages in batch: the main text of every page, in input order.
 
     Exit code 0 when every page was cleaned, 1 when some failed (listed in the
-    errors file), 2 on bad usage or an unusable model.
+    errors file), 2 on bad usage, an unusable model or an output that cannot be
+    written (full disk, permission denied; the pages written before are complete).
     """
     from . import batch
 
@@ -95,7 +102,10 @@ def clean(
         format=fmt, out=out, errors=errors, jobs=jobs, batch_size=batch_size, timeout=timeout,
         resume=resume, lines=lines, quiet=quiet, input_kind=input_kind, input_format=input_format,
         html_field=html_field, id_field=id_field, url_field=url_field, globs=list(glob))
-    ex = _extractor(model, text_model, threshold, site_profile)
+    try:
+        ex = _extractor(model, text_model, threshold, site_profile, max_bytes=max_bytes, max_nodes=max_nodes)
+    except ValueError as e:
+        _fail_usage(str(e).replace("max_bytes", "--max-bytes").replace("max_nodes", "--max-nodes"))
     old_term = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up like Ctrl-C
@@ -108,6 +118,12 @@ def clean(
             except ImportError as e:
                 raise batch.UsageError(str(e)) from None
             summary = dask_clean.run(paths, ex, opts, dask)
+    except batch.OutputError as e:
+        if out is None:
+            _silence_stdout()
+        if not quiet and e.summary is not None and e.summary.pages_in:
+            typer.echo(e.summary.line(), err=True)
+        _fail_usage(str(e))
     except (batch.UsageError, batch.FatalError, ModelError) as e:
         _fail_usage(str(e))
     except KeyboardInterrupt:  # before the run started
@@ -135,6 +151,23 @@ def _open_browser(url: str) -> None:
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null: it failed (full disk, closed pipe), and the
+    interpreter's final flush would fail again with a traceback-like message."""
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (e.g. a test runner)
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    except OSError:
+        pass
 
 
 @app.command()

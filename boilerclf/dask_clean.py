@@ -66,6 +66,7 @@ def _key(ex: Extractor) -> tuple:
     return (None if ex.model is None else str(ex.model),
             None if ex.text_model is None else str(ex.text_model),
             None if ex.threshold is None else str(ex.threshold), ex.max_bytes, ex.max_nodes,
+            getattr(ex, "max_depth", None), getattr(ex, "max_attrs", None),
             _profile_key(getattr(ex, "site_profile", None)))
 
 
@@ -205,7 +206,7 @@ def _records(items: list, ex: Extractor, kind: str | None, html_field: str, id_f
         else:
             data = item
         if isinstance(data, (str, bytes)):
-            tasks.append((i, data, kind, None, (rid, url, None), False))
+            tasks.append((i, data, kind, None, (rid, url, None), False, False))
         else:
             what = "missing" if data is None else f"a {type(data).__name__}, not str or bytes"
             out[i] = {"id": rid, "url": url, "title": None, "text": None, "counts": None,

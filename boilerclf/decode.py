@@ -6,7 +6,8 @@ cost 0.05 F1 on unseen news pages):
 1. a byte-order mark (UTF-8, UTF-16, UTF-32);
 2. a charset given by the caller (e.g. the HTTP ``Content-Type`` header);
 3. strict UTF-8, when the bytes decode as UTF-8 without error (a page that is
-   valid UTF-8 and not pure ASCII is UTF-8 in practice, whatever it declares);
+   valid UTF-8 and not pure ASCII is UTF-8 in practice, whatever it declares),
+   an incomplete last character aside (a page cut at its size limit);
 4. the charset the page declares (``<meta charset>``, ``http-equiv`` or the XML
    declaration), looked for in the first 4 KiB;
 5. detection with charset-normalizer on the first 64 KiB;
@@ -41,6 +42,10 @@ _ALIASES = {
 }
 
 
+# Python codecs that are no charset of the web (a page or header naming one is ignored).
+_NOT_WEB = frozenset(("unicode-escape", "raw-unicode-escape", "punycode", "utf-7"))
+
+
 def _codec(label: str | None) -> str | None:
     """Return a Python codec name for an encoding label, or None if unknown."""
     if not label:
@@ -48,9 +53,12 @@ def _codec(label: str | None) -> str | None:
     name = label.strip().strip("\"'").lower()
     name = _ALIASES.get(name, name)
     try:
-        return codecs.lookup(name).name
-    except LookupError:
+        info = codecs.lookup(name)
+        "".encode(info.name)  # some codecs exist but are no text encodings (base64, rot13)
+        b"x".decode(info.name, "replace")  # ... or refuse "replace" (idna)
+    except (LookupError, ValueError, UnicodeError, TypeError):  # ValueError: a NUL in the label
         return None
+    return None if info.name in _NOT_WEB else info.name
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -80,8 +88,10 @@ def decode(data: bytes | str, charset: str | None = None) -> str:
         return data.decode(hinted, "replace")
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as e:
+        if e.start >= len(data) - 3 and e.reason == "unexpected end of data":
+            # valid UTF-8 cut inside its last character (a page cut at max_bytes)
+            return data[: e.start].decode("utf-8") + "\ufffd"
     declared = declared_charset(data)
     if declared and declared not in ("utf-8", "utf-16-le", "utf-16-be", "utf-16", "utf-32"):
         return data.decode(declared, "replace")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import guard as _guard
 from . import lines as _lines
 from .decode import decode
 from .features import FEATURE_NAMES, page_features
@@ -22,8 +23,10 @@ from .profile import SiteProfile, load_profile
 DEFAULT_MODELS = {"html": "boilerclf-html.joblib", "text": "boilerclf-text.joblib"}
 #: Threshold presets: the precision / balanced / recall knob.
 PRESETS = {"precision": 0.7, "balanced": 0.5, "recall": 0.3}
-#: Default cap on the bytes of one page; longer input is cut there.
+#: Default cap on the bytes of one page (characters for str input); longer input is cut there.
 MAX_BYTES = 20_000_000
+#: Default cap on the DOM nodes walked per page (lines.MAX_NODES); the rest is ignored.
+MAX_NODES = _lines.MAX_NODES
 
 
 class InputError(ValueError):
@@ -43,7 +46,11 @@ class Line:
 
 @dataclass
 class Result:
-    """The classified lines of one page."""
+    """The classified lines of one page.
+
+    ``truncated``: the page ran over a limit of the :class:`Extractor` (bytes,
+    DOM nodes, nesting depth, attributes per element) and was cut or flattened.
+    """
 
     lines: list[Line]
     title: str = ""
@@ -101,6 +108,13 @@ def verify_shipped(p: Path) -> None:
                          f"modified or corrupted; reinstall boilerclf")
 
 
+def check_limit(name: str, value: int) -> int:
+    """``value`` if it is a positive integer, else ``ValueError`` naming the limit."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    return int(value)
+
+
 def resolve_threshold(threshold: float | str | None, default: float) -> float:
     """A number, a preset name ("precision", "balanced", "recall") or None."""
     if threshold is None:
@@ -125,23 +139,37 @@ class Extractor:
     threshold : float or preset name, optional
         Score at or above which a line is kept ("precision", "balanced",
         "recall" or a number; default the model's own threshold).
-    max_bytes, max_nodes : int
-        Input larger than ``max_bytes`` is cut there; the DOM walk stops after
-        ``max_nodes`` nodes (the result says ``truncated``).
+    max_bytes : int
+        Bytes of a page read at most (characters for str input; default
+        20,000,000): the rest of a longer page is ignored.
+    max_nodes : int
+        DOM nodes walked at most per HTML page (default 200,000): the rest of
+        the page is ignored.
+    max_depth, max_attrs : int
+        Elements nested deeper than ``max_depth`` (default 512) are flattened
+        into their ancestor at that depth; attributes after an element's first
+        ``max_attrs`` (default 256) are ignored (see :mod:`boilerclf.guard`).
     site_profile : path or :class:`~boilerclf.profile.SiteProfile`, optional
         Lines that repeat across the site's pages (``boilerclf profile``);
         their scores are damped after the model (see :mod:`boilerclf.profile`).
+
+    A page that runs over any limit is still classified, and its
+    :class:`Result` says ``truncated``.  Limits must be positive integers
+    (``ValueError`` otherwise).
     """
 
     def __init__(self, model: str | Path | None = None, text_model: str | Path | None = None,
                  threshold: float | str | None = None, max_bytes: int = MAX_BYTES,
-                 max_nodes: int = _lines.MAX_NODES,
+                 max_nodes: int = MAX_NODES, max_depth: int = _guard.MAX_DEPTH,
+                 max_attrs: int = _guard.MAX_ATTRS,
                  site_profile: str | Path | SiteProfile | None = None):
         self.model = model
         self.text_model = text_model
         self.threshold = threshold
-        self.max_bytes = max_bytes
-        self.max_nodes = max_nodes
+        self.max_bytes = check_limit("max_bytes", max_bytes)
+        self.max_nodes = check_limit("max_nodes", max_nodes)
+        self.max_depth = check_limit("max_depth", max_depth)
+        self.max_attrs = check_limit("max_attrs", max_attrs)
         self.site_profile = load_profile(site_profile)
 
     def __getstate__(self) -> dict:
@@ -160,19 +188,27 @@ class Extractor:
     # -- one page -----------------------------------------------------------
     def lines(self, page: str | bytes, kind: str | None = None, charset: str | None = None) -> _lines.Lines:
         """Split a page into lines (kind "html", "text" or None to detect)."""
+        if kind not in (None, "html", "text"):
+            raise InputError(f"kind must be 'html' or 'text', not {kind!r}")
+        if charset is not None and not isinstance(charset, str):
+            raise InputError(f"charset must be a str or None, not {type(charset).__name__}")
         if isinstance(page, (bytes, bytearray, memoryview)):
+            cut = len(page) > self.max_bytes
             page = decode(bytes(page[: self.max_bytes]), charset)
         elif isinstance(page, str):
+            cut = len(page) > self.max_bytes
             page = page[: self.max_bytes]
         else:
             raise InputError(f"a page must be str or bytes, not {type(page).__name__}")
         if kind is None:
             kind = "html" if _lines.looks_like_html(page) else "text"
         if kind == "html":
-            return _lines.html_lines(page, charset=charset, max_nodes=self.max_nodes)
-        if kind == "text":
-            return _lines.text_lines(page)
-        raise InputError(f"kind must be 'html' or 'text', not {kind!r}")
+            out = _lines.html_lines(page, charset=charset, max_nodes=self.max_nodes,
+                                    max_depth=self.max_depth, max_attrs=self.max_attrs)
+        else:
+            out = _lines.text_lines(page)
+        out.truncated = out.truncated or cut
+        return out
 
     def classify(self, page: str | bytes, kind: str | None = None, *, features: bool = False,
                  charset: str | None = None) -> Result:

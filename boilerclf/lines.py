@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
+from . import guard as _guard
 from .decode import decode
 
 #: Number of container levels kept per line: its block element and 4 ancestors.
@@ -99,10 +100,20 @@ HINT = {name: 1 << i for i, (name, _) in enumerate(HINTS)}
 _HINT_RE = re.compile("|".join(
     r"(?P<h%d>(?:^|[\s_\-:])(?:%s))" % (i, words) for i, (_, words) in enumerate(HINTS)))
 _hint_cache: dict[str, int] = {}
+#: Bytes of a class/id string that :func:`hint_bits` reads (and the walkers cache).
+HINT_BYTES = 1024
 
 
 def hint_bits(attr: str) -> int:
-    """Hint bits of a class/id string (cached: class names repeat a lot)."""
+    """Hint bits of a class/id string (cached: class names repeat a lot).
+
+    Only the first :data:`HINT_BYTES` bytes (UTF-8) of the string count: a
+    hostile page's megabyte-long class attribute costs no more than a normal one.
+    """
+    if len(attr) > HINT_BYTES // 4:
+        raw = attr.encode("utf-8", "surrogatepass")
+        if len(raw) > HINT_BYTES:
+            attr = raw[:HINT_BYTES].decode("utf-8", "replace")
     bits = _hint_cache.get(attr)
     if bits is None:
         bits = 0
@@ -161,26 +172,32 @@ def _meta_title(tree: LexborHTMLParser) -> str:
 
 
 def html_lines(html: str | bytes, *, charset: str | None = None,
-               max_nodes: int = MAX_NODES) -> Lines:
+               max_nodes: int = MAX_NODES, max_depth: int = _guard.MAX_DEPTH,
+               max_attrs: int = _guard.MAX_ATTRS) -> Lines:
     """Split an HTML page into :class:`Lines` (see module docstring).
 
     Bytes are decoded with :func:`boilerclf.decode.decode`.  Pages with more
-    than ``max_nodes`` DOM nodes are truncated there (``Lines.truncated``).
+    than ``max_nodes`` DOM nodes are truncated there; elements nested deeper
+    than ``max_depth`` are flattened into their ancestor at that depth and
+    attributes after an element's first ``max_attrs`` are ignored (see
+    :mod:`boilerclf.guard`).  Either sets ``Lines.truncated``.
     """
     text = decode(html, charset) if isinstance(html, (bytes, bytearray)) else html
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
+    text, guarded = _guard.apply(text, max_depth, max_attrs)
     tree = LexborHTMLParser(text)
     title = _meta_title(tree)
     root = tree.body or tree.root
     if root is None:
-        return Lines([], title=title)
+        return Lines([], title=title, truncated=guarded)
     lines = _walk_fast(root, title, _SKIP, max_nodes)
     if sum(map(len, lines.texts)) < 200 and tree.css_first("noscript") is not None:
         # pages that serve their text to crawlers inside <noscript> (e.g. Discourse)
         alt = _walk_fast(root, title, _SKIP - {"noscript"}, max_nodes)
         if sum(map(len, alt.texts)) > sum(map(len, lines.texts)):
-            return alt
+            lines = alt
+    lines.truncated = lines.truncated or guarded
     return lines
 
 

@@ -1,0 +1,351 @@
+"""Hostile input: what the web can return does not crash, hang or blow up memory.
+
+Each page here is built in memory.  Times are measured as ratios (a page
+against the same page ten times larger, best of several runs, CPU time of
+this process), never as absolute seconds, so a busy machine does not fail them.
+"""
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from boilerclf import Extractor, InputError, guard
+from boilerclf.lines import html_lines
+
+try:
+    from boilerclf import _cguard
+except ImportError:  # pragma: no cover - the extension is built by pip install
+    _cguard = None
+IN_CI = os.environ.get("CI") == "true"
+needs_cguard = pytest.mark.skipif(_cguard is None and not IN_CI, reason="boilerclf._cguard not built")
+
+
+def deep(n: int, tag: str = "div") -> str:
+    return "<html><body>" + f"<{tag}>" * n + "<p>deep text at the bottom.</p>" + f"</{tag}>" * n + \
+        "<p>after the deep part.</p></body></html>"
+
+
+def many_attrs(n: int) -> str:
+    return "<html><body><div " + " ".join(f"a{i}=v" for i in range(n)) + \
+        " class=content>text of the element.</div><p>after.</p></body></html>"
+
+
+PARA = ("<div class='post'><h2>A heading of the story</h2><p>Some words of a paragraph, "
+        "long enough to count as text.</p><ul class=nav><li><a href='/x'>link</a></li></ul></div>\n")
+
+
+# ------------------------------------------------------------------ the guard
+
+
+def test_guard_flattens_deep_nesting_and_keeps_the_text():
+    page = deep(100_000)
+    cuts = guard.guard(page) if _cguard is None else _cguard.guard(page)
+    assert len(cuts) == 100_000 - guard.MAX_DEPTH + 1  # the divs past the limit, and the p
+    L = html_lines(page)
+    assert L.texts == ["deep text at the bottom.", "after the deep part."]
+    assert L.truncated
+    assert L.depth.max() <= guard.MAX_DEPTH + 2
+
+
+def test_guard_keeps_the_first_attributes():
+    page = many_attrs(10_000)
+    text, changed = guard.apply(page)
+    assert changed and len(text) < 3000
+    assert f"a{guard.MAX_ATTRS - 1}=v" in text and f"a{guard.MAX_ATTRS}=v" not in text
+    L = html_lines(page)
+    assert L.texts == ["text of the element.", "after."] and L.truncated
+
+
+@pytest.mark.parametrize("page", [
+    "<table>" + "<tr><td>cell<td><b>bold</b>" * 3000 + "</table>",     # unclosed cells and rows
+    "<body>" + "<p>paragraph " * 3000,                                  # unclosed paragraphs
+    "<ul>" + "<li>item " * 3000 + "</ul>",                              # unclosed items
+    "<dl>" + "<dt>term<dd>definition " * 2000 + "</dl>",
+    "<select>" + "<option>x" * 3000 + "</select>",
+    "<div>" + "<span><a href=x>link</a></span>" * 3000 + "</div>",
+    "<svg>" + "<path d='M0'/><g><circle/></g>" * 2000 + "</svg><p>after</p>",
+    "<script>" + "if (a<b && c<d) { x = '<div>'; }" * 2000 + "</script><p>after</p>",
+    "<!-- " + "<div>" * 3000 + " -->" + "<p>after</p>",
+    "<div>" * 500 + "text" + "</div>" * 500,                            # deep, but under the limit
+])
+def test_guard_leaves_ordinary_markup_alone(page):
+    """Legacy markup with thousands of implicitly closed elements is not flattened."""
+    assert guard.guard(page) == []
+    if _cguard is not None:
+        assert _cguard.guard(page) == []
+    assert guard.apply(page) == (page, False)
+
+
+@pytest.mark.parametrize("page", [
+    "<li><ul></li>" * 2000,          # </li> outside its list scope is ignored by the parser
+    "<option><div>" * 2000,           # <option> closes only a current option
+    "<p><span></p>" * 2000 + "<div>x",
+    "<svg><title>" + "<div>" * 2000,  # an svg integration point
+    "<table><td>" + "<div><b>" * 2000,
+])
+def test_guard_is_not_fooled_by_end_tags_the_parser_ignores(page):
+    """The scan does not under-estimate the depth lexbor builds.
+
+    (``</form>`` is the exception: it takes the form off lexbor's stack of open
+    elements, so the tree gets deeper than the stack the guard bounds; the
+    parse stays linear, see test_time_grows_linearly.)
+    """
+    from selectolax.lexbor import LexborHTMLParser
+
+    text, _ = guard.apply(page, max_depth=100)
+    node, depth = LexborHTMLParser(text).root, 0
+    stack = [(node, 0)]
+    while stack:
+        node, d = stack.pop()
+        depth = max(depth, d)
+        child = node.child
+        while child is not None:
+            stack.append((child, d + 1))
+            child = child.next
+    assert depth <= 100 + 3  # html, body and a text node above the guard's count
+
+
+MARKUP = st.lists(st.sampled_from(list("<>/!-=\"' \nabdiptrlsvgfomhcxyz[]?")) | st.sampled_from(
+    ["<div>", "</div>", "<p>", "<li>", "</li>", "<ul>", "<table>", "<td>", "<tr>", "<svg>", "</svg>",
+     "<script>", "</script>", "<!--", "-->", "--!>", "<form>", "</form>", "<option>", "<title>",
+     "<math>", "<b>", "</b>", "<a href=x>", "</a>", "<![CDATA[", "]]>", "<plaintext>", "<textarea>",
+     "<DIV CLASS=x>", "</SCRIPT >", "/>", "\u65e5", "\U0001f600", "<br/>"]), max_size=80).map("".join)
+
+
+@needs_cguard
+@settings(max_examples=300, deadline=None)
+@given(MARKUP, st.integers(1, 6), st.integers(0, 4))
+def test_compiled_guard_matches_the_reference(page, max_depth, max_attrs):
+    assert _cguard.guard(page, max_depth, max_attrs) == guard.guard(page, max_depth, max_attrs)
+
+
+@settings(max_examples=150, deadline=None)
+@given(MARKUP, st.integers(1, 6), st.integers(0, 4))
+def test_guard_spans_are_sorted_disjoint_and_inside(page, max_depth, max_attrs):
+    cuts = guard.guard(page, max_depth, max_attrs)
+    prev = 0
+    for a, b in cuts:
+        assert prev <= a < b <= len(page)
+        prev = b
+    text, changed = guard.apply(page, max_depth, max_attrs)
+    assert changed == bool(cuts) or len(page) <= 2 * max_attrs
+    assert isinstance(html_lines(text).texts, list)
+
+
+# ------------------------------------------------------------------ hostile pages
+
+
+def test_hundred_thousand_nested_elements(tiny_extractor, timeout_run):
+    for tag in ("div", "span", "table", "li", "blockquote"):
+        r = timeout_run(lambda: tiny_extractor.classify(deep(100_000, tag)), 60)
+        assert "deep text at the bottom." in [ln.text for ln in r.lines], tag
+
+
+def test_a_million_attributes(tiny_extractor, timeout_run):
+    page = many_attrs(1_000_000)
+    assert len(page) > 8_000_000
+    r = timeout_run(lambda: tiny_extractor.classify(page), 60)
+    assert [ln.text for ln in r.lines] == ["text of the element.", "after."] and r.truncated
+
+
+def test_a_50_mb_page_is_cut_at_max_bytes(tiny_models, timeout_run):
+    page = ("<html><body>" + PARA * (50_000_000 // len(PARA))).encode()
+    assert len(page) > 49_000_000
+    ex = Extractor(model=tiny_models[0], text_model=tiny_models[1])
+    L = timeout_run(lambda: ex.lines(page), 120)
+    assert L.truncated and len(L) > 1000
+    small = Extractor(model=tiny_models[0], text_model=tiny_models[1], max_bytes=100_000)
+    r = small.classify(page)
+    assert r.truncated and 0 < len(r.lines) <= 3 * (100_000 // len(PARA) + 1)
+
+
+@pytest.mark.parametrize("page", [
+    "<p>before</p><!-- unclosed comment " + "<p>hidden</p>" * 1000,
+    "<p>before</p><![CDATA[ <p>x</p> " * 1000,
+    "<p>before</p><svg><![CDATA[ " + "<p>x</p>" * 1000,
+    "<p>before</p><script>" + "var s = '<p>not text</p>';" * 10_000,
+    "<p>before</p><style>" + "p { color: red }" * 10_000,
+    "<p>before</p><textarea>" + "<p>x</p>" * 1000,
+    "<p>before</p><plaintext>" + "<p>x</p>" * 1000,
+    "<p>before</p><title>" + "<p>x</p>" * 1000,
+    "<p>before</p><!DOCTYPE " + "x" * 100_000,
+    "<p>before</p><?xml " + "y" * 100_000,
+    "<p>before</p><div class=\"" + "z" * 1_000_000,
+    "<p>before</p><a href='" + "q" * 1_000_000 + "'>link</a>",
+])
+def test_unclosed_constructs(tiny_extractor, timeout_run, page):
+    r = timeout_run(lambda: tiny_extractor.classify(page), 60)
+    assert r.lines[0].text == "before"
+    assert all("\n" not in ln.text for ln in r.lines)
+
+
+def test_a_page_that_is_only_a_script(tiny_extractor):
+    for page in ("<script>" + "document.write('<p>hi</p>');" * 5000 + "</script>",
+                 "<html><head><script src=app.js></script></head><body><script>boot()</script></body></html>",
+                 b"<script>" + b"\x00\xff" * 1000):
+        r = tiny_extractor.classify(page, "html")
+        assert r.lines == [] and r.text == ""
+
+
+def test_nul_bytes_everywhere(tiny_extractor):
+    page = b"<html\x00><bo\x00dy><p cla\x00ss='a\x00'>te\x00xt</p>\x00<\x00p>x</p></body></html>"
+    r = tiny_extractor.classify(page)
+    assert all("\x00" not in ln.text for ln in r.lines)
+    assert any("te\ufffdxt" in ln.text for ln in r.lines)
+
+
+RTL = "<html dir=rtl><body><p>\u0645\u0631\u062d\u0628\u0627 \u0628\u0627\u0644\u0639\u0627\u0644\u0645 " \
+      "\u0647\u0630\u0647 \u0641\u0642\u0631\u0629 \u0639\u0631\u0628\u064a\u0629.</p>" \
+      "<p>\u05e9\u05dc\u05d5\u05dd \u05e2\u05d5\u05dc\u05dd\u202e reversed\u202c \u200f</p></body></html>"
+CJK = "<html><body><p>\u65e5\u672c\u8a9e\u306e\u6587\u7ae0\u3067\u3059\u3002\u3053\u308c\u306f" \
+      "\u30c6\u30b9\u30c8\u3002</p><p>\u4e2d\u6587\u6bb5\u843d\uff0c\ud55c\uad6d\uc5b4 \ubb38\uc7a5." \
+      "</p></body></html>"
+
+
+@pytest.mark.parametrize("page", [RTL, CJK])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "gb18030", "str"])
+def test_right_to_left_and_cjk_text(tiny_extractor, page, encoding):
+    want = html_lines(page).texts
+    assert len(want) == 2
+    data = page if encoding == "str" else page.encode(encoding)
+    charset = None if encoding in ("str", "utf-8", "utf-16") else encoding
+    assert [ln.text for ln in tiny_extractor.classify(data, charset=charset).lines] == want
+
+
+@pytest.mark.parametrize("declared,actual", [
+    ("shift_jis", "utf-8"),      # declares one charset, is UTF-8
+    ("utf-8", "cp1252"),         # declares UTF-8, is Windows-1252
+    ("utf-16", "utf-8"),         # declares UTF-16 without a BOM
+    ("x-no-such-charset", "utf-8"),
+    ("iso-8859-1", "utf-8"),
+])
+def test_mislabelled_encodings(tiny_extractor, declared, actual):
+    text = "Caf\u00e9 cr\u00e8me na\u00efve \u00fcber stra\u00dfe \u2014 les \u00e9l\u00e8ves."
+    page = f"<html><head><meta charset={declared}></head><body><p>{text}</p></body></html>"
+    data = page.encode(actual, "replace")
+    r = tiny_extractor.classify(data)
+    got = r.lines[0].text
+    if actual == "utf-8":
+        assert got == text
+    else:
+        assert isinstance(got, str) and "Caf" in got
+
+
+def test_invalid_charset_hints_never_raise(tiny_extractor, lighthouse_html):
+    for hint in ("", "utf-7", "x" * 1000, "\x00", "utf-32", "base64", "rot13", "idna"):
+        assert isinstance(tiny_extractor.extract(lighthouse_html, charset=hint), str)
+
+
+@pytest.mark.parametrize("kwargs", [{"charset": 5}, {"charset": b"utf-8"}, {"kind": 5}, {"kind": "pdf"}])
+def test_bad_arguments_are_input_errors(tiny_extractor, kwargs):
+    with pytest.raises(InputError):
+        tiny_extractor.classify(b"<p>hello</p>", **kwargs)
+
+
+def test_utf8_cut_inside_a_character_stays_utf8(tiny_models):
+    page = ("<p>" + "\u65e5\u672c\u8a9e" * 200 + "</p>").encode()
+    ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], max_bytes=len(page) - 6)
+    (line,) = ex.classify(page).lines
+    assert line.text.startswith("\u65e5\u672c\u8a9e") and "\u00e6" not in line.text
+
+
+# ------------------------------------------------------------------ time and memory
+
+
+def _cpu(fn, runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        t = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t)
+    return best
+
+
+SCALING = {
+    "ordinary": lambda k: "<html><body>" + PARA * (120 * k) + "</body></html>",
+    "nested": lambda k: deep(10_000 * k),
+    "attributes": lambda k: many_attrs(20_000 * k),
+    "unclosed": lambda k: "<body>" + "<p>para <b>bold</b>" * (2_000 * k) + "<div>" * (200 * k),
+    "one long line": lambda k: "<p>" + "word " * (20_000 * k) + "</p>",
+    "form trick": lambda k: "<form><div></form>" * (2_000 * k) + "<p>x</p>",
+    "list trick": lambda k: "<li><ul></li>" * (2_000 * k) + "<p>x</p>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALING))
+def test_time_grows_linearly(tiny_extractor, name):
+    """Ten times the page costs about ten times the time (quadratic would be 100x)."""
+    small, big = SCALING[name](1), SCALING[name](10)
+    tiny_extractor.classify(small)  # warm up
+    t_small = max(_cpu(lambda: tiny_extractor.classify(small)), 1e-3)
+    t_big = _cpu(lambda: tiny_extractor.classify(big), runs=2)
+    assert t_big / t_small < 30, f"{name}: {t_big:.3f}s vs {t_small:.3f}s"
+
+
+def test_text_time_grows_linearly(tiny_extractor):
+    small = "Title line\n\n" + "A paragraph of plain text, [a link](http://x) and more.\n\n- item\n" * 500
+    big = small * 10
+    tiny_extractor.classify(small, "text")
+    ratio = _cpu(lambda: tiny_extractor.classify(big, "text"), 2) / \
+        max(_cpu(lambda: tiny_extractor.classify(small, "text")), 1e-3)
+    assert ratio < 30
+
+
+_MEASURE = r"""
+import json, sys, tracemalloc
+def rss(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+from boilerclf import Extractor
+html_model, text_model, size, cap = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+unit = %r
+page = ("<html><body>" + unit * (size // len(unit))).encode()
+ex = Extractor(model=html_model, text_model=text_model, max_bytes=cap)
+ex.classify(b"<p>warm up the model</p>")
+base = rss("VmRSS:")
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak (VmHWM) to the current RSS
+r = ex.classify(page)
+print(json.dumps({"peak": rss("VmHWM:") - base, "lines": len(r.lines), "truncated": r.truncated}))
+""" % PARA
+
+
+def _peak(models, size: int, cap: int) -> dict:
+    out = subprocess.run([sys.executable, "-c", _MEASURE, str(models[0]), str(models[1]), str(size), str(cap)],
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="needs Linux /proc to reset peak RSS")
+def test_memory_is_bounded_by_max_bytes(tiny_models):
+    """Peak memory depends on max_bytes, not on the size of the page."""
+    cap = 500_000
+    small = _peak(tiny_models, 2 * cap, cap)
+    huge = _peak(tiny_models, 60 * cap, cap)  # a 30 MB page
+    assert small["truncated"] and huge["truncated"] and small["lines"] == huge["lines"]
+    assert huge["peak"] < 1.5 * small["peak"] + 20e6, (small, huge)
+    assert huge["peak"] < 150 * cap, huge  # about 90 bytes per input byte measured
+
+
+ALL_CODECS = sorted(set(__import__("encodings.aliases").aliases.aliases.values()) | {"\x00", "", "x" * 300})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64), st.sampled_from(ALL_CODECS))
+def test_any_charset_label_decodes_any_bytes(data, label):
+    """A charset hint (an HTTP header, a WARC record) naming any Python codec never raises."""
+    from boilerclf.decode import decode
+
+    assert isinstance(decode(data, label), str)
+    assert isinstance(decode(b"<meta charset=" + label.encode("latin-1", "replace") + b">" + data), str)
