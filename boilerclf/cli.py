@@ -24,6 +24,10 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
+TRUSTED_HELP = ("Also accept legacy joblib/pickle model files. Reading one runs code stored in "
+                "it: use only for files whose origin you trust (and convert them with convert-model).")
+
+
 def _fail_usage(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
@@ -58,6 +62,7 @@ def clean(
     model: Optional[Path] = typer.Option(None, help="HTML model file (default: shipped)."),
     text_model: Optional[Path] = typer.Option(None, help="Plain-text model file (default: shipped)."),
     threshold: Optional[str] = typer.Option(None, help="Score threshold or precision|balanced|recall."),
+    trusted_model: bool = typer.Option(False, "--trusted-model", help=TRUSTED_HELP),
 ) -> None:
     """Clean pages in batch: the main text of every page, in input order.
 
@@ -74,7 +79,7 @@ def clean(
         format=fmt, out=out, errors=errors, jobs=jobs, batch_size=batch_size, timeout=timeout,
         resume=resume, lines=lines, quiet=quiet, input_kind=input_kind, input_format=input_format,
         html_field=html_field, id_field=id_field, url_field=url_field, globs=list(glob))
-    ex = Extractor(model=model, text_model=text_model, threshold=threshold)
+    ex = Extractor(model=model, text_model=text_model, threshold=threshold, trusted=trusted_model)
     old_term = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up like Ctrl-C
@@ -117,13 +122,18 @@ def eval_cmd(
     model: Optional[Path] = typer.Option(None, help="HTML model file (default: shipped)."),
     threshold: Optional[str] = typer.Option(None, help="Score threshold or precision|balanced|recall."),
     pred_out: Optional[Path] = typer.Option(None, "--pred-out", help="Write predictions JSON (score.py format)."),
+    trusted_model: bool = typer.Option(False, "--trusted-model", help=TRUSTED_HELP),
 ) -> None:
     """Precision / recall / F1 (the benchmark's shingle metric) on a dataset folder."""
     from boilerclf_training import datasets
 
     from . import metrics
 
-    ex = Extractor(model=model, threshold=threshold)
+    ex = Extractor(model=model, threshold=threshold, trusted=trusted_model)
+    try:
+        ex._get("html")
+    except ModelError as e:
+        _fail_usage(str(e))
     ids = datasets.page_ids(dataset_dir)
     pred = dict(zip(ids, ex.extract_many((datasets.read_html(dataset_dir, i) for i in ids), kind="html")))
     if pred_out:
@@ -159,6 +169,27 @@ def train(
                     log=lambda s: typer.echo(s, err=True))
     card.write(out, report)
     typer.echo(f"wrote {out}/MODEL_CARD.md")
+
+
+@app.command("convert-model")
+def convert_model(
+    src: Path = typer.Argument(..., help="A legacy joblib/pickle model file."),
+    dst: Path = typer.Argument(..., help="Where to write it as arrays + JSON (e.g. model.npz)."),
+    trusted_model: bool = typer.Option(False, "--trusted-model", help="Required: confirms you trust SRC, "
+                                       "which runs code while it is read."),
+) -> None:
+    """Rewrite a legacy (pickled) model file in the safe format (same header, same scores)."""
+    from .model import convert
+
+    if not trusted_model:
+        _fail_usage(f"reading {src} runs code stored in it: pass --trusted-model if you trust its origin")
+    if dst.exists() and dst.resolve() == src.resolve():
+        _fail_usage("DST must differ from SRC")
+    try:
+        head = convert(src, dst)
+    except ModelError as e:
+        _fail_usage(str(e))
+    typer.echo(f"wrote {dst} ({head.get('kind')} model, feature schema {head.get('schema_version')})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,7 @@ from .decode import decode
 from .features import FEATURE_NAMES, page_features
 from .model import LineClassifier, ModelError, load
 
-DEFAULT_MODELS = {"html": "boilerclf-html.joblib", "text": "boilerclf-text.joblib"}
+DEFAULT_MODELS = {"html": "boilerclf-html.npz", "text": "boilerclf-text.npz"}
 #: Threshold presets: the precision / balanced / recall knob.
 PRESETS = {"precision": 0.7, "balanced": 0.5, "recall": 0.3}
 #: Default cap on the bytes of one page; longer input is cut there.
@@ -69,23 +69,28 @@ def _model_path(name: str) -> Path:
     return p
 
 
-_cache: dict[str, tuple[LineClassifier, dict]] = {}
+_cache: dict[tuple[str, bool], tuple[LineClassifier, dict]] = {}
 
 
-def load_model(path: str | Path | None = None, kind: str = "html") -> tuple[LineClassifier, dict]:
-    """Load a model file (default: the shipped model of ``kind``), cached per path."""
+def load_model(path: str | Path | None = None, kind: str = "html", *,
+               trusted: bool = False) -> tuple[LineClassifier, dict]:
+    """Load a model file (default: the shipped model of ``kind``), cached per path.
+
+    ``trusted=True`` also accepts a legacy joblib/pickle model file, which
+    runs code from the file while it is read (see :func:`boilerclf.model.load`).
+    """
     p = Path(path) if path is not None else _model_path(DEFAULT_MODELS[kind])
-    key = str(p.resolve())
+    key = (str(p.resolve()), bool(trusted and path is not None))
     if key not in _cache:
         if path is None:
             verify_shipped(p)
-        _cache[key] = load(p)
+        _cache[key] = load(p, trusted=key[1])
     return _cache[key]
 
 
 def verify_shipped(p: Path) -> None:
     """Check a shipped model against the SHA-256 digest stored beside it
-    (``digests.json``) before unpickling it; raises :class:`ModelError`."""
+    (``digests.json``) before reading it; raises :class:`ModelError`."""
     import json
 
     from .model import sha256
@@ -127,16 +132,20 @@ class Extractor:
     max_bytes, max_nodes : int
         Input larger than ``max_bytes`` is cut there; the DOM walk stops after
         ``max_nodes`` nodes (the result says ``truncated``).
+    trusted : bool, default False
+        Also accept legacy joblib/pickle model files.  Reading one runs code
+        stored in it: set this only for files whose origin you trust.
     """
 
     def __init__(self, model: str | Path | None = None, text_model: str | Path | None = None,
                  threshold: float | str | None = None, max_bytes: int = MAX_BYTES,
-                 max_nodes: int = _lines.MAX_NODES):
+                 max_nodes: int = _lines.MAX_NODES, trusted: bool = False):
         self.model = model
         self.text_model = text_model
         self.threshold = threshold
         self.max_bytes = max_bytes
         self.max_nodes = max_nodes
+        self.trusted = trusted
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -146,7 +155,7 @@ class Extractor:
         got = self.__dict__.get(attr)
         if got is None:
             path = self.model if kind == "html" else self.text_model
-            model, _ = load_model(path, kind)
+            model, _ = load_model(path, kind, trusted=getattr(self, "trusted", False))
             got = (model, resolve_threshold(self.threshold, model.threshold))
             self.__dict__[attr] = got
         return got

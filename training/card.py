@@ -15,20 +15,25 @@ def _cell(m: dict | None) -> str:
     return f"{m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f}"
 
 
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def write(out_dir: str | Path, report: dict) -> None:
     out_dir = Path(out_dir)
-    digests = {p.name: sha256(p) for p in sorted(out_dir.glob("*.joblib"))}
+    digests = {p.name: sha256(p) for p in sorted(out_dir.glob("*.npz"))}
     slim = {k: v for k, v in report.items() if not k.endswith("_header")}
     (out_dir / "training_report.json").write_text(json.dumps(slim, indent=1, sort_keys=True, default=str) + "\n")
     (out_dir / "digests.json").write_text(json.dumps(digests, indent=2, sort_keys=True) + "\n")
     head = report.get("html_header", {})
-    try:
-        import subprocess
-
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
+    # the code that trained the models: recorded in the report, else this checkout's
+    commit = report.get("commit") or _git_commit()
     lines = [
         "# boilerclf model card",
         "",

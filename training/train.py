@@ -130,7 +130,9 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         t0 = time.time()
         parts[n] = build.build(root / n, cache_dir, n_jobs=n_jobs)
         log(f"lines of {n}: {len(parts[n]['html'].X)} ({time.time() - t0:.0f}s)")
-    report: dict = {"train_sets": train_sets, "lodo": {}, "params": params}
+    from .card import _git_commit
+
+    report: dict = {"train_sets": train_sets, "lodo": {}, "params": params, "commit": _git_commit()}
     for mode in ("html", "text"):
         mp = {n: parts[n][mode] for n in parts}
         if lodo:
@@ -153,11 +155,11 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
                 f"(macro F1 {macro[best]:.3f}, at 0.5: {macro[0.5]:.3f})")
         mode_params = {**params, "threshold": best} if lodo else params
         model = fit(stack(mp, train_sets, max_lines=max_lines), **mode_params)
-        head = save(model, out_dir / f"boilerclf-{mode}.joblib", kind=mode, train_sets=train_sets,
+        head = save(model, out_dir / f"boilerclf-{mode}.npz", kind=mode, train_sets=train_sets,
                     lodo={n: v.get(mode) for n, v in report["lodo"].items()},
                     trained=time.strftime("%Y-%m-%d"), params=mode_params)
         report[f"{mode}_header"] = head
-        log(f"wrote {out_dir / f'boilerclf-{mode}.joblib'}")
+        log(f"wrote {out_dir / f'boilerclf-{mode}.npz'}")
     if lodo:
         for n in eval_sets:
             report["lodo"][n]["trafilatura"] = peer_scores(
