@@ -211,11 +211,15 @@ class Extractor:
                 s = scores[row:row + len(m)]
                 feats = m if features else None
                 row += len(m)
-                out = [
-                    Line(t, bool(sc >= thr), float(sc), _lines.BLOCK_TAGS[int(tg)],
-                         dict(zip(FEATURE_NAMES, map(float, feats[j]))) if features else None)
-                    for j, (t, sc, tg) in enumerate(zip(p.texts, s, p.tag))
-                ]
+                # Python scalars from whole arrays: per-element numpy scalars cost
+                # about as much as the tree predictor
+                tags = [_lines.BLOCK_TAGS[tg] for tg in p.tag.tolist()]
+                keep = (s >= thr).tolist()
+                if features:
+                    out = [Line(t, k, sc, tg, dict(zip(FEATURE_NAMES, f)))
+                           for t, k, sc, tg, f in zip(p.texts, keep, s.tolist(), tags, feats.tolist())]
+                else:
+                    out = [Line(t, k, sc, tg) for t, k, sc, tg in zip(p.texts, keep, s.tolist(), tags)]
                 results[i] = Result(out, p.title, kind, p.truncated, s)
         return results  # type: ignore[return-value]
 

@@ -254,7 +254,7 @@ def _npy(a) -> bytes:
     "truncated", "truncated-head", "random", "empty", "text", "zip-without-header", "header-not-json",
     "not-our-format", "future-format", "missing-array", "object-array", "loop-in-tree",
     "feature-out-of-range", "wrong-width", "zip-bomb"])
-def test_bad_model_files_raise_model_error(tmp_path, tiny_models, content):
+def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, content):
     good = tiny_models[0]
     bad = tmp_path / "bad.npz"
     raw = good.read_bytes()
@@ -304,11 +304,16 @@ def test_bad_model_files_raise_model_error(tmp_path, tiny_models, content):
         with zipfile.ZipFile(good) as z:
             s1 = {n.replace("s1_", "s2_"): z.read(n) for n in z.namelist() if n.startswith("s1_")}
         _rezip(good, bad, lambda m: {**m, **s1})
-    elif content == "zip-bomb":
-        _rezip(good, bad, lambda m: {**m, "pad.npy": _npy(np.zeros(300 << 20 >> 3))})
+    elif content == "zip-bomb":  # sizes come from the zip directory: nothing is unpacked
+        _rezip(good, bad, lambda m: {**m, "pad.npy": _npy(np.zeros(1 << 17))})
+        with zipfile.ZipFile(good) as z:
+            monkeypatch.setattr(model_mod, "_MAX_UNZIPPED", sum(i.file_size for i in z.infolist()) + 1000)
+        load(good)  # the good file is within the lowered limit
     with pytest.raises(ModelError) as info:
         load(bad)
     assert str(bad) in str(info.value)
+    if content == "zip-bomb":
+        assert "unpacks to more than" in str(info.value)
 
 
 def test_truncated_file_says_so(tmp_path, tiny_models):
