@@ -12,7 +12,9 @@ walk, features, the model call and, inside it, the tree predictor and the
 context features), so they may overlap only where one calls another (the tree
 predictor and context features are parts of the model call).  cProfile adds
 overhead to Python-level calls, so the shares matter more than the seconds.
-Set OMP_NUM_THREADS=1 (the batch engine predicts on one thread anyway).
+Times are this process's CPU time (steadier than wall time on a shared
+machine); set OMP_NUM_THREADS=1 so that is one thread's time (the batch engine
+predicts on one thread anyway).
 """
 from __future__ import annotations
 
@@ -60,21 +62,21 @@ def main(argv=None) -> int:
     load_s = time.perf_counter() - t0
     list(ex.extract_many(raws[:64], kind="html", batch_size=64))  # warm-up, untimed
 
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     list(ex.extract_many(raws, kind="html", batch_size=64))
-    plain = time.perf_counter() - t0
+    plain = time.process_time() - t0
 
-    prof = cProfile.Profile()
+    prof = cProfile.Profile(time.process_time)
     prof.enable()
     list(ex.extract_many(raws, kind="html", batch_size=64))
     prof.disable()
     st = pstats.Stats(prof)
     total = sum(v[2] for v in st.stats.values())  # own times add up to the profiled total
     print(f"{len(raws)} pages of {args.dataset}; model load {load_s * 1000:.0f} ms")
-    print(f"without profiler: {plain:.2f} s = {len(raws) / plain:.1f} pages/s "
+    print(f"without profiler: {plain:.2f} CPU s = {len(raws) / plain:.1f} pages/CPU-s "
           f"({plain / len(raws) * 1000:.2f} ms/page)")
-    print(f"under cProfile: {total:.2f} s")
-    print(f"{'stage':46} {'cum s':>7} {'share':>6}")
+    print(f"under cProfile: {total:.2f} CPU s")
+    print(f"{'stage':46} {'CPU s':>7} {'share':>6}")
     for label, suffix, name in STAGES:
         cum = sum(v[3] for (file, _, fn), v in st.stats.items()
                   if fn == name and file.replace("\\", "/").endswith(suffix))
