@@ -1,8 +1,10 @@
-"""Build of the compiled DOM walker ``boilerclf._cwalk`` and markup guard
-``boilerclf._cguard`` (the rest is in pyproject.toml).
+"""Build of the compiled extensions (the rest is in pyproject.toml).
 
-The walker reads lexbor's C structs as laid out in selectolax 1.0.2 (pinned in
-pyproject.toml); it needs no lexbor headers and links against nothing.
+``boilerclf._cwalk``, the DOM walker, reads lexbor's C structs as laid out in
+selectolax 1.0.2 (pinned in pyproject.toml); it needs no lexbor headers and
+links against nothing.  ``boilerclf._ctrees`` is the tree-ensemble predictor
+behind :mod:`boilerclf.trees` (plain C over typed memoryviews, no headers);
+``boilerclf._cguard`` is the markup guard behind :mod:`boilerclf.guard`.
 """
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -10,7 +12,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=cythonize(
         [Extension("boilerclf._cwalk", ["boilerclf/_cwalk.pyx"], extra_compile_args=["-O2"]),
-         Extension("boilerclf._cguard", ["boilerclf/_cguard.pyx"], extra_compile_args=["-O2"])],
+         Extension("boilerclf._cguard", ["boilerclf/_cguard.pyx"], extra_compile_args=["-O2"]),
+         Extension("boilerclf._ctrees", ["boilerclf/_ctrees.pyx"], extra_compile_args=["-O2"])],
         compiler_directives={"language_level": 3},
     ),
 )

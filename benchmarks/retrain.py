@@ -216,7 +216,7 @@ def to_md(res: dict, args) -> str:
 
 
 def train_bases(root: Path, cache: Path, out: Path, held_out: list[str], max_lines: int = 150_000) -> None:
-    """``base-no-<set>.joblib``: the HTML model trained on every other full-gold set."""
+    """``base-no-<set>.npz``: the HTML model trained on every other full-gold set."""
     from boilerclf.model import save
     from boilerclf_training import train as tr
 
@@ -227,7 +227,7 @@ def train_bases(root: Path, cache: Path, out: Path, held_out: list[str], max_lin
         t0 = time.time()
         others = [s for s in sets if s != held]
         m = tr.fit(tr.stack(parts, others, max_lines=max_lines), threshold=0.35)
-        save(m, out / f"base-no-{held}.joblib", kind="html", train_sets=others,
+        save(m, out / f"base-no-{held}.npz", kind="html", train_sets=others,
              params={"threshold": 0.35, "max_lines": max_lines},
              note=f"leave-{held}-out base, reduced settings")
         print(f"base without {held}: {time.time() - t0:.0f}s", flush=True)
@@ -237,7 +237,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--root", type=Path, default=Path("../shared/datasets"))
     ap.add_argument("--cache", type=Path, default=Path(".cache/lines"))
-    ap.add_argument("--bases", type=Path, required=True, help="Folder of base-no-<set>.joblib models.")
+    ap.add_argument("--bases", type=Path, required=True, help="Folder of base-no-<set>.npz models.")
     ap.add_argument("--min-pages", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sets", default=",".join(SETS))
@@ -258,7 +258,7 @@ def main() -> None:
     shipped = None if args.json_in else load_model(None, "html")[0]
     for ds in ([] if args.json_in else args.sets.split(",")):
         t0 = time.time()
-        base, _ = load(args.bases / f"base-no-{ds}.joblib")
+        base, _ = load(args.bases / f"base-no-{ds}.npz")
         part = build.build(args.root / ds, args.cache)["html"]
         for j, (host, pids) in enumerate(sites(args.root, ds, args.min_pages).items()):
             r = run_site(SitePages(part, pids), base, shipped, args.repeats, seed=j)

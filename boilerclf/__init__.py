@@ -107,9 +107,12 @@ def classify(page: str | bytes, *, kind: str | None = None, threshold: float | s
         page, kind, features=features, charset=charset)
 
 
-def load_model(path: str | Path) -> LineClassifier:
-    """Load a model file, checking its schema and scikit-learn version.
+def load_model(path: str | Path, *, trusted: bool = False) -> LineClassifier:
+    """Load a model file (arrays + JSON, never unpickled), checking its feature schema.
 
-    Raises :class:`ModelError` with a clear message for a file that does not fit.
+    Raises :class:`ModelError` with a clear message for a file that does not
+    fit.  A legacy joblib/pickle model file is refused unless ``trusted=True``:
+    reading one runs code stored in it, so set that only for files whose
+    origin you trust (and convert them with ``boilerclf convert-model``).
     """
-    return _load_model(path)[0]
+    return _load_model(path, trusted=trusted)[0]

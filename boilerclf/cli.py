@@ -28,6 +28,10 @@ def _n(k: int, word: str) -> str:
     return f"{k} {word}" + ("" if k == 1 else "s")
 
 
+TRUSTED_HELP = ("Also accept legacy joblib/pickle model files. Reading one runs code stored in "
+                "it: use only for files whose origin you trust (and convert them with convert-model).")
+
+
 def _fail_usage(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
@@ -85,6 +89,7 @@ def clean(
                                   "counted as truncated."),
     max_nodes: int = typer.Option(MAX_NODES, "--max-nodes", help="DOM nodes walked per HTML page; "
                                   "the rest of a larger page is ignored and the page counted as truncated."),
+    trusted_model: bool = typer.Option(False, "--trusted-model", help=TRUSTED_HELP),
 ) -> None:
     """Clean pages in batch: the main text of every page, in input order.
 
@@ -103,7 +108,8 @@ def clean(
         resume=resume, lines=lines, quiet=quiet, input_kind=input_kind, input_format=input_format,
         html_field=html_field, id_field=id_field, url_field=url_field, globs=list(glob))
     try:
-        ex = _extractor(model, text_model, threshold, site_profile, max_bytes=max_bytes, max_nodes=max_nodes)
+        ex = _extractor(model, text_model, threshold, site_profile, max_bytes=max_bytes, max_nodes=max_nodes,
+                        trusted=trusted_model)
     except ValueError as e:
         _fail_usage(str(e).replace("max_bytes", "--max-bytes").replace("max_nodes", "--max-nodes"))
     old_term = None
@@ -345,13 +351,18 @@ def eval_cmd(
     pred_out: Optional[Path] = typer.Option(None, "--pred-out", help="Write predictions JSON (score.py format)."),
     site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="Site profile (boilerclf profile): "
                                                 "damp the lines that repeat across the site's pages."),
+    trusted_model: bool = typer.Option(False, "--trusted-model", help=TRUSTED_HELP),
 ) -> None:
     """Precision / recall / F1 (the benchmark's shingle metric) on a dataset folder."""
     from boilerclf_training import datasets
 
     from . import metrics
 
-    ex = _extractor(model, None, threshold, site_profile)
+    ex = _extractor(model, None, threshold, site_profile, trusted=trusted_model)
+    try:
+        ex._get("html")
+    except ModelError as e:
+        _fail_usage(str(e))
     ids = datasets.page_ids(dataset_dir)
     pred = dict(zip(ids, ex.extract_many((datasets.read_html(dataset_dir, i) for i in ids), kind="html")))
     if pred_out:
@@ -374,7 +385,7 @@ def train(
     out: Optional[Path] = typer.Option(None, help="Full training: where to write the models and MODEL_CARD.md "
                                        "(default models/). With --base: the site model file to write."),
     base: Optional[Path] = typer.Option(None, help="Site retraining: the model to adapt, e.g. "
-                                        "models/boilerclf-html.joblib (default with --add: the shipped HTML model)."),
+                                        "models/boilerclf-html.npz (default with --add: the shipped HTML model)."),
     add: list[Path] = typer.Option([], "--add", help="Site retraining: labels file(s) of the new site's pages "
                                    "(boilerclf label + review; repeatable)."),
     unreviewed: bool = typer.Option(False, "--unreviewed", help="With --add: also use pages not marked reviewed."),
@@ -389,6 +400,10 @@ def train(
     peers_cache: Optional[Path] = typer.Option(None, help="Cache of peer predictions (<peer>/<set>.json)."),
     max_lines: int = typer.Option(0, help="Subsample pages to about this many training lines (0: all)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for parsing."),
+    text_threshold: Optional[float] = typer.Option(
+        0.6, help="Threshold shipped with the text model (default 0.6: the lowest that drops the bylines, "
+        "author bios and comment forms of shared/examples/*.txt; LODO scores are reported at every "
+        "threshold). Pass a negative value to ship the best macro-LODO threshold instead."),
 ) -> None:
     """Train the HTML and text models, evaluate them LODO, write models/ and the card;
     or, with --base/--add, adapt a model to a new site from a few labelled pages.
@@ -406,7 +421,7 @@ def train(
         if not add:
             _fail_usage("--base needs --add LABELS.jsonl (the new site's labelled pages)")
         if out is None or out.is_dir():
-            _fail_usage("with --base/--add, --out names the site model file to write, e.g. --out site.joblib")
+            _fail_usage("with --base/--add, --out names the site model file to write, e.g. --out site.npz")
         if folds < 2:
             _fail_usage("--folds must be at least 2")
         for p in add:
@@ -429,7 +444,8 @@ def train(
     report = tr.run(datasets_root, out, cache_dir=cache,
                     train_sets=sets.split(",") if sets else None, lodo=lodo,
                     peers_cache=peers_cache, max_lines=max_lines, n_jobs=jobs,
-                    log=lambda s: typer.echo(s, err=True))
+                    thresholds={"text": text_threshold} if text_threshold is not None and text_threshold >= 0
+                    else None, log=lambda s: typer.echo(s, err=True))
     card.write(out, report)
     typer.echo(f"wrote {out}/MODEL_CARD.md")
 
@@ -483,6 +499,27 @@ def profile(
                    f"{damped} of {total} lines ({damped / max(total, 1):.0%}) on >= {min_share:.0%} of "
                    f"the pages; wrote {out}", err=True)
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command("convert-model")
+def convert_model(
+    src: Path = typer.Argument(..., help="A legacy joblib/pickle model file."),
+    dst: Path = typer.Argument(..., help="Where to write it as arrays + JSON (e.g. model.npz)."),
+    trusted_model: bool = typer.Option(False, "--trusted-model", help="Required: confirms you trust SRC, "
+                                       "which runs code while it is read."),
+) -> None:
+    """Rewrite a legacy (pickled) model file in the safe format (same header, same scores)."""
+    from .model import convert
+
+    if not trusted_model:
+        _fail_usage(f"reading {src} runs code stored in it: pass --trusted-model if you trust its origin")
+    if dst.exists() and dst.resolve() == src.resolve():
+        _fail_usage("DST must differ from SRC")
+    try:
+        head = convert(src, dst)
+    except ModelError as e:
+        _fail_usage(str(e))
+    typer.echo(f"wrote {dst} ({head.get('kind')} model, feature schema {head.get('schema_version')})")
 
 
 if __name__ == "__main__":  # pragma: no cover

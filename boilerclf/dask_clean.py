@@ -67,7 +67,8 @@ def _key(ex: Extractor) -> tuple:
             None if ex.text_model is None else str(ex.text_model),
             None if ex.threshold is None else str(ex.threshold), ex.max_bytes, ex.max_nodes,
             getattr(ex, "max_depth", None), getattr(ex, "max_attrs", None),
-            _profile_key(getattr(ex, "site_profile", None)))
+            _profile_key(getattr(ex, "site_profile", None)), bool(getattr(ex, "trusted", False)),
+            bool(getattr(ex, "xref_rule", True)))
 
 
 def _profile_key(profile) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import cues as _cues
 from . import guard as _guard
 from . import lines as _lines
 from .decode import decode
@@ -20,7 +21,7 @@ from .features import FEATURE_NAMES, page_features
 from .model import LineClassifier, ModelError, load
 from .profile import SiteProfile, load_profile
 
-DEFAULT_MODELS = {"html": "boilerclf-html.joblib", "text": "boilerclf-text.joblib"}
+DEFAULT_MODELS = {"html": "boilerclf-html.npz", "text": "boilerclf-text.npz"}
 #: Threshold presets: the precision / balanced / recall knob.
 PRESETS = {"precision": 0.7, "balanced": 0.5, "recall": 0.3}
 #: Default cap on the bytes of one page (characters for str input); longer input is cut there.
@@ -77,23 +78,28 @@ def _model_path(name: str) -> Path:
     return p
 
 
-_cache: dict[str, tuple[LineClassifier, dict]] = {}
+_cache: dict[tuple[str, bool], tuple[LineClassifier, dict]] = {}
 
 
-def load_model(path: str | Path | None = None, kind: str = "html") -> tuple[LineClassifier, dict]:
-    """Load a model file (default: the shipped model of ``kind``), cached per path."""
+def load_model(path: str | Path | None = None, kind: str = "html", *,
+               trusted: bool = False) -> tuple[LineClassifier, dict]:
+    """Load a model file (default: the shipped model of ``kind``), cached per path.
+
+    ``trusted=True`` also accepts a legacy joblib/pickle model file, which
+    runs code from the file while it is read (see :func:`boilerclf.model.load`).
+    """
     p = Path(path) if path is not None else _model_path(DEFAULT_MODELS[kind])
-    key = str(p.resolve())
+    key = (str(p.resolve()), bool(trusted and path is not None))
     if key not in _cache:
         if path is None:
             verify_shipped(p)
-        _cache[key] = load(p)
+        _cache[key] = load(p, trusted=key[1])
     return _cache[key]
 
 
 def verify_shipped(p: Path) -> None:
     """Check a shipped model against the SHA-256 digest stored beside it
-    (``digests.json``) before unpickling it; raises :class:`ModelError`."""
+    (``digests.json``) before reading it; raises :class:`ModelError`."""
     import json
 
     from .model import sha256
@@ -156,13 +162,21 @@ class Extractor:
     A page that runs over any limit is still classified, and its
     :class:`Result` says ``truncated``.  Limits must be positive integers
     (``ValueError`` otherwise).
+    xref_rule : bool, default True
+        Cap the score of cross-reference lines ("See also: …", "Read more: …",
+        "Related: …", see :mod:`boilerclf.cues`) below every preset, so they
+        are dropped whatever the model says.
+    trusted : bool, default False
+        Also accept legacy joblib/pickle model files.  Reading one runs code
+        stored in it: set this only for files whose origin you trust.
     """
 
     def __init__(self, model: str | Path | None = None, text_model: str | Path | None = None,
                  threshold: float | str | None = None, max_bytes: int = MAX_BYTES,
                  max_nodes: int = MAX_NODES, max_depth: int = _guard.MAX_DEPTH,
                  max_attrs: int = _guard.MAX_ATTRS,
-                 site_profile: str | Path | SiteProfile | None = None):
+                 site_profile: str | Path | SiteProfile | None = None, trusted: bool = False,
+                 xref_rule: bool = True):
         self.model = model
         self.text_model = text_model
         self.threshold = threshold
@@ -171,6 +185,8 @@ class Extractor:
         self.max_depth = check_limit("max_depth", max_depth)
         self.max_attrs = check_limit("max_attrs", max_attrs)
         self.site_profile = load_profile(site_profile)
+        self.trusted = trusted
+        self.xref_rule = bool(xref_rule)
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -180,7 +196,7 @@ class Extractor:
         got = self.__dict__.get(attr)
         if got is None:
             path = self.model if kind == "html" else self.text_model
-            model, _ = load_model(path, kind)
+            model, _ = load_model(path, kind, trusted=getattr(self, "trusted", False))
             got = (model, resolve_threshold(self.threshold, model.threshold))
             self.__dict__[attr] = got
         return got
@@ -242,15 +258,21 @@ class Extractor:
             for m, i in zip(mats, nonempty):
                 p = pages[i]
                 s = scores[row:row + len(m)]
+                if getattr(self, "xref_rule", True):
+                    s = _cues.cap_scores(s, p.texts)
                 if self.site_profile is not None:
                     s = self.site_profile.apply(s, p.texts)
                 feats = m if features else None
                 row += len(m)
-                out = [
-                    Line(t, bool(sc >= thr), float(sc), _lines.BLOCK_TAGS[int(tg)],
-                         dict(zip(FEATURE_NAMES, map(float, feats[j]))) if features else None)
-                    for j, (t, sc, tg) in enumerate(zip(p.texts, s, p.tag))
-                ]
+                # Python scalars from whole arrays: per-element numpy scalars cost
+                # about as much as the tree predictor
+                tags = [_lines.BLOCK_TAGS[tg] for tg in p.tag.tolist()]
+                keep = (s >= thr).tolist()
+                if features:
+                    out = [Line(t, k, sc, tg, dict(zip(FEATURE_NAMES, f)))
+                           for t, k, sc, tg, f in zip(p.texts, keep, s.tolist(), tags, feats.tolist())]
+                else:
+                    out = [Line(t, k, sc, tg) for t, k, sc, tg in zip(p.texts, keep, s.tolist(), tags)]
                 results[i] = Result(out, p.title, kind, p.truncated, s)
         return results  # type: ignore[return-value]
 

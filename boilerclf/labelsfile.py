@@ -9,7 +9,7 @@ is one page::
      "url": "https://..." or null,
      "kind": "html" or "text",
      "source": "<html>...",           # the decoded page text
-     "model": "boilerclf-html.joblib sha256:ab12..." or null,
+     "model": "boilerclf-html.npz sha256:ab12..." or null,
      "lines": [{"i": 0, "text": "Home", "label": 0, "score": 0.03, "tag": "li"}, ...],
      "reviewed": false}
 

@@ -15,8 +15,8 @@ layer's score is blended with the base score by the number *n* of labelled
 pages, ``w = n / (n + prior_pages)``, so a single page cannot overrule the
 base model alone.
 
-A site model file holds the base model too; :func:`boilerclf.model.load`
-accepts it and the extractor uses it like any model (``decision_scores``,
+A site model file holds the base model too (its trees and the site layer's,
+as arrays, like any model file); :func:`boilerclf.model.load` accepts it and the extractor uses it like any model (``decision_scores``,
 ``threshold``).  Prediction: ``s1 = base.stage1_(F)``, ``C =
 context_features(X, s1)``, ``s = base.stage2_([F, C])``, ``z =
 site_([F, C, s])``, score ``= weight_ * z + (1 - weight_) * s``.
@@ -43,7 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import metrics
 from .features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
 from .lines import Lines
-from .model import CONTEXT_NAMES, LineClassifier, context_features
+from .model import CONTEXT_NAMES, LineClassifier, _flatten, context_features
 from .profile import SiteProfile
 
 #: Names of the site layer's extra inputs (after the line features).
@@ -95,9 +95,9 @@ class SiteModel(ClassifierMixin, BaseEstimator):
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         base = self.base
         F = X[:, N_STRUCT:]
-        s1 = base.stage1_.predict_proba(F)[:, 1]
+        s1 = base._stage_scores(1, F)
         C = context_features(X, s1)
-        s = base.stage2_.predict_proba(np.hstack([F, C]))[:, 1] if base.stage2_ is not None else s1
+        s = base._stage_scores(2, np.hstack([F, C])) if base.stage2_ is not None else s1
         return np.hstack([F, C, s[:, None].astype(np.float32)])
 
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None):
@@ -122,6 +122,7 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         kw = {} if sample_weight is None and not self.balance_pages else {"sample_weight": w}
         est = clone(self.estimator) if self.estimator is not None else _default_site_estimator(self.random_state)
         self.site_ = est.fit(Z[keep], y[keep], **kw)
+        self.site_trees_ = _flatten(self.site_)
         self.base_ = self.base
         n_pages = len(np.unique(X[keep, 0]))
         self.weight_ = n_pages / (n_pages + self.prior_pages)
@@ -136,7 +137,9 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         if len(X) == 0:
             return np.zeros(0, dtype=np.float64)
         Z = self._inputs(X)
-        return self.weight_ * self.site_.predict_proba(Z)[:, 1] + (1.0 - self.weight_) * Z[:, -1]
+        trees = getattr(self, "site_trees_", None)
+        z = trees.predict_proba1(Z) if trees is not None else self.site_.predict_proba(Z)[:, 1]
+        return self.weight_ * z + (1.0 - self.weight_) * Z[:, -1]
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         s = self.decision_scores(X)
@@ -281,7 +284,7 @@ def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out
     from .labelsfile import read_labels
     from .model import save, sha256
 
-    base_file = Path(base_path) if base_path is not None else _model_path("boilerclf-html.joblib")
+    base_file = Path(base_path) if base_path is not None else _model_path("boilerclf-html.npz")
     base, base_head = load_model(base_path, "html")
     if not isinstance(base, LineClassifier):
         raise ValueError(f"{base_file} is already a site model: give the general model it was made from")

@@ -142,18 +142,26 @@ def training_pages(lighthouse_html, lighthouse_gold, library_html, library_gold,
 
 
 @pytest.fixture(scope="session")
-def tiny_models(tmp_path_factory, training_pages) -> tuple[Path, Path]:
-    """Paths of a tiny HTML model and a tiny text model, saved with model.save."""
+def tiny_fitted(training_pages) -> tuple[model.LineClassifier, model.LineClassifier]:
+    """A tiny HTML model and a tiny text model as fitted (scikit-learn stages inside);
+    do not modify them."""
     html_pages, text_pages = training_pages
+    return _fit(html_pages), _fit(text_pages)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory, tiny_fitted) -> tuple[Path, Path]:
+    """Paths of the tiny HTML and text models, saved with model.save."""
     d = tmp_path_factory.mktemp("models")
-    html_path, text_path = d / "tiny-html.joblib", d / "tiny-text.joblib"
-    model.save(_fit(html_pages), html_path, kind="html", trained="test")
-    model.save(_fit(text_pages), text_path, kind="text", trained="test")
+    html_path, text_path = d / "tiny-html.npz", d / "tiny-text.npz"
+    model.save(tiny_fitted[0], html_path, kind="html", trained="test")
+    model.save(tiny_fitted[1], text_path, kind="text", trained="test")
     return html_path, text_path
 
 
 @pytest.fixture(scope="session")
 def tiny_html_model(tiny_models) -> model.LineClassifier:
+    """The tiny HTML model as read back from its file (flat-tree stages)."""
     return model.load(tiny_models[0])[0]
 
 
@@ -188,6 +196,42 @@ def labels_records():
 
 
 # ------------------------------------------------------------------ helpers
+
+def _sklearn_flat_scores(flat, X) -> np.ndarray:
+    """Probabilities of a :class:`~boilerclf.trees.FlatTrees` computed by
+    scikit-learn's own compiled tree predictor (``TreePredictor.predict``, the
+    one HistGradientBoostingClassifier runs), summed as ``_raw_predict`` sums
+    and mapped by the same expit: an independent check of the C predictor on
+    trees that have no scikit-learn estimator any more (the shipped models)."""
+    from scipy.special import expit
+    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+    X = np.asarray(X, dtype=np.float64)
+    raw = np.zeros(len(X))
+    raw += flat.baseline
+    no_cats = np.zeros((0, 8), dtype=np.uint32)
+    ends = [*flat.roots[1:], len(flat.feature)]
+    for start, end in zip(flat.roots, ends):
+        nodes = np.zeros(end - start, dtype=PREDICTOR_RECORD_DTYPE)
+        leaf = flat.feature[start:end] < 0
+        nodes["is_leaf"] = leaf
+        nodes["feature_idx"] = np.where(leaf, 0, flat.feature[start:end])
+        nodes["num_threshold"] = flat.threshold[start:end]
+        nodes["missing_go_to_left"] = flat.missing_left[start:end]
+        nodes["left"] = np.where(leaf, 0, flat.left[start:end] - start)
+        nodes["right"] = np.where(leaf, 0, flat.right[start:end] - start)
+        nodes["value"] = flat.value[start:end]
+        raw += TreePredictor(nodes, no_cats, no_cats).predict(
+            X, known_cat_bitsets=no_cats, f_idx_map=np.zeros(X.shape[1], dtype=np.uint32), n_threads=1)
+    return expit(raw)
+
+
+@pytest.fixture(scope="session")
+def sklearn_flat_scores():
+    """``sklearn_flat_scores(flat_trees, X)``: scikit-learn's tree predictor on flat trees."""
+    return _sklearn_flat_scores
+
 
 def run_with_timeout(fn, timeout: float = 60.0):
     """Run ``fn()`` in a thread; fail (not hang) if it takes longer than ``timeout``.

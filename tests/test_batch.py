@@ -274,7 +274,7 @@ def test_warc_html_records_corrupt_record_and_charset(tmp_path, gz, lighthouse_h
     assert got[1]["title"] == "Caf\u00e9 news"
     errs = jsonl(tmp_path / "out.errors.jsonl")
     assert len(errs) == 1 and "corrupt WARC record" in errs[0]["reason"], errs
-    assert "4 pages in: 3 cleaned, 0 empty, 1 failed" in r.stderr
+    assert "4 pages in: 3 cleaned, 0 empty, 1 failed" in r.stderr, r.stderr
     assert "2 non-HTML WARC records ignored" in r.stderr
 
 
@@ -361,20 +361,20 @@ def test_exit_codes(tmp_path, tree, clean):
 
 
 def test_bad_model_is_exit_2(tmp_path, tree):
-    bad = tmp_path / "bad.joblib"
+    bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a model")
     r = runner.invoke(app, ["clean", str(tree), "--out", str(tmp_path / "o"), "--model", str(bad),
                             "--input-kind", "html", "--jobs", "1"])
-    assert r.exit_code == 2 and "bad.joblib" in r.stderr
+    assert r.exit_code == 2 and "bad.npz" in r.stderr
     assert not (tmp_path / "o").exists()
 
 
 def test_relative_model_paths(tmp_path, tiny_models, tree, tiny_extractor, lighthouse_html):
     """Workers fork from a server process started elsewhere: relative paths still work."""
-    shutil.copy(tiny_models[0], tmp_path / "m.joblib")
-    shutil.copy(tiny_models[1], tmp_path / "t.joblib")
-    r = runner.invoke(app, ["clean", str(tree / "lighthouse.html"), "--model", "m.joblib",
-                            "--text-model", "t.joblib", "--jobs", "1"])
+    shutil.copy(tiny_models[0], tmp_path / "m.npz")
+    shutil.copy(tiny_models[1], tmp_path / "t.npz")
+    r = runner.invoke(app, ["clean", str(tree / "lighthouse.html"), "--model", "m.npz",
+                            "--text-model", "t.npz", "--jobs", "1"])
     assert r.exit_code == 0, r.output
     assert r.stdout == tiny_extractor.extract(lighthouse_html) + "\n"
 

@@ -108,11 +108,11 @@ def test_clean_missing_path_is_an_error(tmp_path, model_args):
 
 
 def test_clean_bad_model_is_an_error(pages_dir, tmp_path):
-    bad = tmp_path / "bad.joblib"
+    bad = tmp_path / "bad.npz"
     bad.write_bytes(b"\x00garbage" * 50)
     r = runner.invoke(app, ["clean", str(pages_dir / "lighthouse.html"), "--model", str(bad)])
     assert r.exit_code == 2
-    assert "error:" in r.stderr and "bad.joblib" in r.stderr
+    assert "error:" in r.stderr and "bad.npz" in r.stderr
     assert r.exception is None or isinstance(r.exception, SystemExit)
 
 

@@ -1,19 +1,30 @@
 """boilerclf.model: the LineClassifier estimator and model files."""
 from __future__ import annotations
 
+import io
+import json
+import os
 import pickle
+import shlex
+import zipfile
 
 import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
 import boilerclf
+from typer.testing import CliRunner
+
 from boilerclf import features, labels
+from boilerclf import model as model_mod
+from boilerclf.cli import app
 from boilerclf.model import CONTEXT_NAMES, LineClassifier, ModelError, context_features, load, save
+from boilerclf.trees import FlatTrees
 
 
 @pytest.fixture(scope="module")
@@ -139,73 +150,293 @@ def test_context_features_shape_and_neighbours(data):
 
 # ------------------------------------------------------------------ model files
 
-def test_save_load_round_trip(tmp_path, tiny_html_model, data):
+def _legacy(path, head, obj) -> None:
+    """Write a format-1 (joblib pickle) model file as boilerclf used to."""
+    joblib.dump({"header": head, "model": obj}, path, compress=3)
+
+
+def _legacy_head(**kw) -> dict:
+    return {"format": "boilerclf-model", "schema_version": features.SCHEMA_VERSION,
+            "sklearn_version": model_mod._sklearn_version(), "kind": "html",
+            "n_features": len(features.FEATURE_NAMES), **kw}
+
+
+def test_save_load_round_trip(tmp_path, tiny_fitted, data):
     X, _ = data
-    path = tmp_path / "m.joblib"
-    head = save(tiny_html_model, path, kind="html", note="round trip")
+    fitted = tiny_fitted[0]
+    path = tmp_path / "m.npz"
+    head = save(fitted, path, kind="html", note="round trip", scores={"f1": np.float64(0.5)})
     assert head["schema_version"] == features.SCHEMA_VERSION and head["kind"] == "html"
     assert head["n_features"] == len(features.FEATURE_NAMES) and head["note"] == "round trip"
+    assert head["format_version"] == model_mod.FORMAT_VERSION and head["scores"] == {"f1": 0.5}
     m, h = load(path)
     assert isinstance(m, LineClassifier)
     assert h == head
-    np.testing.assert_array_equal(m.decision_scores(X), tiny_html_model.decision_scores(X))
+    assert isinstance(m.stage1_, FlatTrees) and isinstance(m.stage2_, FlatTrees)
+    np.testing.assert_array_equal(m.decision_scores(X), fitted.decision_scores(X))
+    np.testing.assert_array_equal(m.predict(X), fitted.predict(X))
+    assert m.threshold == fitted.threshold and m.get_params()["n_folds"] == fitted.n_folds
     assert not list(tmp_path.glob("*.tmp"))  # atomic write leaves no temp file
     assert isinstance(boilerclf.load_model(path), LineClassifier)
+    # arrays and JSON only: every member is header.json or an .npy without objects
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        assert names[0] == "header.json" and all(n.endswith(".npy") for n in names[1:])
+        assert json.loads(z.read("header.json")) == head
+    with np.load(path, allow_pickle=False) as z:
+        assert all(z[n[:-4]].dtype != object for n in names[1:])
+    # the same model gives the same bytes
+    save(fitted, tmp_path / "again.npz", kind="html", note="round trip", scores={"f1": 0.5})
+    assert (tmp_path / "again.npz").read_bytes() == path.read_bytes()
+
+
+def test_loaded_model_predicts_and_a_clone_refits(tmp_path, tiny_models, data):
+    X, y = data
+    m, _ = load(tiny_models[0])
+    with pytest.raises(AttributeError):
+        m.stage1_.fit  # a loaded model's stages are predictors, not estimators
+    c = clone(m)
+    assert isinstance(c.estimator, HistGradientBoostingClassifier)  # recorded in the header
+    assert c.estimator.get_params()["max_iter"] == 30
+    c.fit(X, y)
+    np.testing.assert_array_equal(c.decision_scores(X), m.decision_scores(X))
 
 
 def test_save_unfitted_raises(tmp_path):
     with pytest.raises(NotFittedError):
-        save(quick(), tmp_path / "x.joblib", kind="html")
+        save(quick(), tmp_path / "x.npz", kind="html")
 
 
-def test_wrong_schema_version_is_refused(tmp_path, fitted):
-    path = tmp_path / "old.joblib"
-    save(fitted, path, kind="html", schema_version=features.SCHEMA_VERSION + 1)
+def test_save_refuses_stages_that_are_not_hgb(tmp_path, fitted):
+    with pytest.raises(ValueError, match="HistGradientBoosting"):
+        save(fitted, tmp_path / "x.npz", kind="html")
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_wrong_schema_version_is_refused(tmp_path, tiny_fitted):
+    path = tmp_path / "old.npz"
+    save(tiny_fitted[0], path, kind="html", schema_version=features.SCHEMA_VERSION + 1)
     with pytest.raises(ModelError, match=r"feature schema .*retrain"):
         load(path)
 
 
-def test_wrong_sklearn_version_is_refused(tmp_path, fitted):
-    path = tmp_path / "sk.joblib"
-    save(fitted, path, kind="html", sklearn_version="0.1")
-    with pytest.raises(ModelError, match=r"scikit-learn 0\.1"):
-        load(path)
+def test_other_sklearn_version_loads_safe_format(tmp_path, tiny_fitted, data):
+    """Flat trees do not depend on scikit-learn: the version is recorded, not required."""
+    path = tmp_path / "sk.npz"
+    save(tiny_fitted[0], path, kind="html", sklearn_version="0.1")
+    m, h = load(path)
+    assert h["sklearn_version"] == "0.1"
+    np.testing.assert_array_equal(m.decision_scores(data[0]), tiny_fitted[0].decision_scores(data[0]))
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(ModelError, match="not found"):
-        load(tmp_path / "nope.joblib")
+        load(tmp_path / "nope.npz")
 
 
-@pytest.mark.parametrize("content", ["truncated", "random", "empty", "text", "pickle-of-list",
-                                     "no-header", "not-a-classifier"])
-def test_bad_model_files_raise_model_error(tmp_path, fitted, content):
-    good = tmp_path / "good.joblib"
-    save(fitted, good, kind="html")
-    bad = tmp_path / "bad.joblib"
+def _rezip(src, dst, edit) -> None:
+    """Copy model file ``src`` to ``dst``, passing {name: bytes} through ``edit``."""
+    with zipfile.ZipFile(src) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members = edit(members)
+    with zipfile.ZipFile(dst, "w") as z:
+        for n, b in members.items():
+            z.writestr(n, b)
+
+
+def _npy(a) -> bytes:
+    b = io.BytesIO()
+    np.lib.format.write_array(b, a, allow_pickle=True)
+    return b.getvalue()
+
+
+@pytest.mark.parametrize("content", [
+    "truncated", "truncated-head", "random", "empty", "text", "zip-without-header", "header-not-json",
+    "not-our-format", "future-format", "missing-array", "object-array", "loop-in-tree",
+    "feature-out-of-range", "wrong-width", "zip-bomb"])
+def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, content):
+    good = tiny_models[0]
+    bad = tmp_path / "bad.npz"
+    raw = good.read_bytes()
+
+    def head_edit(**kw):
+        def edit(m):
+            h = json.loads(m["header.json"])
+            h.update(kw)
+            return {**m, "header.json": json.dumps(h).encode()}
+        return edit
+
     if content == "truncated":
-        bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+        bad.write_bytes(raw[: len(raw) // 2])
+    elif content == "truncated-head":
+        bad.write_bytes(raw[:10])
     elif content == "random":
         bad.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
     elif content == "empty":
         bad.write_bytes(b"")
     elif content == "text":
         bad.write_text("this is not a model\n")
-    elif content == "pickle-of-list":
-        bad.write_bytes(pickle.dumps([1, 2, 3]))
-    elif content == "no-header":
-        joblib.dump({"model": fitted}, bad)
-    elif content == "not-a-classifier":
-        head = load(good)[1]
-        joblib.dump({"header": head, "model": DecisionTreeClassifier()}, bad)
+    elif content == "zip-without-header":
+        _rezip(good, bad, lambda m: {k: v for k, v in m.items() if k != "header.json"})
+    elif content == "header-not-json":
+        _rezip(good, bad, lambda m: {**m, "header.json": b"{not json"})
+    elif content == "not-our-format":
+        _rezip(good, bad, head_edit(format="something-else"))
+    elif content == "future-format":
+        _rezip(good, bad, head_edit(format_version=99))
+    elif content == "missing-array":
+        _rezip(good, bad, lambda m: {k: v for k, v in m.items() if k != "s2_left.npy"})
+    elif content == "object-array":  # a pickled object array inside: np.load must refuse it
+        _rezip(good, bad, lambda m: {**m, "s1_value.npy": _npy(np.array([object()] * 3))})
+    elif content == "loop-in-tree":
+        def loop(m):
+            left = np.lib.format.read_array(io.BytesIO(m["s1_left.npy"]))
+            left[0] = 0  # the root is its own left child
+            return {**m, "s1_left.npy": _npy(left)}
+        _rezip(good, bad, loop)
+    elif content == "feature-out-of-range":
+        def far(m):
+            f = np.lib.format.read_array(io.BytesIO(m["s1_feature.npy"]))
+            f[0] = 10**6
+            return {**m, "s1_feature.npy": _npy(f)}
+        _rezip(good, bad, far)
+    elif content == "wrong-width":  # stage 1 of the text model in the html model's stage 2
+        with zipfile.ZipFile(good) as z:
+            s1 = {n.replace("s1_", "s2_"): z.read(n) for n in z.namelist() if n.startswith("s1_")}
+        _rezip(good, bad, lambda m: {**m, **s1})
+    elif content == "zip-bomb":  # sizes come from the zip directory: nothing is unpacked
+        _rezip(good, bad, lambda m: {**m, "pad.npy": _npy(np.zeros(1 << 17))})
+        with zipfile.ZipFile(good) as z:
+            monkeypatch.setattr(model_mod, "_MAX_UNZIPPED", sum(i.file_size for i in z.infolist()) + 1000)
+        load(good)  # the good file is within the lowered limit
     with pytest.raises(ModelError) as info:
         load(bad)
     assert str(bad) in str(info.value)
+    if content == "zip-bomb":
+        assert "unpacks to more than" in str(info.value)
+
+
+def test_truncated_file_says_so(tmp_path, tiny_models):
+    bad = tmp_path / "cut.npz"
+    bad.write_bytes(tiny_models[0].read_bytes()[:-100])
+    with pytest.raises(ModelError, match="truncated or corrupt"):
+        load(bad)
 
 
 def test_extractor_with_bad_model_file_raises_model_error(tmp_path):
-    bad = tmp_path / "corrupt.joblib"
+    bad = tmp_path / "corrupt.npz"
     bad.write_bytes(bytes(range(256)) * 4)
     ex = boilerclf.Extractor(model=bad)
     with pytest.raises(ModelError):
         ex.extract("<html><body><p>Some text here.</p></body></html>")
+
+
+# ------------------------------------------------------- legacy (pickle) files
+
+def test_legacy_file_needs_trust(tmp_path, tiny_fitted, data):
+    X, _ = data
+    path = tmp_path / "legacy.joblib"
+    _legacy(path, _legacy_head(note="old"), tiny_fitted[0])
+    with pytest.raises(ModelError, match=r"runs? code.*trusted=True.*--trusted-model"):
+        load(path)
+    with pytest.raises(ModelError, match="trusted=True"):
+        boilerclf.load_model(path)
+    m, h = load(path, trusted=True)
+    assert h["note"] == "old" and isinstance(m.trees1_, FlatTrees)  # predicts through flat trees
+    np.testing.assert_array_equal(m.decision_scores(X), tiny_fitted[0].decision_scores(X))
+    assert isinstance(boilerclf.load_model(path, trusted=True), LineClassifier)
+
+
+def test_convert_legacy_file(tmp_path, tiny_fitted, data):
+    """What was done to the shipped models: the converted file scores exactly as
+    scikit-learn's predict_proba on the pickled estimators, header kept."""
+    X, _ = data
+    old = tmp_path / "legacy.joblib"
+    _legacy(old, _legacy_head(train_sets=["a", "b"], lodo={"a": {"f1": 0.9}}, params={"threshold": 0.35}),
+            tiny_fitted[0])
+    new = tmp_path / "new.npz"
+    r = CliRunner().invoke(app, ["convert-model", str(old), str(new)])
+    assert r.exit_code == 2 and "--trusted-model" in r.stderr and not new.exists()
+    r = CliRunner().invoke(app, ["convert-model", str(old), str(new), "--trusted-model"])
+    assert r.exit_code == 0, r.output
+    m, h = load(new)
+    assert h["train_sets"] == ["a", "b"] and h["lodo"] == {"a": {"f1": 0.9}}
+    assert h["params"] == {"threshold": 0.35} and h["format_version"] == model_mod.FORMAT_VERSION
+    ref = tiny_fitted[0]
+    s1 = ref.stage1_.predict_proba(X[:, features.N_STRUCT:])[:, 1]
+    want = ref.stage2_.predict_proba(np.hstack([X[:, features.N_STRUCT:], context_features(X, s1)]))[:, 1]
+    np.testing.assert_array_equal(m.decision_scores(X), want)
+
+
+@pytest.mark.parametrize("content", ["pickle-of-list", "no-header", "not-a-classifier", "old-sklearn",
+                                     "old-schema"])
+def test_bad_legacy_files_trusted(tmp_path, tiny_fitted, content):
+    bad = tmp_path / "bad.joblib"
+    if content == "pickle-of-list":
+        bad.write_bytes(pickle.dumps([1, 2, 3]))
+    elif content == "no-header":
+        joblib.dump({"model": tiny_fitted[0]}, bad)
+    elif content == "not-a-classifier":
+        _legacy(bad, _legacy_head(), DecisionTreeClassifier())
+    elif content == "old-sklearn":
+        _legacy(bad, _legacy_head(sklearn_version="0.1"), tiny_fitted[0])
+    elif content == "old-schema":
+        _legacy(bad, _legacy_head(schema_version=features.SCHEMA_VERSION + 1), tiny_fitted[0])
+    with pytest.raises(ModelError) as info:
+        load(bad, trusted=True)
+    assert str(bad) in str(info.value)
+    if content == "old-sklearn":
+        assert "scikit-learn 0.1" in str(info.value)
+    with pytest.raises(ModelError, match="trusted=True"):  # and refused outright without trust
+        load(bad)
+
+
+# ---------------------------------------------------- a model file with a payload
+
+class _Payload:
+    """Unpickling this runs ``touch MARKER``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f"touch {shlex.quote(self.marker)}",))
+
+
+@pytest.fixture
+def evil(tmp_path):
+    """(pickle file, joblib file, marker): loading either would create the marker."""
+    marker = tmp_path / "PAYLOAD-RAN"
+    pkl, jl = tmp_path / "evil.pkl", tmp_path / "evil.joblib"
+    pkl.write_bytes(pickle.dumps({"header": _legacy_head(), "model": _Payload(marker)}))
+    joblib.dump({"header": _legacy_head(), "model": _Payload(marker)}, jl, compress=3)
+    # the payload is real: unpickling runs it
+    pickle.loads(pkl.read_bytes())
+    assert marker.exists()
+    marker.unlink()
+    return pkl, jl, marker
+
+
+def test_malicious_model_never_runs(evil, tmp_path, lighthouse_html):
+    pkl, jl, marker = evil
+    for path in (pkl, jl):
+        with pytest.raises(ModelError, match=r"not a boilerclf model file.*run code"):
+            load(path)
+        with pytest.raises(ModelError, match="trusted=True"):
+            boilerclf.load_model(path)
+        with pytest.raises(ModelError, match="trusted=True"):
+            boilerclf.Extractor(model=path).extract(lighthouse_html)
+        with pytest.raises(ModelError, match="trusted=True"):
+            boilerclf.Extractor(text_model=path).extract("Some text.\n\nMore text here.", "text")
+        for cmd in (["clean", str(tmp_path / "p.html"), "--model", str(path), "--jobs", "1"],
+                    ["clean", str(tmp_path / "p.html"), "--model", str(path), "--jobs", "2",
+                     "--out", str(tmp_path / "out")]):
+            (tmp_path / "p.html").write_bytes(lighthouse_html)
+            r = CliRunner().invoke(app, cmd)
+            assert r.exit_code == 2, r.output
+            assert str(path) in r.stderr and "--trusted-model" in r.stderr
+        assert not marker.exists()
+    # trusted means trusted: the file is unpickled (and the payload runs)
+    with pytest.raises(ModelError, match="LineClassifier"):
+        load(pkl, trusted=True)
+    assert marker.exists()

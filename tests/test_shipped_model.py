@@ -1,4 +1,4 @@
-"""The shipped default models (models/boilerclf-{html,text}.joblib) on the fixture pages.
+"""The shipped default models (models/boilerclf-{html,text}.npz) on the fixture pages.
 
 These tests use the models committed in the repository through the public API
 and the CLI.  They are never skipped: if a model is missing or unusable they
@@ -56,8 +56,11 @@ RAIL_DROPPED = {
         "Cycle path plan for the old railway line",
         "Letters: why the coast line matters",
     ],
+    "inline see also": ["See also: New trains for the coast line to enter service in the summer after "
+                        "delays at the factory"],
     "comment form": ["Leave a Reply", "Your email address will not be published."],
     "author bio": [
+        "Claire Morgan",
         "Claire Morgan is the Courier's transport correspondent. She has reported on the region's "
         "railways and roads for more than ten years.",
     ],
@@ -79,7 +82,7 @@ def shipped_models():
     if problems:
         pytest.fail(
             "the shipped models are missing or unusable -- train them (`boilerclf train "
-            "<datasets>`) and commit models/boilerclf-html.joblib and models/boilerclf-text.joblib:\n  "
+            "<datasets>`) and commit models/boilerclf-html.npz and models/boilerclf-text.npz:\n  "
             + "\n  ".join(problems), pytrace=False)
     return heads
 
@@ -107,7 +110,12 @@ def lighthouse_out(shipped_models, lighthouse_html):
 
 @pytest.fixture(scope="module")
 def rail_out(shipped_models, rail_text):
-    return boilerclf.extract_text(rail_text)
+    # as in shared/examples: a "See also: <title>" line between two paragraphs,
+    # and the author's name on its own line above the bio
+    text = rail_text.replace("\nShop owners", f"\n{RAIL_DROPPED['inline see also'][0]}\n\nShop owners")
+    text = text.replace("\nClaire Morgan is", "\nClaire Morgan\n\nClaire Morgan is")
+    assert text.count("Claire Morgan\n") == 1 and "See also: New trains" in text
+    return boilerclf.extract_text(text)
 
 
 def test_headers(shipped_models):
@@ -118,6 +126,41 @@ def test_headers(shipped_models):
         assert head["n_features"] == len(FEATURE_NAMES)
         assert isinstance(boilerclf.load_model(extract_mod._model_path(extract_mod.DEFAULT_MODELS[kind])),
                           LineClassifier)
+
+
+def test_shipped_files_are_arrays_and_json(shipped_models):
+    import zipfile
+
+    import numpy as np
+
+    for kind in ("html", "text"):
+        path = extract_mod._model_path(extract_mod.DEFAULT_MODELS[kind])
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+        assert names[0] == "header.json" and all(n.endswith(".npy") for n in names[1:]), names
+        with np.load(path, allow_pickle=False) as z:  # would raise on a pickled (object) array
+            assert all(z[n[:-4]].dtype != object for n in names[1:])
+        assert path.stat().st_size < 1_000_000
+
+
+def test_shipped_models_match_sklearn_tree_predictor(shipped_models, sklearn_flat_scores, training_pages):
+    """On the fixture pages (HTML and plain text) the compiled flat trees of both
+    stages score exactly as scikit-learn's own tree predictor on the same trees."""
+    import numpy as np
+
+    from boilerclf import features
+    from boilerclf.model import context_features
+
+    html_pages, text_pages = training_pages
+    for kind, pages in (("html", html_pages), ("text", text_pages)):
+        model, _ = shipped_models[kind]
+        X = features.batch_features([p for p, _ in pages])
+        F = X[:, features.N_STRUCT:]
+        s1 = sklearn_flat_scores(model.trees1_, F)
+        assert np.array_equal(model.trees1_.predict_proba1(F), s1)
+        s2 = sklearn_flat_scores(model.trees2_, np.hstack([F, context_features(X, s1)]))
+        assert np.array_equal(model.decision_scores(X), s2)
+        assert 0 < (s2 >= model.threshold).sum() < len(s2)
 
 
 def test_html_keeps_article_paragraphs(lighthouse_out, lighthouse_gold, gold_paragraphs):

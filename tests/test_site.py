@@ -166,7 +166,7 @@ def test_site_model_learns_the_site_convention(site, base, tmp_path):
     assert base.decision_scores(test.X)[i] >= base.threshold  # the base keeps it
     assert m.decision_scores(test.X)[i] < m.threshold               # the site model drops it
     assert m.weight_ == pytest.approx(4 / 5)  # 4 labelled pages, prior_pages=1
-    p = tmp_path / "site.joblib"
+    p = tmp_path / "site.npz"
     save(m, p, kind="html", site={"pages": data.ids})
     loaded, head = load(p)
     assert isinstance(loaded, SiteModel) and head["site"]["pages"] == data.ids
@@ -174,6 +174,49 @@ def test_site_model_learns_the_site_convention(site, base, tmp_path):
     assert isinstance(boilerclf.load_model(p), SiteModel)
     ex = boilerclf.Extractor(model=p)
     assert ABOUT not in ex.extract(site[5][0]) and "Story 5" in ex.extract(site[5][0])
+
+
+def _rewrite_header(src, dst, change) -> None:
+    """Copy the model file ``src`` to ``dst`` with its JSON header changed by ``change(head)``."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "header.json":
+                head = json.loads(data)
+                change(head)
+                data = json.dumps(head).encode()
+            zout.writestr(info, data)
+
+
+def test_site_model_file_is_arrays_and_checked(site, base, tmp_path):
+    import zipfile
+
+    recs = [_record(f"p{k}", h, g) for k, (h, g) in enumerate(site)]
+    data, _ = labelled_pages(recs[:3])
+    m = SiteModel(base, threshold=0.4, prior_pages=2.0).fit(data.X, data.y)
+    p = tmp_path / "site.npz"
+    head = save(m, p, kind="html")
+    names = zipfile.ZipFile(p).namelist()
+    # base stages and the site layer as .npy arrays, no pickle anywhere
+    assert {n.split("_")[0] for n in names if n.endswith(".npy")} == {"s1", "s2", "site"}
+    assert head["estimator"]["class"] == "SiteModel" and head["estimator"]["weight"] == pytest.approx(0.6)
+    loaded, _ = load(p)
+    assert loaded.threshold == 0.4 and loaded.prior_pages == 2.0 and loaded.weight_ == pytest.approx(0.6)
+    np.testing.assert_array_equal(loaded.decision_scores(data.X), m.decision_scores(data.X))
+    # a site model cannot be the base of another one
+    with pytest.raises(ValueError, match="already a site model"):
+        from boilerclf.site import train_site
+        train_site(p, [], tmp_path / "x.npz")
+    # headers that do not match the arrays are refused
+    bad = tmp_path / "bad.npz"
+    for change, msg in ((lambda h: h["estimator"].update(weight=3.0), "weight"),
+                        (lambda h: h["estimator"].update(weight="x"), "weight"),
+                        (lambda h: h.update(estimator=h["estimator"]["base"]), "not a site model")):
+        _rewrite_header(p, bad, change)
+        with pytest.raises(ModelError, match=msg):
+            load(bad)
 
 
 def test_site_model_ignores_unlabelled_lines_and_needs_both_classes(site, base):
@@ -208,7 +251,7 @@ def test_cli_train_base_add_then_clean(site, tmp_path, tiny_models):
     lab = tmp_path / "labels.jsonl"
     write_labels(lab, [_record(f"p{k}", h, g) for k, (h, g) in enumerate(site[:4])]
                  + [_record("unreviewed", *site[4], reviewed=False)])
-    out = tmp_path / "site.joblib"
+    out = tmp_path / "site.npz"
     prof = tmp_path / "site.json"
     SiteProfile.from_pages([lines.html_lines(h) for h, _ in site]).save(prof)
     r = runner.invoke(app, ["train", "--base", str(tiny_models[0]), "--add", str(lab), "--out", str(out),
@@ -227,7 +270,7 @@ def test_cli_train_base_add_then_clean(site, tmp_path, tiny_models):
                             "--text-model", str(tiny_models[1])])
     assert r.exit_code == 0 and ABOUT not in r.output and "Story 5" in r.output
     # a site model is not a base
-    r = runner.invoke(app, ["train", "--base", str(out), "--add", str(lab), "--out", str(tmp_path / "x.joblib")])
+    r = runner.invoke(app, ["train", "--base", str(out), "--add", str(lab), "--out", str(tmp_path / "x.npz")])
     assert r.exit_code == 2 and "already a site model" in r.output
 
 
@@ -235,31 +278,31 @@ def test_cli_train_base_add_refusals(site, tmp_path, tiny_models):
     base = ["--base", str(tiny_models[0])]
     lab = tmp_path / "labels.jsonl"
     write_labels(lab, [_record("p0", *site[0], reviewed=False)])
-    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.joblib")] + base)
+    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.npz")] + base)
     assert r.exit_code == 2 and "only reviewed pages are used" in r.output
-    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.joblib"), "--unreviewed"] + base)
+    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.npz"), "--unreviewed"] + base)
     assert r.exit_code == 0 and "no cross-validation" in r.output
     r = runner.invoke(app, ["train", "--add", str(lab)])
     assert r.exit_code == 2 and "--out names the site model file" in r.output
-    r = runner.invoke(app, ["train", "--add", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "s.joblib")])
+    r = runner.invoke(app, ["train", "--add", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "s.npz")])
     assert r.exit_code == 2 and "labels file not found" in r.output
     # lines that no longer match the source: a clear error, no model
     rec = _record("p1", *site[1])
     rec["lines"][2]["text"] = "edited by hand"
     write_labels(lab, [rec])
-    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "t.joblib")] + base)
-    assert r.exit_code == 2 and "differ" in r.output and not (tmp_path / "t.joblib").exists()
+    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "t.npz")] + base)
+    assert r.exit_code == 2 and "differ" in r.output and not (tmp_path / "t.npz").exists()
 
 
 def test_load_refuses_other_objects(tmp_path):
     import joblib
 
-    p = tmp_path / "x.joblib"
+    p = tmp_path / "x.joblib"  # a legacy pickled model file, loaded as trusted
     head = {"schema_version": boilerclf.features.SCHEMA_VERSION,
             "sklearn_version": boilerclf.model._sklearn_version()}
     joblib.dump({"header": head, "model": {"not": "a model"}}, p)
     with pytest.raises(ModelError, match="LineClassifier or a SiteModel"):
-        load(p)
+        load(p, trusted=True)
 
 
 def test_cli_eval_and_label_take_a_site_profile(site, tmp_path, tiny_models):

@@ -15,20 +15,25 @@ def _cell(m: dict | None) -> str:
     return f"{m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f}"
 
 
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def write(out_dir: str | Path, report: dict) -> None:
     out_dir = Path(out_dir)
-    digests = {p.name: sha256(p) for p in sorted(out_dir.glob("*.joblib"))}
+    digests = {p.name: sha256(p) for p in sorted(out_dir.glob("*.npz"))}
     slim = {k: v for k, v in report.items() if not k.endswith("_header")}
     (out_dir / "training_report.json").write_text(json.dumps(slim, indent=1, sort_keys=True, default=str) + "\n")
     (out_dir / "digests.json").write_text(json.dumps(digests, indent=2, sort_keys=True) + "\n")
     head = report.get("html_header", {})
-    try:
-        import subprocess
-
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
+    # the code that trained the models: recorded in the report, else this checkout's
+    commit = report.get("commit") or _git_commit()
     lines = [
         "# boilerclf model card",
         "",
@@ -52,7 +57,8 @@ def write(out_dir: str | Path, report: dict) -> None:
         "container votes, trained on out-of-fold stage-1 scores. Pages are balanced by "
         "fitting on at most 150 random lines per page (`max_lines_per_page`).",
         "",
-        f"Parameters: `{json.dumps(report.get('params') or {})}`",
+        f"Parameters: `{json.dumps(report.get('params') or {})}`" if report.get("params")
+        else "Parameters: the defaults of `LineClassifier` (`boilerclf/model.py`).",
         "",
         "## Training data",
         "",
@@ -68,8 +74,10 @@ def write(out_dir: str | Path, report: dict) -> None:
             "## Leave-one-dataset-out scores",
             "",
             "Each row: a model trained on the other sets only, scored on this set with the "
-            "benchmark's shingle metric (`shared/tools/score.py`), at the HTML model's threshold "
-            f"{head.get('params', {}).get('threshold', 0.5)}; trafilatura "
+            "benchmark's shingle metric (`shared/tools/score.py`), html columns at the HTML model's "
+            f"threshold {head.get('params', {}).get('threshold', 0.5)}, text columns (text renderings of "
+            f"the same pages) at the text model's threshold "
+            f"{report.get('text_header', {}).get('params', {}).get('threshold', 0.5)}; trafilatura "
             "2.3.1 (default settings) on the same pages beside it.",
             "",
             "| set | html P | html R | html F1 | text P | text R | text F1 | trafilatura P | R | F1 |",
@@ -91,7 +99,7 @@ def write(out_dir: str | Path, report: dict) -> None:
     if thr and thr.get("macro_f1"):
         lines += [
             "",
-            f"The shipped threshold, {thr['best']}, is the one with the best macro LODO F1 "
+            f"The HTML model's threshold, {thr['best']}, is the one with the best macro LODO F1 "
             "(a single number chosen across all sets; per-set scores above are at it).",
             "",
             "## Threshold presets (HTML model, LODO, macro over the sets above)",

@@ -116,8 +116,13 @@ def peer_scores(root: Path, name: str, peers_cache: Path | None, peer: str = "tr
 
 def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_sets: list[str] | None = None,
         eval_sets: list[str] | None = None, lodo: bool = True, peers_cache: str | Path | None = None,
-        max_lines: int = 0, n_jobs: int = 1, log=print, params: dict | None = None) -> dict:
-    """Build caches, run LODO, fit and save the HTML and text models, write the card."""
+        max_lines: int = 0, n_jobs: int = 1, log=print, params: dict | None = None,
+        thresholds: dict[str, float] | None = None) -> dict:
+    """Build caches, run LODO, fit and save the HTML and text models, write the card.
+
+    Each model ships with the threshold of best macro LODO F1, unless
+    ``thresholds`` names one for its mode (recorded in the report as ``set``).
+    """
     root = Path(root)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -130,9 +135,12 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         t0 = time.time()
         parts[n] = build.build(root / n, cache_dir, n_jobs=n_jobs)
         log(f"lines of {n}: {len(parts[n]['html'].X)} ({time.time() - t0:.0f}s)")
-    report: dict = {"train_sets": train_sets, "lodo": {}, "params": params}
+    from .card import _git_commit
+
+    report: dict = {"train_sets": train_sets, "lodo": {}, "params": params, "commit": _git_commit()}
     for mode in ("html", "text"):
         mp = {n: parts[n][mode] for n in parts}
+        fixed = (thresholds or {}).get(mode)
         if lodo:
             from joblib import Parallel, delayed
 
@@ -145,19 +153,23 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
             macro = {t: float(np.mean([m["f1"] for m in v.values()])) for t, v in by_thr.items()}
             best = max(THRESHOLDS, key=lambda t: (round(macro[t], 3), -abs(t - 0.5)))
             report.setdefault("thresholds", {})[mode] = {"macro_f1": macro, "best": best}
+            shown = fixed if fixed in THRESHOLDS else best  # per-set rows at the shipped threshold
             for n in eval_sets:
-                report["lodo"].setdefault(n, {})[mode] = m = by_thr[best][n]
+                report["lodo"].setdefault(n, {})[mode] = m = by_thr[shown][n]
                 report["lodo"][n][mode + "_by_threshold"] = {t: by_thr[t][n] for t in THRESHOLDS}
                 log(f"LODO {mode} {n}: P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
             log(f"LODO {mode} done ({time.time() - t0:.0f}s); threshold {best} "
                 f"(macro F1 {macro[best]:.3f}, at 0.5: {macro[0.5]:.3f})")
-        mode_params = {**params, "threshold": best} if lodo else params
+        if fixed is not None:
+            report.setdefault("thresholds", {}).setdefault(mode, {})["set"] = fixed
+        mode_params = {**params, "threshold": fixed if fixed is not None else best} if lodo or fixed is not None \
+            else params
         model = fit(stack(mp, train_sets, max_lines=max_lines), **mode_params)
-        head = save(model, out_dir / f"boilerclf-{mode}.joblib", kind=mode, train_sets=train_sets,
+        head = save(model, out_dir / f"boilerclf-{mode}.npz", kind=mode, train_sets=train_sets,
                     lodo={n: v.get(mode) for n, v in report["lodo"].items()},
                     trained=time.strftime("%Y-%m-%d"), params=mode_params)
         report[f"{mode}_header"] = head
-        log(f"wrote {out_dir / f'boilerclf-{mode}.joblib'}")
+        log(f"wrote {out_dir / f'boilerclf-{mode}.npz'}")
     if lodo:
         for n in eval_sets:
             report["lodo"][n]["trafilatura"] = peer_scores(
