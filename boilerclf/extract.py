@@ -236,17 +236,14 @@ class Extractor:
         return self.classify(page, kind, charset=charset).text
 
     # -- many pages ---------------------------------------------------------
-    def classify_lines(self, pages: list[_lines.Lines], *, features: bool = False) -> list[Result]:
-        """Classify already-split pages; pages of one kind go through the model in one call."""
-        results: list[Result | None] = [None] * len(pages)
+    def _score(self, pages: list[_lines.Lines], *, features: bool = False
+               ) -> list[tuple[np.ndarray, float, np.ndarray | None] | None]:
+        """Per page ``(scores, threshold, feature matrix if asked)``, None for a
+        page without lines; pages of one kind go through the model in one call.
+        The scores are final: cross-reference rule and site profile applied."""
+        out: list = [None] * len(pages)
         for kind in ("html", "text"):
-            idx = [i for i, p in enumerate(pages) if p.kind == kind]
-            if not idx:
-                continue
-            nonempty = [i for i in idx if len(pages[i])]
-            for i in idx:
-                if not len(pages[i]):
-                    results[i] = Result([], pages[i].title, kind, pages[i].truncated)
+            nonempty = [i for i, p in enumerate(pages) if p.kind == kind and len(p)]
             if not nonempty:
                 continue
             model, thr = self._get(kind)
@@ -258,23 +255,39 @@ class Extractor:
             for m, i in zip(mats, nonempty):
                 p = pages[i]
                 s = scores[row:row + len(m)]
+                row += len(m)
                 if getattr(self, "xref_rule", True):
                     s = _cues.cap_scores(s, p.texts)
                 if self.site_profile is not None:
                     s = self.site_profile.apply(s, p.texts)
-                feats = m if features else None
-                row += len(m)
-                # Python scalars from whole arrays: per-element numpy scalars cost
-                # about as much as the tree predictor
-                tags = [_lines.BLOCK_TAGS[tg] for tg in p.tag.tolist()]
-                keep = (s >= thr).tolist()
-                if features:
-                    out = [Line(t, k, sc, tg, dict(zip(FEATURE_NAMES, f)))
-                           for t, k, sc, tg, f in zip(p.texts, keep, s.tolist(), tags, feats.tolist())]
-                else:
-                    out = [Line(t, k, sc, tg) for t, k, sc, tg in zip(p.texts, keep, s.tolist(), tags)]
-                results[i] = Result(out, p.title, kind, p.truncated, s)
-        return results  # type: ignore[return-value]
+                out[i] = (s, thr, m if features else None)
+        return out
+
+    def classify_lines(self, pages: list[_lines.Lines], *, features: bool = False) -> list[Result]:
+        """Classify already-split pages; pages of one kind go through the model in one call."""
+        results = []
+        for p, got in zip(pages, self._score(pages, features=features)):
+            if got is None:
+                results.append(Result([], p.title, p.kind, p.truncated))
+                continue
+            s, thr, feats = got
+            # Python scalars from whole arrays: per-element numpy scalars cost
+            # about as much as the tree predictor
+            tags = [_lines.BLOCK_TAGS[tg] for tg in p.tag.tolist()]
+            keep = (s >= thr).tolist()
+            if features:
+                out = [Line(t, k, sc, tg, dict(zip(FEATURE_NAMES, f)))
+                       for t, k, sc, tg, f in zip(p.texts, keep, s.tolist(), tags, feats.tolist())]
+            else:
+                out = [Line(t, k, sc, tg) for t, k, sc, tg in zip(p.texts, keep, s.tolist(), tags)]
+            results.append(Result(out, p.title, p.kind, p.truncated, s))
+        return results
+
+    def texts_of(self, pages: list[_lines.Lines]) -> list[str]:
+        """The main text of already-split pages (what ``classify_lines(...)[i].text``
+        gives, without building a :class:`Line` per line)."""
+        return ["" if got is None else "\n".join(itertools.compress(p.texts, (got[0] >= got[1]).tolist()))
+                for p, got in zip(pages, self._score(pages))]
 
     def extract_many(self, pages: Iterable[str | bytes], *, kind: str | None = None,
                      batch_size: int = 64, n_jobs: int = 1) -> Iterator[str]:
@@ -306,8 +319,7 @@ class Extractor:
                 yield from fut.result()
 
     def _extract_batch(self, batch: list, kind: str | None) -> list[str]:
-        split = [self.lines(p, kind) for p in batch]
-        return [r.text for r in self.classify_lines(split)]
+        return self.texts_of([self.lines(p, kind) for p in batch])
 
 
 _controller = None

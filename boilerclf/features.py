@@ -107,6 +107,8 @@ LINE_NAMES = BASE_NAMES + TAG_NAMES + FLAG_NAMES + HINT_NAMES + ANC_NAMES + PAGE
 #: All columns of the matrix, structure columns first.
 FEATURE_NAMES = STRUCT_NAMES + LINE_NAMES + NEIGHBOUR_NAMES
 _COL = {n: i for i, n in enumerate(LINE_NAMES)}
+_FLAG_COLS = np.array([_COL[n] for n in FLAG_NAMES])
+_HINT_COLS = np.array([_COL[n] for n in HINT_NAMES])
 
 # A multilingual list of very frequent short function words.
 STOPWORDS = frozenset("""
@@ -124,9 +126,64 @@ o os as um uma do da em para com não por mais dos das ao
 de het een van en is dat op te zijn met voor niet aan er ook als bij
 """.split())
 
-_PUNCT_END = np.array([ord(ch) for ch in ".!?。！？…\"”’»)"], dtype=np.uint32)
-_BULLETS = np.array([ord(ch) for ch in "-*•·–—►▸›>0123456789"], dtype=np.uint32)
 
+
+
+def in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_set)`` for a sorted, unique ``sorted_set``: one
+    binary search per value instead of sorting both arrays on every call."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    i = np.searchsorted(sorted_set, values)
+    np.minimum(i, len(sorted_set) - 1, out=i)
+    return sorted_set[i] == values
+
+
+class HashSet:
+    """Exact membership of 64-bit token hashes by one table lookup per value.
+
+    Each hash sits in the slot given by its low bits, in a table sized (2^10
+    to 2^22 slots) so that no two hashes share one; an empty slot ``j``
+    holds ``j + 1``, whose low bits are not ``j``, so it matches nothing.
+    Without such a size (never seen) it falls back to binary search.
+    """
+
+    def __init__(self, hashes: np.ndarray):
+        self.sorted = np.unique(np.asarray(hashes, dtype=np.uint64))
+        self.table = None
+        bits = max(10, len(self.sorted).bit_length() + 6)
+        while self.table is None and bits <= 22:
+            mask = (1 << bits) - 1
+            slots = (self.sorted & np.uint64(mask)).astype(np.intp)
+            if len(np.unique(slots)) == len(slots):
+                self.table = np.arange(1, mask + 2, dtype=np.uint64)
+                self.table[slots] = self.sorted
+                self.mask = np.uint64(mask)
+            bits += 1
+
+    def __len__(self) -> int:
+        return len(self.sorted)
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        if self.table is None:
+            return in_sorted(values, self.sorted)
+        return self.table[(values & self.mask).astype(np.intp)] == values
+
+
+def _cp_table(chars: str) -> np.ndarray:
+    """Boolean table over the BMP: which code points are in ``chars``."""
+    t = np.zeros(0x10000, dtype=bool)
+    t[[ord(ch) for ch in chars]] = True
+    return t
+
+
+_PUNCT_END_T = _cp_table(".!?。！？…\"”’»)")
+_BULLETS_T = _cp_table("-*•·–—►▸›>0123456789")
+
+
+def _in_table(cps: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[cps]`` for code points of any plane (outside the BMP: False)."""
+    return table[np.minimum(cps, 0xFFFF)] & (cps < 0x10000)
 
 
 def seg_sum_at(positions: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
@@ -138,20 +195,24 @@ def seg_sum_at(positions: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
 _POW = np.array([pow(1_000_003, k, 1 << 64) for k in range(32)], dtype=np.uint64)
 
 
-def token_hashes(cps: np.ndarray, is_word: np.ndarray, tok_start: np.ndarray) -> np.ndarray:
+def token_hashes(cps: np.ndarray, is_word: np.ndarray, tok_start: np.ndarray, *,
+                 lower: bool = False) -> np.ndarray:
     """A 64-bit hash of every ``\\w+`` token, computed on the code-point array
-    (no Python per token): sum of code point x P^position, mixed with the length."""
-    starts = np.flatnonzero(tok_start)
-    if not len(starts):
-        return np.zeros(0, dtype=np.uint64)
+    (no Python per token): sum of code point x P^position, mixed with the length.
+    ``lower``: lower-case the token characters first (only those are looked up)."""
     word_pos = np.flatnonzero(is_word)
-    tid = np.cumsum(tok_start)[word_pos] - 1
-    k = word_pos - starts[tid]
-    vals = cps[word_pos].astype(np.uint64) * _POW[np.minimum(k, 31)]
-    first = np.searchsorted(word_pos, starts)
+    ts = tok_start[word_pos]
+    first = np.flatnonzero(ts)  # index in word_pos of each token's first character
+    if not len(first):
+        return np.zeros(0, dtype=np.uint64)
+    lens = np.diff(np.append(first, len(word_pos)))
+    k = np.arange(len(word_pos)) - np.repeat(first, lens)  # position inside the token
+    chars = cps[word_pos]
+    if lower:
+        chars = _lower(chars)
+    vals = chars.astype(np.uint64) * _POW[np.minimum(k, 31)]
     h = np.add.reduceat(vals, first)
-    lens = np.diff(np.append(first, len(word_pos))).astype(np.uint64)
-    return h ^ (lens * np.uint64(0x9E3779B97F4A7C15))
+    return h ^ (lens.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
 
 
 def text_hashes(text: str) -> np.ndarray:
@@ -166,7 +227,7 @@ def _classes(cps: np.ndarray) -> np.ndarray:
     return np.where(cps < 0x10000, _char_table()[np.minimum(cps, 0xFFFF)], 2).astype(np.uint8)
 
 
-_STOP_HASHES: np.ndarray | None = None
+_STOP_HASHES: HashSet | None = None
 
 
 def _build_lower_table() -> np.ndarray:
@@ -241,7 +302,7 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     joined = "\n".join(texts)
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     cls = _classes(cps)
-    lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     starts = np.zeros(n, dtype=np.int64)
     np.cumsum(lens[:-1] + 1, out=starts[1:])
     is_word = (cls & 2) > 0
@@ -255,8 +316,9 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     is_cjk = (cls & 32) > 0
     cols = np.stack([~(cls & 1).astype(bool), tok_start, is_cjk, (cls & 4) > 0,
                      (cls & 8) > 0, (cls & 16) > 0, tok_start & ((cls & 4) > 0),
-                     tok_start & is_cjk], axis=1)
-    sums = np.add.reduceat(cols.astype(np.int32), starts, axis=0).astype(np.float32)
+                     tok_start & is_cjk], axis=0)
+    # (8, chars) rows reduce contiguously: about 4x faster than (chars, 8) along axis 0
+    sums = np.add.reduceat(cols.view(np.uint8), starts, axis=1, dtype=np.int32).T.astype(np.float32)
     nonspace = np.maximum(sums[:, 0], 1.0)
     n_tok, cjk, upper, digit, punct, cap_tok, cjk_tok = (sums[:, j] for j in range(1, 8))
     # tokens, with each CJK character counted as one (a token starting with a
@@ -269,20 +331,19 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     short = seg_sum_at(np.flatnonzero(tok_start)[tok_len <= 3], starts, n)
     global _STOP_HASHES
     if _STOP_HASHES is None:
-        _STOP_HASHES = np.unique(text_hashes(" ".join(STOPWORDS)))
-    hashes = token_hashes(_lower(cps), is_word, tok_start)
+        _STOP_HASHES = HashSet(text_hashes(" ".join(STOPWORDS)))
+    hashes = token_hashes(cps, is_word, tok_start, lower=True)
     tok_pos = np.flatnonzero(tok_start)
-    stop = seg_sum_at(tok_pos[np.isin(hashes, _STOP_HASHES)], starts, n)
+    stop = seg_sum_at(tok_pos[_STOP_HASHES.contains(hashes)], starts, n)
     # a label before the line's first colon: "See also: ..."
     colons = np.flatnonzero((cps == 0x3A) | (cps == 0xFF1A))
     ci = np.searchsorted(colons, starts)
     colon_at = colons[np.minimum(ci, len(colons) - 1)] if len(colons) else np.zeros(n, dtype=np.int64)
     has_colon = (ci < len(colons)) & (colon_at < ends)
-    ctok = np.concatenate([[0], np.cumsum(tok_start)])
-    toks_before = ctok[colon_at] - ctok[starts]
+    toks_before = np.searchsorted(tok_pos, colon_at) - np.searchsorted(tok_pos, starts)
     lead_label = has_colon & (toks_before >= 1) & (toks_before <= 4) & (ends - colon_at > 3)
-    title_h = np.unique(text_hashes(lines.title)) if lines.title else np.zeros(0, np.uint64)
-    hits = seg_sum_at(tok_pos[np.isin(hashes, title_h)], starts, n)
+    title_h = HashSet(text_hashes(lines.title) if lines.title else np.zeros(0, np.uint64))
+    hits = seg_sum_at(tok_pos[title_h.contains(hashes)], starts, n)
     counts = Counter(texts)
     repeat = np.fromiter((counts[t] for t in texts), dtype=np.float32, count=n)
     last = cps[ends - 1]
@@ -313,9 +374,10 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     f[:, c["digit"]] = digit / nonspace
     f[:, c["upper"]] = upper / nonspace
     f[:, c["cap_words"]] = cap_tok / ntok_safe
-    f[:, c["ends_sentence"]] = np.isin(last, _PUNCT_END)
+    ends_sentence = _in_table(last, _PUNCT_END_T)
+    f[:, c["ends_sentence"]] = ends_sentence
     f[:, c["ends_colon"]] = last == ord(":")
-    f[:, c["starts_bullet"]] = np.isin(first, _BULLETS)
+    f[:, c["starts_bullet"]] = _in_table(first, _BULLETS_T)
     f[:, c["stopwords"]] = stop / ntok_safe
     f[:, c["lead_label"]] = lead_label
     f[:, c["short_words"]] = short / ntok_safe
@@ -329,14 +391,10 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     f[:, c["dense_dist"]] = (idx - float(np.argmax(win))) / max(n, 1)
     groups = _TAG_GROUP_OF[tag]
     f[np.arange(n), c["tag_p"] + groups] = 1.0
-    flags = lines.flags
-    for b, name in enumerate(FLAG_NAMES):
-        f[:, c[name]] = (flags >> b) & 1
-    hints = lines.hints
-    for b, name in enumerate(HINT_NAMES):
-        f[:, c[name]] = (hints >> b) & 1
+    f[:, _FLAG_COLS] = (lines.flags[:, None] >> np.arange(len(FLAG_NAMES))) & 1
+    f[:, _HINT_COLS] = (lines.hints[:, None] >> np.arange(len(HINT_NAMES))) & 1
     # prose: lines of 80+ characters that end a sentence, have stopwords and few links
-    prose = nonspace * ((nonspace >= 80) & np.isin(last, _PUNCT_END) & (stop >= 0.1 * n_tok) & (link < 0.3))
+    prose = nonspace * ((nonspace >= 80) & ends_sentence & (stop >= 0.1 * n_tok) & (link < 0.3))
     cs_prose = np.concatenate([[0.0], np.cumsum(prose)])
     # containers: aggregates over line ranges with prefix sums
     cs_chars = np.concatenate([[0.0], np.cumsum(nonspace)])
@@ -354,8 +412,9 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
         f[:, c[f"anc{k}_lines"]] = np.log1p(nl)
         f[:, c[f"anc{k}_avg"]] = np.log1p(ch / nl)
     # main containers, readability-style, from the candidate line ranges
-    cand = np.unique(np.concatenate([
-        np.stack([a0.ravel(), a1.ravel()], axis=1), [[0, n]]]), axis=0)
+    # unique (start, end) pairs as one int64 key each: 1-D unique, sorted as the pairs are
+    keys = np.unique(np.append(a0.ravel().astype(np.int64) * (n + 1) + a1.ravel(), n))
+    cand = np.stack([keys // (n + 1), keys % (n + 1)], axis=1)
     cand_prose = cs_prose[cand[:, 1]] - cs_prose[cand[:, 0]]
     size = cand[:, 1] - cand[:, 0]
     total_prose = cs_prose[-1]
