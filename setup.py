@@ -4,7 +4,8 @@
 selectolax 1.0.2 (pinned in pyproject.toml); it needs no lexbor headers and
 links against nothing.  ``boilerclf._ctrees`` is the tree-ensemble predictor
 behind :mod:`boilerclf.trees` (plain C over typed memoryviews, no headers);
-``boilerclf._cguard`` is the markup guard behind :mod:`boilerclf.guard`.
+``boilerclf._cguard`` is the markup guard behind :mod:`boilerclf.guard`;
+``boilerclf._cfeat`` the per-character pass of :mod:`boilerclf.features`.
 """
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -13,7 +14,8 @@ setup(
     ext_modules=cythonize(
         [Extension("boilerclf._cwalk", ["boilerclf/_cwalk.pyx"], extra_compile_args=["-O2"]),
          Extension("boilerclf._cguard", ["boilerclf/_cguard.pyx"], extra_compile_args=["-O2"]),
-         Extension("boilerclf._ctrees", ["boilerclf/_ctrees.pyx"], extra_compile_args=["-O2"])],
+         Extension("boilerclf._ctrees", ["boilerclf/_ctrees.pyx"], extra_compile_args=["-O2"]),
+         Extension("boilerclf._cfeat", ["boilerclf/_cfeat.pyx"], extra_compile_args=["-O2"])],
         compiler_directives={"language_level": 3},
     ),
 )

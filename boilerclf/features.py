@@ -58,6 +58,7 @@ from collections import Counter
 
 import numpy as np
 
+from ._cfeat import char_stats
 from .lines import CONTEXT_FLAGS, HINTS, N_ANCESTORS, TAG_ID, Lines
 
 #: Version of the column layout below; bump on any change.
@@ -186,12 +187,6 @@ def _in_table(cps: np.ndarray, table: np.ndarray) -> np.ndarray:
     return table[np.minimum(cps, 0xFFFF)] & (cps < 0x10000)
 
 
-def seg_sum_at(positions: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
-    """Count positions (offsets into the joined page text) per line."""
-    line = np.searchsorted(starts, positions, side="right") - 1
-    return np.bincount(line, minlength=n).astype(np.float32)
-
-
 _POW = np.array([pow(1_000_003, k, 1 << 64) for k in range(32)], dtype=np.uint64)
 
 
@@ -243,12 +238,16 @@ def _build_lower_table() -> np.ndarray:
 _LOWER_TABLE: np.ndarray | None = None
 
 
-def _lower(cps: np.ndarray) -> np.ndarray:
-    """Lower-cased code points (same length: no string re-encoding)."""
+def _lower_table() -> np.ndarray:
     global _LOWER_TABLE
     if _LOWER_TABLE is None:
         _LOWER_TABLE = _build_lower_table()
-    return np.where(cps < 0x10000, _LOWER_TABLE[np.minimum(cps, 0xFFFF)], cps)
+    return _LOWER_TABLE
+
+
+def _lower(cps: np.ndarray) -> np.ndarray:
+    """Lower-cased code points (same length: no string re-encoding)."""
+    return np.where(cps < 0x10000, _lower_table()[np.minimum(cps, 0xFFFF)], cps)
 
 
 def _build_char_table() -> np.ndarray:
@@ -301,49 +300,28 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     texts = lines.texts
     joined = "\n".join(texts)
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    cls = _classes(cps)
     lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     starts = np.zeros(n, dtype=np.int64)
     np.cumsum(lens[:-1] + 1, out=starts[1:])
-    is_word = (cls & 2) > 0
-    prev_word = np.zeros_like(is_word)
-    prev_word[1:] = is_word[:-1]
-    tok_start = is_word & ~prev_word
-    # the "\n" separators are spaces/non-word, so segments never share a token
     ends = starts + lens
-    # per-line counts of each character class in one reduceat (the "\n"
-    # separators fall in the preceding segment but belong to no counted class)
-    is_cjk = (cls & 32) > 0
-    cols = np.stack([~(cls & 1).astype(bool), tok_start, is_cjk, (cls & 4) > 0,
-                     (cls & 8) > 0, (cls & 16) > 0, tok_start & ((cls & 4) > 0),
-                     tok_start & is_cjk], axis=0)
-    # (8, chars) rows reduce contiguously: about 4x faster than (chars, 8) along axis 0
-    sums = np.add.reduceat(cols.view(np.uint8), starts, axis=1, dtype=np.int32).T.astype(np.float32)
+    # one compiled pass over the characters: per-line class and token counts,
+    # token hashes (lower-cased) with their line, each line's first colon
+    global _STOP_HASHES
+    if _STOP_HASHES is None:
+        _STOP_HASHES = HashSet(text_hashes(" ".join(STOPWORDS)))
+    sums, hashes, tok_line, colon_at, toks_before = char_stats(
+        cps, starts, _char_table(), _lower_table(), _POW)
     nonspace = np.maximum(sums[:, 0], 1.0)
-    n_tok, cjk, upper, digit, punct, cap_tok, cjk_tok = (sums[:, j] for j in range(1, 8))
+    n_tok, cjk, upper, digit, punct, cap_tok, cjk_tok, short = (sums[:, j] for j in range(1, 9))
     # tokens, with each CJK character counted as one (a token starting with a
     # CJK character counts as its characters instead)
     units = np.maximum(n_tok - cjk_tok + cjk, 1.0)
     ntok_safe = np.maximum(n_tok, 1.0)
-    # token lengths from the runs of word characters, for the short-word share
-    tok_end = is_word & ~np.append(is_word[1:], False)
-    tok_len = np.flatnonzero(tok_end) - np.flatnonzero(tok_start) + 1
-    short = seg_sum_at(np.flatnonzero(tok_start)[tok_len <= 3], starts, n)
-    global _STOP_HASHES
-    if _STOP_HASHES is None:
-        _STOP_HASHES = HashSet(text_hashes(" ".join(STOPWORDS)))
-    hashes = token_hashes(cps, is_word, tok_start, lower=True)
-    tok_pos = np.flatnonzero(tok_start)
-    stop = seg_sum_at(tok_pos[_STOP_HASHES.contains(hashes)], starts, n)
-    # a label before the line's first colon: "See also: ..."
-    colons = np.flatnonzero((cps == 0x3A) | (cps == 0xFF1A))
-    ci = np.searchsorted(colons, starts)
-    colon_at = colons[np.minimum(ci, len(colons) - 1)] if len(colons) else np.zeros(n, dtype=np.int64)
-    has_colon = (ci < len(colons)) & (colon_at < ends)
-    toks_before = np.searchsorted(tok_pos, colon_at) - np.searchsorted(tok_pos, starts)
-    lead_label = has_colon & (toks_before >= 1) & (toks_before <= 4) & (ends - colon_at > 3)
+    stop = np.bincount(tok_line[_STOP_HASHES.contains(hashes)], minlength=n).astype(np.float32)
+    # a label of 1-4 tokens before the line's first colon: "See also: ..."
+    lead_label = (colon_at >= 0) & (toks_before >= 1) & (toks_before <= 4) & (ends - colon_at > 3)
     title_h = HashSet(text_hashes(lines.title) if lines.title else np.zeros(0, np.uint64))
-    hits = seg_sum_at(tok_pos[title_h.contains(hashes)], starts, n)
+    hits = np.bincount(tok_line[title_h.contains(hashes)], minlength=n).astype(np.float32)
     counts = Counter(texts)
     repeat = np.fromiter((counts[t] for t in texts), dtype=np.float32, count=n)
     last = cps[ends - 1]

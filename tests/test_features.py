@@ -283,3 +283,61 @@ def test_cjk_word_count_is_exact():
 def test_stopwords_case_insensitive_with_dotted_capital_i():
     X = page_features(text_lines("The harbour is open.\n\u0130stanbul news"))
     assert X[0, FEATURE_NAMES.index("stopwords")] == pytest.approx(0.5)
+
+
+def _char_stats_reference(cps: np.ndarray, starts: np.ndarray, n: int):
+    """The numpy version of the compiled character pass (boilerclf/_cfeat.pyx):
+    counts (n, 9), token hashes, token lines, first colon, tokens before it."""
+    from boilerclf.features import _POW, _char_table, _lower
+
+    cls = np.where(cps < 0x10000, _char_table()[np.minimum(cps, 0xFFFF)], 2).astype(np.uint8)
+    is_word = (cls & 2) > 0
+    tok_start = is_word & ~np.concatenate([[False], is_word[:-1]])
+    tok_end = is_word & ~np.append(is_word[1:], False)
+    is_cjk, upper = (cls & 32) > 0, (cls & 4) > 0
+    tok_pos = np.flatnonzero(tok_start)
+    tok_len = np.flatnonzero(tok_end) - tok_pos + 1
+    cols = [~(cls & 1).astype(bool), tok_start, is_cjk, upper, (cls & 8) > 0, (cls & 16) > 0,
+            tok_start & upper, tok_start & is_cjk]
+    counts = np.stack([np.add.reduceat(c.astype(np.int64), starts) for c in cols]
+                      + [np.zeros(n, np.int64)], axis=1).astype(np.float32)
+    tok_line = np.searchsorted(starts, tok_pos, side="right") - 1
+    np.add.at(counts[:, 8], tok_line[tok_len <= 3], 1)
+    low = _lower(cps).astype(np.uint64)
+    hashes = np.array([(sum(int(low[p + k]) * int(_POW[min(k, 31)]) for k in range(int(ln))) % (1 << 64))
+                       ^ ((int(ln) * 0x9E3779B97F4A7C15) % (1 << 64)) for p, ln in zip(tok_pos, tok_len)],
+                      dtype=np.uint64)
+    ends = np.append(starts[1:] - 1, len(cps))
+    colon_at = np.full(n, -1, np.int64)
+    before = np.zeros(n, np.int64)
+    for i in range(n):
+        hit = np.flatnonzero((cps[starts[i]:ends[i]] == 0x3A) | (cps[starts[i]:ends[i]] == 0xFF1A))
+        if len(hit):
+            colon_at[i] = starts[i] + hit[0]
+            before[i] = int(((tok_pos >= starts[i]) & (tok_pos < colon_at[i])).sum())
+    return counts, hashes, tok_line, colon_at, before
+
+
+@settings(max_examples=150)
+@given(st.lists(st.text(min_size=1, max_size=40).map(lambda t: t.replace("\n", " ")), min_size=1, max_size=6))
+def test_compiled_char_pass_matches_numpy_reference(texts):
+    from boilerclf._cfeat import char_stats
+    from boilerclf.features import _POW, _char_table, _lower_table
+
+    joined = "\n".join(texts)
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    lens = np.array([len(t) for t in texts], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lens[:-1] + 1)]).astype(np.int64)
+    got = char_stats(cps, starts, _char_table(), _lower_table(), _POW)
+    want = _char_stats_reference(cps, starts, len(texts))
+    for name, g, w in zip(("counts", "hashes", "tok_line", "colon_at", "toks_before"), got, want):
+        np.testing.assert_array_equal(g, w, err_msg=name)
+
+
+def test_compiled_char_pass_refuses_short_tables():
+    from boilerclf._cfeat import char_stats
+
+    cps = np.array([65, 66], dtype=np.uint32)
+    with pytest.raises(ValueError, match="tables"):
+        char_stats(cps, np.zeros(1, np.int64), np.zeros(10, np.uint8), np.zeros(10, np.uint32),
+                   np.zeros(32, np.uint64))
