@@ -390,18 +390,21 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
         f[:, c[f"anc{k}_lines"]] = np.log1p(nl)
         f[:, c[f"anc{k}_avg"]] = np.log1p(ch / nl)
     # main containers, readability-style, from the candidate line ranges
-    # unique (start, end) pairs as one int64 key each: 1-D unique, sorted as the pairs are
-    keys = np.unique(np.append(a0.ravel().astype(np.int64) * (n + 1) + a1.ravel(), n))
-    cand = np.stack([keys // (n + 1), keys % (n + 1)], axis=1)
-    cand_prose = cs_prose[cand[:, 1]] - cs_prose[cand[:, 0]]
-    size = cand[:, 1] - cand[:, 0]
+    # each (start, end) pair as one int64 key, the whole page (0, n) among them;
+    # the smallest non-empty range holding the share of the prose wins, ties to
+    # the smallest key (rank = size * (n+1)^2 + key), with no sort
+    keys = np.append(a0.ravel().astype(np.int64) * (n + 1) + a1.ravel(), n)
+    k0, k1 = keys // (n + 1), keys % (n + 1)
+    cand_prose = cs_prose[k1] - cs_prose[k0]
+    size = k1 - k0
+    rank = np.where(size > 0, size, n + 1) * (n + 1) ** 2 + keys
     total_prose = cs_prose[-1]
     for frac in (75, 50):
         if total_prose > 0:
-            ok = cand_prose >= frac / 100 * total_prose
-            best = cand[ok][np.argmin(np.where(size[ok] > 0, size[ok], n + 1))]
+            j = int(np.argmin(np.where(cand_prose >= frac / 100 * total_prose, rank, np.iinfo(np.int64).max)))
+            best = (k0[j], k1[j])
         else:
-            best = np.array([0, n])
+            best = (0, n)
         ms, me = int(best[0]), int(best[1])
         pos = np.arange(n)
         f[:, c[f"in_main{frac}"]] = (pos >= ms) & (pos < me)
