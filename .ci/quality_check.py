@@ -1,6 +1,7 @@
 """Quality regression check for CI: the shipped HTML model on a fixed sample of
 each shared dataset with full gold must stay at or above the pinned F1 floors
-(.ci/quality_floors.json).  The shipped model was trained on these sets, so the
+(.ci/quality_floors.json), and the text model must clean shared/examples/*.txt.
+The shipped model was trained on these sets, so the
 numbers are not LODO scores (see models/MODEL_CARD.md for those): they guard
 against regressions in decoding, lines, features and the predictor.
 
@@ -57,6 +58,7 @@ def main() -> int:
         print(f"quality {name:28s} F1 {f1:.3f}  floor {floor}  {status}")
         if floor is not None and f1 < floor:
             failed.append(name)
+    failed += check_examples(root.parent / "examples", ex)
     if update:
         floors_path.write_text(json.dumps(new, indent=2, sort_keys=True) + "\n")
         print(f"wrote {floors_path}")
@@ -64,6 +66,37 @@ def main() -> int:
         print(f"quality regression on: {', '.join(failed)}")
         return 1
     return 0
+
+
+#: Boilerplate of shared/examples/*.txt that the text model must drop (issue "The core"):
+#: "See also" lines, related stories, the author's name and bio, the comment form.
+EXAMPLE_BOILERPLATE = {
+    "002_e2568c79fe3e25d2.txt": ["See also", "Chinese solar panel maker shares rise", "Jim Pollard",
+                                 "Leave a Reply", "Your email address will not be published"],
+    "003_4cf5dc53a0aa51c5.txt": ["Mia Noles", "Please enter your comment", "Please enter your name",
+                                 "uses Akismet"],
+    "000_ae61234e9307ca4b.txt": ["Related Articles", "Newsletter", "Oil Prices Decline Amid Rising"],
+}
+
+
+def check_examples(examples: Path, ex) -> list[str]:
+    """Every example keeps its five longest article lines and drops the listed boilerplate."""
+    failed = []
+    for path in sorted(examples.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        out = ex.extract(text, "text")
+        marks = EXAMPLE_BOILERPLATE.get(path.name, [])
+        kept = {" ".join(ln.split()) for ln in out.split("\n")}
+        body = [" ".join(ln.split()) for ln in text.split("\n")]
+        body = sorted((ln for ln in body if len(ln) > 200 and not any(m in ln for m in marks)), key=len)[-5:]
+        lost = [ln[:50] for ln in body if ln not in kept]
+        left = [m for m in marks if m in out]
+        status = "ok" if not lost and not left else "FAILED"
+        print(f"example {path.name:28s} {len(kept)} lines kept; article lines lost: {lost or 0}; "
+              f"boilerplate left: {left or 0}  {status}")
+        if status != "ok":
+            failed.append(path.name)
+    return failed
 
 
 if __name__ == "__main__":
