@@ -305,9 +305,12 @@ class Extractor:
 
         from .batch import _mp_context
 
-        # not a plain fork: a forked child of a process that already ran OpenMP
-        # code can hang in it (seen with scikit-learn's tree predictor)
-        ctx = _mp_context(initial=False)
+        # workers fork from this process when it runs no other thread (they
+        # start in milliseconds, with the model code imported: a clean
+        # interpreter spends about 1.3 s importing scikit-learn); otherwise
+        # from a forkserver, as a child of a process that already runs OpenMP
+        # threads can hang in them
+        ctx = _mp_context(initial=True)
         with ProcessPoolExecutor(n_jobs, mp_context=ctx, initializer=_init_worker,
                                  initargs=(self,)) as ex:
             pending = []
