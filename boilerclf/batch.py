@@ -700,11 +700,13 @@ def process_pages(ex: Extractor, task: list[tuple], fmt: str, with_lines: bool,
 
 
 def _fork_is_safe() -> bool:
-    """True when this process runs no thread but its main one and OpenBLAS's.
+    """True when this process runs no thread but its main one, OpenBLAS's and jemalloc's.
 
     A forked child inherits no threads; a library that already started some
     (an OpenMP pool after an unrestricted scikit-learn call, a Python thread)
-    can hang in the child.  OpenBLAS's pthreads re-create themselves on fork.
+    can hang in the child.  OpenBLAS's pthreads re-create themselves on fork,
+    and jemalloc's background purging thread (started by a library that
+    scikit-learn's import loads) is stopped and restarted by its fork handlers.
     """
     import threading
 
@@ -715,7 +717,14 @@ def _fork_is_safe() -> bool:
 
         blas = sum(max(0, int(i.get("num_threads", 1)) - 1) for i in threadpool_info()
                    if i.get("internal_api") == "openblas" and i.get("threading_layer") == "pthreads")
-        return len(os.listdir("/proc/self/task")) <= 1 + blas
+        tasks = 0
+        for t in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{t}/comm") as f:
+                    tasks += f.read().strip() != "jemalloc_bg_thd"
+            except OSError:  # the thread ended meanwhile
+                pass
+        return tasks <= 1 + blas
     except Exception:  # noqa: BLE001 - no /proc, no threadpoolctl: take the safe road
         return False
 

@@ -186,6 +186,55 @@ def test_extract_many_n_jobs_2_matches_n_jobs_1(tiny_extractor, many_pages, time
     assert len(par) == len(many_pages)
 
 
+def test_extract_many_workers_fork_only_without_other_threads(tiny_extractor, many_pages, timeout_run,
+                                                              monkeypatch):
+    """Workers fork from this process when it runs no other thread (fast start), else
+    come from a forkserver; the output is the same either way."""
+    import threading
+
+    from boilerclf import batch
+
+    seq = list(tiny_extractor.extract_many(many_pages, batch_size=4, n_jobs=1))
+    starts = []
+    real = batch._mp_context
+
+    def spy(initial):
+        ctx = real(initial)
+        starts.append(ctx.get_start_method())
+        return ctx
+
+    monkeypatch.setattr(batch, "_mp_context", spy)
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not batch._fork_is_safe()  # a Python thread runs
+        par = timeout_run(lambda: list(tiny_extractor.extract_many(many_pages, batch_size=4, n_jobs=2)), 120)
+    finally:
+        stop.set()
+        t.join()
+    assert par == seq and starts[-1] == "forkserver"
+    if batch._fork_is_safe():  # no thread left (OpenBLAS's and jemalloc's do not count)
+        par = timeout_run(lambda: list(tiny_extractor.extract_many(many_pages, batch_size=4, n_jobs=2)), 120)
+        assert par == seq and starts[-1] == "fork"
+
+
+def test_a_fresh_process_may_fork_its_workers(tiny_models, tmp_path):
+    """After importing boilerclf and classifying a page, a plain process runs no
+    thread that makes forking unsafe (scikit-learn's import starts jemalloc's
+    background thread, which does not count), so extract_many's workers fork."""
+    import subprocess
+    import sys
+
+    code = ("import boilerclf, boilerclf.batch as b; "
+            f"ex = boilerclf.Extractor(model={str(tiny_models[0])!r}); "
+            "ex.extract('<p>The harbour opened today after long repairs to the wall.</p>'); "
+            "print(b._fork_is_safe())")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "True"
+
+
 def test_extract_many_is_lazy(tiny_extractor, lighthouse_html):
     seen = []
 
