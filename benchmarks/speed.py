@@ -250,39 +250,46 @@ def _many(ex, pages, n_jobs: int, on_output=None) -> tuple[_Tally, list]:
     return tally, errors
 
 
+_SAMPLER = """
+import os, sys, time, psutil
+root = psutil.Process(int(sys.argv[1])); every = float(sys.argv[2]); me = os.getpid(); peak = 0
+while True:
+    total = 0
+    try:
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        break
+    for p in procs:
+        try:
+            total += p.memory_info().rss if p.pid != me else 0
+        except Exception:
+            pass
+    peak = max(peak, total)
+    print(peak, flush=True)
+    time.sleep(every)
+"""
+
+
 class _RssSampler:
-    """Background sampler of the RSS of this process plus its children (psutil)."""
+    """Sampler of the RSS of this process plus its children (psutil), run in a
+    separate process rather than a thread: a thread here would make
+    extract_many start its workers from a forkserver instead of forking them."""
 
     def __init__(self, every: float = 0.1):
-        import threading
-        import psutil
-        self.proc = psutil.Process()
         self.every = every
         self.peak = 0
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._loop, daemon=True)
-
-    def _sample(self) -> None:
-        total = 0
-        for p in [self.proc, *self.proc.children(recursive=True)]:
-            try:
-                total += p.memory_info().rss
-            except Exception:  # noqa: BLE001 - a worker may just have exited
-                pass
-        self.peak = max(self.peak, total)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every):
-            self._sample()
 
     def __enter__(self):
-        self._sample()
-        self._t.start()
+        import subprocess
+        self._p = subprocess.Popen([sys.executable, "-c", _SAMPLER, str(os.getpid()), str(self.every)],
+                                   stdout=subprocess.PIPE, text=True)
         return self
 
     def __exit__(self, *exc):
-        self._stop.set()
-        self._t.join()
+        self._p.terminate()
+        out, _ = self._p.communicate()
+        vals = [int(v) for v in out.split()]
+        self.peak = max(vals, default=0)
 
 
 def child_main(spec: dict) -> None:

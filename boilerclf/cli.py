@@ -404,6 +404,8 @@ def train(
         0.6, help="Threshold shipped with the text model (default 0.6: the lowest that drops the bylines, "
         "author bios and comment forms of shared/examples/*.txt; LODO scores are reported at every "
         "threshold). Pass a negative value to ship the best macro-LODO threshold instead."),
+    card_notes: Optional[Path] = typer.Option(None, "--card-notes", help="Markdown appended to MODEL_CARD.md "
+                                              "(the shipped card's notes: training/card_notes.md)."),
 ) -> None:
     """Train the HTML and text models, evaluate them LODO, write models/ and the card;
     or, with --base/--add, adapt a model to a new site from a few labelled pages.
@@ -446,6 +448,8 @@ def train(
                     peers_cache=peers_cache, max_lines=max_lines, n_jobs=jobs,
                     thresholds={"text": text_threshold} if text_threshold is not None and text_threshold >= 0
                     else None, log=lambda s: typer.echo(s, err=True))
+    if card_notes is not None:
+        report["extra_md"] = card_notes.read_text(encoding="utf-8")
     card.write(out, report)
     typer.echo(f"wrote {out}/MODEL_CARD.md")
 

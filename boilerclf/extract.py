@@ -158,10 +158,6 @@ class Extractor:
     site_profile : path or :class:`~boilerclf.profile.SiteProfile`, optional
         Lines that repeat across the site's pages (``boilerclf profile``);
         their scores are damped after the model (see :mod:`boilerclf.profile`).
-
-    A page that runs over any limit is still classified, and its
-    :class:`Result` says ``truncated``.  Limits must be positive integers
-    (``ValueError`` otherwise).
     xref_rule : bool, default True
         Cap the score of cross-reference lines ("See also: …", "Read more: …",
         "Related: …", see :mod:`boilerclf.cues`) below every preset, so they
@@ -169,6 +165,10 @@ class Extractor:
     trusted : bool, default False
         Also accept legacy joblib/pickle model files.  Reading one runs code
         stored in it: set this only for files whose origin you trust.
+
+    A page that runs over any limit is still classified, and its
+    :class:`Result` says ``truncated``.  Limits must be positive integers
+    (``ValueError`` otherwise).
     """
 
     def __init__(self, model: str | Path | None = None, text_model: str | Path | None = None,

@@ -16,8 +16,8 @@ pages, ``w = n / (n + prior_pages)``, so a single page cannot overrule the
 base model alone.
 
 A site model file holds the base model too (its trees and the site layer's,
-as arrays, like any model file); :func:`boilerclf.model.load` accepts it and the extractor uses it like any model (``decision_scores``,
-``threshold``).  Prediction: ``s1 = base.stage1_(F)``, ``C =
+as arrays, like any model file); :func:`boilerclf.model.load` accepts it and
+the extractor uses it like any model (``decision_scores``, ``threshold``).  Prediction: ``s1 = base.stage1_(F)``, ``C =
 context_features(X, s1)``, ``s = base.stage2_([F, C])``, ``z =
 site_([F, C, s])``, score ``= weight_ * z + (1 - weight_) * s``.
 

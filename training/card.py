@@ -28,7 +28,7 @@ def _git_commit() -> str:
 def write(out_dir: str | Path, report: dict) -> None:
     out_dir = Path(out_dir)
     digests = {p.name: sha256(p) for p in sorted(out_dir.glob("*.npz"))}
-    slim = {k: v for k, v in report.items() if not k.endswith("_header")}
+    slim = {k: v for k, v in report.items() if not k.endswith("_header") and k != "extra_md"}
     (out_dir / "training_report.json").write_text(json.dumps(slim, indent=1, sort_keys=True, default=str) + "\n")
     (out_dir / "digests.json").write_text(json.dumps(digests, indent=2, sort_keys=True) + "\n")
     head = report.get("html_header", {})
