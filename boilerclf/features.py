@@ -1,9 +1,10 @@
 """Lines to features: the third step of the pipeline.
 
 :func:`page_features` turns one page's :class:`~boilerclf.lines.Lines` into a
-float32 matrix, one row per line, computed on whole numpy arrays (character
-classes are counted with one lookup over the page's code points and
-``np.add.reduceat``; tokens come from one regex per page).
+float32 matrix, one row per line, computed on whole numpy arrays: one compiled
+pass over the page's code points (``boilerclf/_cfeat.pyx``) counts character
+classes and tokens per line and hashes every token, and the rest are array
+operations per page, none per line.
 
 The matrix starts with ``N_STRUCT`` *structure* columns the model's context
 pass needs (page id, line index, the line's character count and the line
