@@ -1,0 +1,37 @@
+"""training/ (boilerclf_training): stacking datasets for a fit."""
+from __future__ import annotations
+
+import numpy as np
+
+from boilerclf.features import page_features
+from boilerclf.lines import html_lines
+from boilerclf_training import train
+from boilerclf_training.build import Part
+
+PAGE = ("<html><head><title>Harbour</title></head><body><nav><a href='/'>Home</a></nav>"
+        "<p>The harbour reopened on Monday after two winters of repairs to the old sea wall.</p>"
+        "<p>Comment by Ann: finally!</p></body></html>")
+
+
+def _part(n_pages: int) -> Part:
+    L = html_lines(PAGE)
+    X = np.concatenate([page_features(L, i) for i in range(n_pages)])
+    cov = np.tile(np.array([0.0, 1.0, 0.6]), n_pages)
+    return Part(X, cov, [list(L.texts)] * n_pages, [f"p{i}" for i in range(n_pages)], {})
+
+
+def test_stack_renumbers_pages_and_labels_by_coverage():
+    parts = {"a": _part(2), "b": _part(3)}
+    assert len(html_lines(PAGE)) == 3
+    d = train.stack(parts, ["a", "b"])
+    assert d.names == ["a", "b"] and len(d.X) == 15
+    assert d.X[:, 0].tolist() == [p for p in range(5) for _ in range(3)]  # unique, contiguous page ids
+    assert d.y.tolist() == [0, 1, 1] * 5                                    # coverage >= 0.5 is content
+    assert parts["a"].X[:, 0].max() == 1                                    # the parts are not changed
+
+
+def test_stack_subsamples_whole_pages():
+    parts = {"a": _part(40)}
+    d = train.stack(parts, ["a"], max_lines=60, seed=1)
+    pages, counts = np.unique(d.X[:, 0], return_counts=True)
+    assert 0 < len(d.X) < 120 and (counts == 3).all()  # whole pages kept or dropped
