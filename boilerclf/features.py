@@ -191,11 +191,10 @@ def _in_table(cps: np.ndarray, table: np.ndarray) -> np.ndarray:
 _POW = np.array([pow(1_000_003, k, 1 << 64) for k in range(32)], dtype=np.uint64)
 
 
-def token_hashes(cps: np.ndarray, is_word: np.ndarray, tok_start: np.ndarray, *,
-                 lower: bool = False) -> np.ndarray:
+def token_hashes(cps: np.ndarray, is_word: np.ndarray, tok_start: np.ndarray) -> np.ndarray:
     """A 64-bit hash of every ``\\w+`` token, computed on the code-point array
     (no Python per token): sum of code point x P^position, mixed with the length.
-    ``lower``: lower-case the token characters first (only those are looked up)."""
+    The same hash as ``boilerclf/_cfeat.pyx`` computes for page features."""
     word_pos = np.flatnonzero(is_word)
     ts = tok_start[word_pos]
     first = np.flatnonzero(ts)  # index in word_pos of each token's first character
@@ -203,10 +202,7 @@ def token_hashes(cps: np.ndarray, is_word: np.ndarray, tok_start: np.ndarray, *,
         return np.zeros(0, dtype=np.uint64)
     lens = np.diff(np.append(first, len(word_pos)))
     k = np.arange(len(word_pos)) - np.repeat(first, lens)  # position inside the token
-    chars = cps[word_pos]
-    if lower:
-        chars = _lower(chars)
-    vals = chars.astype(np.uint64) * _POW[np.minimum(k, 31)]
+    vals = cps[word_pos].astype(np.uint64) * _POW[np.minimum(k, 31)]
     h = np.add.reduceat(vals, first)
     return h ^ (lens.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
 
@@ -283,13 +279,6 @@ def _char_table() -> np.ndarray:
     if _CHAR_TABLE is None:
         _CHAR_TABLE = _build_char_table()
     return _CHAR_TABLE
-
-
-_TOKEN_RE = re.compile(r"\w+")
-
-
-def _tokens(text: str) -> list[str]:
-    return _TOKEN_RE.findall(text.lower())
 
 
 def page_features(lines: Lines, page: int = 0) -> np.ndarray:
