@@ -440,6 +440,8 @@ def train(
         return
     if datasets_root is None:
         _fail_usage("give DATASETS_ROOT (full training) or --base/--add (site retraining)")
+    if card_notes is not None and not card_notes.is_file():
+        _fail_usage(f"--card-notes: file not found: {card_notes}")  # before, not after, a long training
     from boilerclf_training import card, train as tr
 
     out = out or Path("models")

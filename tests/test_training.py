@@ -35,3 +35,14 @@ def test_stack_subsamples_whole_pages():
     d = train.stack(parts, ["a"], max_lines=60, seed=1)
     pages, counts = np.unique(d.X[:, 0], return_counts=True)
     assert 0 < len(d.X) < 120 and (counts == 3).all()  # whole pages kept or dropped
+
+
+def test_cli_train_refuses_a_missing_card_notes_file_before_training(tmp_path):
+    from typer.testing import CliRunner
+
+    from boilerclf.cli import app
+
+    (tmp_path / "ds").mkdir()
+    r = CliRunner().invoke(app, ["train", str(tmp_path / "ds"), "--out", str(tmp_path / "m"),
+                                 "--card-notes", str(tmp_path / "nope.md")])
+    assert r.exit_code == 2 and "card-notes" in r.output and not (tmp_path / "m").exists()
