@@ -13,9 +13,10 @@ same probabilities as scikit-learn's ``predict_proba``) whenever a stage is a
 binary HistGradientBoostingClassifier, the default; fitting is scikit-learn.
 
 Model files hold arrays and JSON only, so loading one never runs code from
-it: a zip of ``.npy`` arrays (the flat trees of both stages) and a JSON
-header (format version, feature-schema version, the scikit-learn version that
-trained it, the training data, scores and threshold), written by :func:`save`
+it: a zip of ``.npy`` arrays (the flat trees of both stages, and of a site
+model's site layer, :mod:`boilerclf.site`) and a JSON header (format version,
+feature-schema version, the scikit-learn version that trained it, the
+training data, scores and threshold), written by :func:`save`
 and read by :func:`load` with ``np.load(..., allow_pickle=False)``.  A loaded
 model predicts but holds no scikit-learn estimators, so it cannot be refitted
 as is (``clone`` it, or retrain with ``boilerclf train``).  :func:`load`
