@@ -145,16 +145,17 @@ class HashSet:
     """Exact membership of 64-bit token hashes by one table lookup per value.
 
     Each hash sits in the slot given by its low bits, in a table sized (2^10
-    to 2^22 slots) so that no two hashes share one; an empty slot ``j``
-    holds ``j + 1``, whose low bits are not ``j``, so it matches nothing.
-    Without such a size (never seen) it falls back to binary search.
+    to 2^18 slots, at most 2 MB) so that no two hashes share one; an empty
+    slot ``j`` holds ``j + 1``, whose low bits are not ``j``, so it matches
+    nothing.  A set too large for that (a page's title of thousands of
+    words) falls back to binary search.
     """
 
     def __init__(self, hashes: np.ndarray):
         self.sorted = np.unique(np.asarray(hashes, dtype=np.uint64))
         self.table = None
         bits = max(10, len(self.sorted).bit_length() + 6)
-        while self.table is None and bits <= 22:
+        while self.table is None and bits <= 18:
             mask = (1 << bits) - 1
             slots = (self.sorted & np.uint64(mask)).astype(np.intp)
             if len(np.unique(slots)) == len(slots):

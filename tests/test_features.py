@@ -341,3 +341,19 @@ def test_compiled_char_pass_refuses_short_tables():
     with pytest.raises(ValueError, match="tables"):
         char_stats(cps, np.zeros(1, np.int64), np.zeros(10, np.uint8), np.zeros(10, np.uint32),
                    np.zeros(32, np.uint64))
+
+
+@pytest.mark.parametrize("n", [0, 3, 300, 20000])
+def test_hashset_membership_is_exact_with_table_and_fallback(n):
+    from boilerclf.features import HashSet
+
+    rng = np.random.default_rng(n)
+    members = rng.integers(0, 2**63, n, dtype=np.uint64)
+    hs = HashSet(members)
+    assert len(hs) == len(np.unique(members))
+    assert (hs.table is None) == (n > 4000)  # a huge set (a title of thousands of words) uses binary search
+    others = rng.integers(0, 2**63, 5000, dtype=np.uint64)
+    # same low bits as a member, different value: must not match
+    twins = members[:50] ^ np.uint64(1 << 40)
+    probe = np.concatenate([members, others, twins, np.arange(1, 1030, dtype=np.uint64)])
+    np.testing.assert_array_equal(hs.contains(probe), np.isin(probe, members))

@@ -162,8 +162,8 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
                 f"(macro F1 {macro[best]:.3f}, at 0.5: {macro[0.5]:.3f})")
         if fixed is not None:
             report.setdefault("thresholds", {}).setdefault(mode, {})["set"] = fixed
-        mode_params = {**params, "threshold": fixed if fixed is not None else best} if lodo or fixed is not None \
-            else params
+        thr = fixed if fixed is not None else (best if lodo else None)
+        mode_params = params if thr is None else {**params, "threshold": thr}
         model = fit(stack(mp, train_sets, max_lines=max_lines), **mode_params)
         head = save(model, out_dir / f"boilerclf-{mode}.npz", kind=mode, train_sets=train_sets,
                     lodo={n: v.get(mode) for n, v in report["lodo"].items()},
