@@ -58,8 +58,19 @@ def xref_mask(texts: list[str]) -> np.ndarray:
 
 
 def cap_scores(scores: np.ndarray, texts: list[str]) -> np.ndarray:
-    """``scores`` with those of cross-reference lines capped at :data:`CAP`."""
-    mask = xref_mask(texts)
+    """``scores`` with those of cross-reference lines capped at :data:`CAP`.
+
+    Only lines scored above the cap can change, so only their texts are
+    searched (most of a page's lines score below it: menus, link lists).
+    """
+    above = np.flatnonzero(scores > CAP)
+    if not len(above):
+        return scores
+    if len(above) == len(texts):
+        mask = xref_mask(texts)
+    else:
+        mask = np.zeros(len(texts), dtype=bool)
+        mask[above] = xref_mask([texts[i] for i in above.tolist()])
     if not mask.any():
         return scores
     return np.where(mask, np.minimum(scores, CAP), scores)

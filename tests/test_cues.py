@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 import boilerclf
@@ -77,3 +79,17 @@ def test_extractor_drops_see_also_in_both_modes(tiny_models):
     low = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], xref_rule=False,
                               threshold=min(s_off[mid], 0.5) / 2)
     assert mid in low.extract(html, "html")
+
+
+_POOL = ["See also: x", "Read more", "Related: a\nb", "plain prose.", "", "a\nSee also: y", "Menu"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_POOL), st.sampled_from([0.0, 0.01, CAP, 0.06, 0.5, 1.0])),
+                max_size=12))
+def test_cap_scores_searches_only_lines_above_the_cap(rows):
+    """Searching only the lines above the cap gives what capping every match gives."""
+    texts = [t for t, _ in rows]
+    s = np.array([v for _, v in rows], dtype=np.float64)
+    expect = np.where(xref_mask(texts), np.minimum(s, CAP), s)
+    np.testing.assert_array_equal(cap_scores(s, texts), expect)
