@@ -21,8 +21,8 @@ a numpy version (``tests/test_features.py::_char_stats_reference``).
 from cpython.unicode cimport PyUnicode_Check, PyUnicode_DATA, PyUnicode_GET_LENGTH, PyUnicode_KIND
 from libc.math cimport ceil
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc, qsort
-from libc.string cimport memset
+from libc.stdlib cimport free, malloc, qsort, realloc
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
@@ -80,6 +80,21 @@ ctypedef fused char_t:
     uint32_t
 
 
+# Prefilter of a set of token hashes: one bit per value of bits 40-54 of the
+# hash (other bits than a HashSet table's slot), 4 KB; a token whose bit is
+# clear is no member, which spares most tokens a lookup outside L1.
+cdef enum:
+    _BLOOM_WORDS = 512
+
+cdef inline uint64_t _bloom_bit(uint64_t h) noexcept nogil:
+    return (h >> 40) & (_BLOOM_WORDS * 64 - 1)
+
+
+cdef inline bint _bloom_has(const uint64_t *bloom, uint64_t h) noexcept nogil:
+    cdef uint64_t b = _bloom_bit(h)
+    return (bloom[b >> 6] >> (b & 63)) & 1
+
+
 cdef struct Scan:
     # page-constant inputs of the line scanner
     const uint8_t *cls          # class bits per BMP code point (1 space, 2 word, 4 upper, 8 digit, 16 punct, 32 CJK)
@@ -91,7 +106,10 @@ cdef struct Scan:
     Py_ssize_t n_stop_sorted
     const uint64_t *title       # sorted unique title token hashes
     Py_ssize_t n_title
-    uint64_t *hashes            # where to store the line's token hashes, or NULL
+    const uint64_t *stop_bloom  # prefilters of the stopwords (NULL: no stopword count) and the title tokens
+    uint64_t title_bloom[_BLOOM_WORDS]
+    uint64_t *hashes            # where to store the line's token hashes
+    Py_ssize_t cap              # their room; _scan_str grows it (malloc'd), _scan_line needs m // 2 + 2
 
 
 cdef struct LineStats:
@@ -113,79 +131,94 @@ cdef inline bint _in_sorted(const uint64_t *a, Py_ssize_t n, uint64_t h) noexcep
     return lo < n and a[lo] == h
 
 
-cdef inline void _token_end(uint64_t h, Py_ssize_t k, Py_ssize_t t, const Scan *sc,
-                            LineStats *st) noexcept nogil:
-    # a token of k characters with hash sum h ended; it is the line's t-th
-    h = h ^ (<uint64_t> k * _GOLDEN)
-    if k <= 3:
-        st.short_tok += 1
-    if sc.stop_table != NULL:
-        if sc.stop_table[h & sc.stop_mask] == h:
-            st.stop += 1
-    elif sc.n_stop_sorted and _in_sorted(sc.stop_sorted, sc.n_stop_sorted, h):
-        st.stop += 1
-    if sc.n_title and _in_sorted(sc.title, sc.n_title, h):
-        st.hits += 1
-    if sc.hashes != NULL:
-        sc.hashes[t] = h
+# Per-character counts, packed: 8 bits each for non-space, CJK, upper-case,
+# digit and punctuation characters and tokens, upper-case-initial and
+# CJK-initial tokens (added per character by class bits, flushed to int64
+# every 255 characters).
+cdef uint64_t _INC[256]
+cdef uint64_t _INC_START[256]
+cdef int _c
+for _c in range(256):
+    _INC[_c] = ((<uint64_t> ((_c & 1) ^ 1)) | (<uint64_t> ((_c >> 5) & 1) << 8) | (<uint64_t> ((_c >> 2) & 1) << 16)
+                | (<uint64_t> ((_c >> 3) & 1) << 24) | (<uint64_t> ((_c >> 4) & 1) << 32))
+    _INC_START[_c] = (<uint64_t> 1 << 40) | (<uint64_t> ((_c >> 2) & 1) << 48) | (<uint64_t> ((_c >> 5) & 1) << 56)
 
 
 cdef Py_ssize_t _scan_line(const char_t *s, Py_ssize_t m, const Scan *sc, LineStats *st) noexcept nogil:
     """One line's code points ``s[0:m]``: counts of character classes, tokens
     (``\\w+`` runs, hashed lower-cased: sum of code point x P^position, mixed
     with the length), stopword and title tokens, the first colon.  Returns the
-    number of tokens; their hashes go to ``sc.hashes`` if set."""
-    cdef Py_ssize_t i, k = 0, ntok = 0
-    cdef int64_t nonspace = 0, cjk = 0, upper = 0, digit = 0, punct = 0, cap_tok = 0, cjk_tok = 0
-    cdef uint32_t cp, lc
+    number of tokens; their hashes go to ``sc.hashes``, which must hold
+    ``m // 2 + 2``."""
+    cdef Py_ssize_t i, i0, i1, nt = 0
+    cdef uint64_t h = 0, k = 0, w, prev = 0, start, end, packed, lc, ho
+    # the tables in locals: the stores into buf could alias the struct's fields
+    cdef uint64_t *buf = sc.hashes
+    cdef const uint8_t *cls = sc.cls
+    cdef const uint32_t *lower = sc.lower
+    cdef const uint64_t *pow_ = sc.pow_
+    cdef int64_t short_tok = 0, stop = 0, hits = 0, ntok = 0, colon_at = -1, toks_before = 0
+    cdef uint32_t cp
     cdef uint8_t c
-    cdef bint in_word = False
-    cdef uint64_t h = 0
-    st.short_tok = 0
-    st.stop = 0
-    st.hits = 0
-    st.colon_at = -1
-    st.toks_before = 0
-    for i in range(m):
-        cp = s[i]
-        if cp < 0x10000:
-            c = sc.cls[cp]
-            lc = sc.lower[cp]
-        else:  # outside the BMP: a word character, its own lower case
-            c = 2
-            lc = cp
-        if c & 2:
-            if not in_word:  # a token starts
-                in_word = True
-                k = 0
-                h = 0
-                ntok += 1
-                cap_tok += (c >> 2) & 1
-                cjk_tok += (c >> 5) & 1
-            h += <uint64_t> lc * sc.pow_[k if k < 31 else 31]
-            k += 1
-        elif in_word:  # the token ended at i - 1
-            in_word = False
-            _token_end(h, k, ntok - 1, sc, st)
-        nonspace += (c & 1) ^ 1
-        cjk += (c >> 5) & 1
-        upper += (c >> 2) & 1
-        digit += (c >> 3) & 1
-        punct += (c >> 4) & 1
-        if (cp == 0x3A or cp == 0xFF1A) and st.colon_at < 0:
-            st.colon_at = i
-            st.toks_before = ntok
-    if in_word:
-        _token_end(h, k, ntok - 1, sc, st)
-    st.nonspace = nonspace
+    st.nonspace = st.cjk = st.upper = st.digit = st.punct = st.ntok = st.cap_tok = st.cjk_tok = 0
+    # branch-free over the characters, in chunks of 255 (the packed counts' capacity)
+    i0 = 0
+    while i0 < m:
+        i1 = i0 + 255 if m - i0 > 255 else m
+        packed = 0
+        for i in range(i0, i1):
+            cp = s[i]
+            if cp < 0x10000:
+                c = cls[cp]
+                lc = lower[cp]
+            else:  # outside the BMP: a word character, its own lower case
+                c = 2
+                lc = cp
+            w = (c >> 1) & 1
+            start = w & (prev ^ 1)
+            end = prev & (w ^ 1)
+            packed += _INC[c] + (_INC_START[c] & (0 - start))
+            # a token ended at i - 1: keep its hash (the slot is overwritten until one does)
+            buf[nt] = h ^ (k * _GOLDEN)
+            short_tok += end & (k <= 3)
+            nt += end
+            # hash and length of the token running through i (0 outside tokens)
+            h = (h + lc * pow_[k if k < 31 else 31]) & (0 - w)
+            k = (k + 1) & (0 - w)
+            prev = w
+            if (cp == 0x3A or cp == 0xFF1A) and colon_at < 0:
+                colon_at = i
+                toks_before = ntok + <int64_t> ((packed >> 40) & 0xFF)
+        st.nonspace += packed & 0xFF
+        st.cjk += (packed >> 8) & 0xFF
+        st.upper += (packed >> 16) & 0xFF
+        st.digit += (packed >> 24) & 0xFF
+        st.punct += (packed >> 32) & 0xFF
+        ntok += (packed >> 40) & 0xFF
+        st.cap_tok += (packed >> 48) & 0xFF
+        st.cjk_tok += (packed >> 56) & 0xFF
+        i0 = i1
+    if prev:  # the last token runs to the end of the line
+        buf[nt] = h ^ (k * _GOLDEN)
+        short_tok += k <= 3
+        nt += 1
+    # the tokens that are stopwords / title tokens
+    for i in range(nt):
+        ho = buf[i]
+        if sc.stop_bloom != NULL and _bloom_has(sc.stop_bloom, ho):
+            if sc.stop_table != NULL:
+                stop += sc.stop_table[ho & sc.stop_mask] == ho
+            elif sc.n_stop_sorted:
+                stop += _in_sorted(sc.stop_sorted, sc.n_stop_sorted, ho)
+        if sc.n_title and _bloom_has(sc.title_bloom, ho):
+            hits += _in_sorted(sc.title, sc.n_title, ho)
     st.ntok = ntok
-    st.cjk = cjk
-    st.upper = upper
-    st.digit = digit
-    st.punct = punct
-    st.cap_tok = cap_tok
-    st.cjk_tok = cjk_tok
-    return ntok
+    st.colon_at = colon_at
+    st.toks_before = toks_before
+    st.short_tok = short_tok
+    st.stop = stop
+    st.hits = hits
+    return nt
 
 
 cdef inline float _sat(int64_t c) noexcept nogil:
@@ -198,16 +231,23 @@ cdef int _cmp_u64(const void *a, const void *b) noexcept nogil:
     return (x > y) - (x < y)
 
 
-cdef Py_ssize_t _scan_str(object t, const Scan *sc, LineStats *st, uint32_t *first, uint32_t *last,
+cdef Py_ssize_t _scan_str(object t, Scan *sc, LineStats *st, uint32_t *first, uint32_t *last,
                           Py_ssize_t *length) except -1:
     """:func:`_scan_line` of a ``str`` (read in place, whatever its storage
-    width); ``first``/``last`` get its first and last code point (0 if
-    empty), ``length`` its length."""
+    width; ``sc.hashes`` grown as needed); ``first``/``last`` get its first
+    and last code point (0 if empty), ``length`` its length."""
     if not PyUnicode_Check(t):
         raise TypeError(f"line texts must be str, not {type(t).__name__}")
     _cfeat_unicode_ready(t)
     cdef Py_ssize_t m = PyUnicode_GET_LENGTH(t), r
+    cdef uint64_t *grown
     length[0] = m
+    if sc.cap < m // 2 + 2:
+        grown = <uint64_t *> realloc(sc.hashes, (m // 2 + 2) * sizeof(uint64_t))
+        if grown == NULL:
+            raise MemoryError()
+        sc.hashes = grown
+        sc.cap = m // 2 + 2
     cdef int kind = PyUnicode_KIND(t)
     cdef void *data = PyUnicode_DATA(t)
     if kind == 1:
@@ -258,8 +298,8 @@ def char_stats(const uint32_t[::1] cps, const int64_t[::1] starts, const uint8_t
     counts_a = np.zeros((n, 9), dtype=np.float32)
     colon_a = np.full(n, -1, dtype=np.int64)
     before_a = np.zeros(n, dtype=np.int64)
-    hashes_a = np.empty(m // 2 + 1, dtype=np.uint64)  # at most one token per two characters
-    line_a = np.empty(m // 2 + 1, dtype=np.int64)
+    hashes_a = np.empty(m // 2 + 2, dtype=np.uint64)  # at most one token per two characters, + 1 slot
+    line_a = np.empty(m // 2 + 2, dtype=np.int64)
     cdef float[:, ::1] counts = counts_a
     cdef int64_t[::1] colon_at = colon_a, toks_before = before_a, tok_line = line_a
     cdef uint64_t[::1] hashes = hashes_a
@@ -313,6 +353,7 @@ cdef class FeatureTables:
     cdef const uint32_t[::1] lower
     cdef const uint64_t[::1] pow_, stop_table, stop_sorted
     cdef uint64_t stop_mask
+    cdef uint64_t stop_bloom[_BLOOM_WORDS]
     cdef const Py_ssize_t[::1] cols, group_cols, flag_cols, hint_cols, nb_off, nb_src, nb_dst
     cdef const Py_ssize_t[:, ::1] anc_cols, main_cols
     cdef const double[::1] main_fracs
@@ -334,6 +375,12 @@ cdef class FeatureTables:
         if self.end_table.shape[0] < 0x10000 or self.bullet_table.shape[0] < 0x10000:
             raise ValueError("tables too short")
         self.stop_sorted = np.ascontiguousarray(stop_sorted, dtype=np.uint64)
+        cdef uint64_t v, b
+        for i in range(self.stop_sorted.shape[0]):
+            if i and self.stop_sorted[i] <= self.stop_sorted[i - 1]:
+                raise ValueError("stop_sorted must be sorted and unique")
+            b = _bloom_bit(self.stop_sorted[i])
+            self.stop_bloom[b >> 6] |= <uint64_t> 1 << (b & 63)
         if stop_table is None:
             self.stop_table = np.zeros(0, dtype=np.uint64)
         else:
@@ -341,6 +388,17 @@ cdef class FeatureTables:
             if self.stop_table.shape[0] != <Py_ssize_t> stop_mask + 1 or self.stop_table.shape[0] & stop_mask:
                 raise ValueError("stop_table must have stop_mask + 1 (a power of 2) slots")
             self.stop_mask = stop_mask
+            # the table (HashSet.table: a member in the slot of its low bits,
+            # an empty slot j holds j + 1) holds exactly stop_sorted
+            for i in range(self.stop_table.shape[0]):
+                v = self.stop_table[i]
+                if v != <uint64_t> i + 1 and not ((v & self.stop_mask) == <uint64_t> i and _in_sorted(
+                        &self.stop_sorted[0], self.stop_sorted.shape[0], v)):
+                    raise ValueError("stop_table holds a value not in stop_sorted")
+            for i in range(self.stop_sorted.shape[0]):
+                v = self.stop_sorted[i]
+                if self.stop_table[v & self.stop_mask] != v:
+                    raise ValueError("stop_table lacks a value of stop_sorted")
         self.cols = np.ascontiguousarray(cols, dtype=np.intp)
         self.anc_cols = np.ascontiguousarray(anc_cols, dtype=np.intp)
         self.main_fracs = np.ascontiguousarray(main_fracs, dtype=np.float64)
@@ -445,27 +503,30 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
     cdef double *cs_link = cs + (n + 1)
     cdef double *cs_p = cs + 2 * (n + 1)
     cdef double *cs_prose = cs + 3 * (n + 1)
+    memset(&sc, 0, sizeof(Scan))
     try:
-        memset(&sc, 0, sizeof(Scan))
         sc.cls = &tb.cls[0]
         sc.lower = &tb.lower[0]
         sc.pow_ = &tb.pow_[0]
         # the title's distinct token hashes, sorted
-        th = <uint64_t *> malloc((len(title) // 2 + 1) * sizeof(uint64_t))
+        q = _scan_str(title, &sc, &st, &first, &last, &m)
+        th = <uint64_t *> malloc((q + 1) * sizeof(uint64_t))
         if th == NULL:
             raise MemoryError()
-        sc.hashes = th
-        q = _scan_str(title, &sc, &st, &first, &last, &m)
+        memcpy(th, sc.hashes, q * sizeof(uint64_t))
         qsort(th, q, sizeof(uint64_t), _cmp_u64)
         j = 0
         for i in range(q):
             if j == 0 or th[i] != th[j - 1]:
                 th[j] = th[i]
                 j += 1
-        sc.hashes = NULL
         sc.title = th
         sc.n_title = j
         T = <float> j
+        for i in range(j):
+            e = <Py_ssize_t> _bloom_bit(th[i])
+            sc.title_bloom[e >> 6] |= <uint64_t> 1 << (e & 63)
+        sc.stop_bloom = tb.stop_bloom
         if tb.stop_table.shape[0]:
             sc.stop_table = &tb.stop_table[0]
             sc.stop_mask = tb.stop_mask
@@ -673,3 +734,4 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
     finally:
         free(cs)
         free(th)
+        free(sc.hashes)
