@@ -354,11 +354,11 @@ cdef class FeatureTables:
     cdef const uint64_t[::1] pow_, stop_table, stop_sorted
     cdef uint64_t stop_mask
     cdef uint64_t stop_bloom[_BLOOM_WORDS]
-    cdef const Py_ssize_t[::1] cols, group_cols, flag_cols, hint_cols, nb_off, nb_src, nb_dst
+    cdef const Py_ssize_t[::1] cols, group_cols, flag_cols, hint_cols, nb_off, nb_src, nb_dst, nb_rel
     cdef const Py_ssize_t[:, ::1] anc_cols, main_cols
     cdef const double[::1] main_fracs
     cdef const int8_t[::1] group_of, heading_of
-    cdef Py_ssize_t p_group
+    cdef Py_ssize_t p_group, nb_reach
 
     def __init__(self, Py_ssize_t ncols, cls_table, lower_table, pow_, end_table, bullet_table,
                  stop_table, stop_mask, stop_sorted, cols, anc_cols, main_fracs, main_cols,
@@ -434,6 +434,13 @@ cdef class FeatureTables:
             a = np.asarray(a)
             if a.size and not (0 <= a.min() and a.max() < ncols):
                 raise ValueError("a column index is outside the matrix")
+        if self.anc_cols.shape[0] < 1:
+            raise ValueError("at least one ancestor level")
+        if np.isin(nb_src, nb_dst).any():
+            raise ValueError("a neighbour copy reads a neighbour column")
+        self.nb_reach = int(np.abs(self.nb_off).max()) if self.nb_off.shape[0] else 0
+        # a copy's source relative to the destination row, in cells
+        self.nb_rel = np.ascontiguousarray(self.nb_off, dtype=np.intp) * ncols + self.nb_src
 
 
 def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts, str title,
@@ -467,23 +474,43 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
             if not 0 <= anc_start[i, k] <= anc_end[i, k] <= n:
                 raise ValueError(f"line {i}: ancestor range {k} is not 0 <= start <= end <= {n}")
 
-    cdef const Py_ssize_t[::1] C = tb.cols
+    # the column tables and arrays as plain pointers (memoryview fields would
+    # be reloaded after every store into the matrix)
+    cdef Py_ssize_t ncols = tb.ncols, NG = tb.group_cols.shape[0], NF = tb.flag_cols.shape[0]
+    cdef Py_ssize_t NH = tb.hint_cols.shape[0], NQ = tb.nb_off.shape[0], reach = tb.nb_reach
+    cdef const Py_ssize_t *C = &tb.cols[0]
+    cdef const Py_ssize_t *AC = &tb.anc_cols[0, 0]
+    cdef const Py_ssize_t *MC = &tb.main_cols[0, 0] if F else NULL
+    cdef const Py_ssize_t *GC = &tb.group_cols[0]
+    cdef const Py_ssize_t *FC = &tb.flag_cols[0] if NF else NULL
+    cdef const Py_ssize_t *HC = &tb.hint_cols[0] if NH else NULL
+    cdef const Py_ssize_t *NB_OFF = &tb.nb_off[0] if NQ else NULL
+    cdef const Py_ssize_t *NB_SRC = &tb.nb_src[0] if NQ else NULL
+    cdef const Py_ssize_t *NB_DST = &tb.nb_dst[0] if NQ else NULL
+    cdef const Py_ssize_t *NB_REL = &tb.nb_rel[0] if NQ else NULL
+    cdef const int8_t *GROUP_OF = &tb.group_of[0]
+    cdef const int8_t *HEADING_OF = &tb.heading_of[0]
+    cdef const uint8_t *END_T = &tb.end_table[0]
+    cdef const uint8_t *BULLET_T = &tb.bullet_table[0]
+    cdef const int32_t *A0 = &anc_start[0, 0]
+    cdef const int32_t *A1 = &anc_end[0, 0]
+    cdef float *O = &out[0, 0]
     cdef Scan sc
     cdef LineStats st
     cdef uint32_t first, last
     cdef float ns, ntok, units, ntok_safe, stop, hits, link, T, prose, acc_chars = 0, acc_p = 0, acc_prose = 0
-    cdef double acc_link = 0, total_chars, total_prose, thr, ch, chs, best_prose, dmax
-    cdef int64_t exact_chars = 0, dmax_i = 0, cnt, w, best_w
+    cdef double acc_link = 0, total_chars, total_prose, thr, ch, chs
+    cdef int64_t exact_chars = 0, dmax_i = 0, w, best_w
     cdef uint8_t tbyte
     cdef int8_t g
     cdef uint64_t fl, hn
     cdef bint es
     cdef float *row
-    cdef float *src_row
-    cdef float fn, fpos, fdense, fdmax, ftot
+    cdef float fn, fdense, fdmax, ftot
     cdef double dn = <double> (n if n > 1 else 1)
-    cdef const float[::1] w32, wr32
-    cdef const double[::1] w64
+    cdef const float *l32p
+    cdef const float *lr32p
+    cdef const double *l64p
 
     # numpy scratch for the logarithms: log1p of [non-space chars, units]
     # (float32), log of the repeat counts (float32), log1p of [lines, mean
@@ -491,8 +518,13 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
     a32 = np.empty(2 * n, dtype=np.float32)
     r32 = np.empty(n, dtype=np.float32)
     a64 = np.empty(2 * n * K + 2, dtype=np.float64)
-    cdef float[::1] v32 = a32, vr32 = r32
-    cdef double[::1] v64 = a64
+    cdef float[::1] v32_mv = a32, vr32_mv = r32
+    cdef double[::1] v64_mv = a64
+    cdef float *v32 = &v32_mv[0]
+    cdef float *vr32 = &vr32_mv[0]
+    cdef double *v64 = &v64_mv[0]
+    cdef const float[::1] l32_mv, lr32_mv
+    cdef const double[::1] l64_mv
     # prefix sums over lines (entry i: lines before i) of non-space chars,
     # link chars, chars in <p> and prose chars
     cdef double *cs = <double *> malloc(4 * (n + 1) * sizeof(double))
@@ -508,7 +540,7 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
         sc.cls = &tb.cls[0]
         sc.lower = &tb.lower[0]
         sc.pow_ = &tb.pow_[0]
-        # the title's distinct token hashes, sorted
+        # the title's distinct token hashes, sorted, and their prefilter
         q = _scan_str(title, &sc, &st, &first, &last, &m)
         th = <uint64_t *> malloc((q + 1) * sizeof(uint64_t))
         if th == NULL:
@@ -539,8 +571,9 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
         fn = <float> (n - 1 if n > 1 else 1)
         cs_chars[0] = cs_link[0] = cs_p[0] = cs_prose[0] = 0.0
         for i in range(n):
-            _scan_str(<object> texts[i], &sc, &st, &first, &last, &m)
-            row = &out[i, 0]
+            t = <object> texts[i]
+            _scan_str(t, &sc, &st, &first, &last, &m)
+            row = O + i * ncols
             ns = _sat(st.nonspace)
             if ns < 1:
                 ns = 1
@@ -555,16 +588,15 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
             link = <float> link_chars[i] / ns
             if link > 1:
                 link = 1
-            cnt = counts[<object> texts[i]]
             v32[i] = ns
             v32[n + i] = units
-            vr32[i] = <float> cnt
+            vr32[i] = <float> <int64_t> counts[t]
             row[C[C_PAGE]] = <float> page
             row[C[C_LINE]] = <float> i
             row[C[C_NCHARS]] = ns
             for k in range(K):
-                row[tb.anc_cols[k, A_START]] = <float> anc_start[i, k]
-                row[tb.anc_cols[k, A_END]] = <float> anc_end[i, k]
+                row[AC[k * N_ANC_FILL + A_START]] = <float> A0[i * K + k]
+                row[AC[k * N_ANC_FILL + A_END]] = <float> A1[i * K + k]
             row[C[C_AVG_WORD_LEN]] = ns / units
             row[C[C_LINK_DENSITY]] = link
             # tokens per 80-character wrapped line
@@ -585,34 +617,32 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
             row[C[C_UPPER]] = _sat(st.upper) / ns
             row[C[C_CAP_WORDS]] = _sat(st.cap_tok) / ntok_safe
             # last / first character (an empty line has none)
-            es = m > 0 and last < 0x10000 and tb.end_table[last] != 0
+            es = m > 0 and last < 0x10000 and END_T[last] != 0
             row[C[C_ENDS_SENTENCE]] = es
             row[C[C_ENDS_COLON]] = m > 0 and last == 0x3A
-            row[C[C_STARTS_BULLET]] = (m > 0 and first < 0x10000
-                                       and tb.bullet_table[first] != 0)
+            row[C[C_STARTS_BULLET]] = m > 0 and first < 0x10000 and BULLET_T[first] != 0
             row[C[C_STOPWORDS]] = stop / ntok_safe
             row[C[C_SHORT_WORDS]] = _sat(st.short_tok) / ntok_safe
             row[C[C_CJK]] = _sat(st.cjk) / ns
             # a label of 1-4 tokens before the first colon, 3+ characters after it
-            row[C[C_LEAD_LABEL]] = (st.colon_at >= 0 and 1 <= st.toks_before <= 4
-                                    and m - st.colon_at > 3)
+            row[C[C_LEAD_LABEL]] = st.colon_at >= 0 and 1 <= st.toks_before <= 4 and m - st.colon_at > 3
             tbyte = <uint8_t> tag[i]
-            g = tb.group_of[tbyte]
-            row[C[C_HEADING]] = <float> tb.heading_of[tbyte]
+            g = GROUP_OF[tbyte]
+            row[C[C_HEADING]] = <float> HEADING_OF[tbyte]
             row[C[C_DEPTH]] = <float> depth[i]
             row[C[C_DEPTH_REL]] = <float> depth[i]  # divided in pass 2
             if depth[i] > dmax_i or i == 0:
                 dmax_i = depth[i]
             row[C[C_GAP_BEFORE]] = <float> gap_before[i]
-            for k in range(tb.group_cols.shape[0]):
-                row[tb.group_cols[k]] = 0
-            row[tb.group_cols[g]] = 1
-            fl = <uint64_t> <uint32_t> flags[i]
-            for k in range(tb.flag_cols.shape[0]):
-                row[tb.flag_cols[k]] = <float> ((fl >> k) & 1)
-            hn = <uint64_t> <uint32_t> hints[i]
-            for k in range(tb.hint_cols.shape[0]):
-                row[tb.hint_cols[k]] = <float> ((hn >> k) & 1)
+            for k in range(NG):
+                row[GC[k]] = 0
+            row[GC[g]] = 1
+            fl = <uint32_t> flags[i]
+            for k in range(NF):
+                row[FC[k]] = <float> ((fl >> k) & 1)
+            hn = <uint32_t> hints[i]
+            for k in range(NH):
+                row[HC[k]] = <float> ((hn >> k) & 1)
             # prose: 80+ characters, ends a sentence, 10%+ stopwords, < 30% links
             prose = ns * <float> (ns >= 80 and es and stop >= <float> 0.1 * ntok and link < <float> 0.3)
             exact_chars += <int64_t> ns
@@ -656,26 +686,26 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
         # containers: log arguments (line count, mean characters) and the
         # share / link / <p> columns, from the prefix sums
         for i in range(n):
-            row = &out[i, 0]
+            row = O + i * ncols
             for k in range(K):
-                s = anc_start[i, k]
-                e = anc_end[i, k]
+                s = A0[i * K + k]
+                e = A1[i * K + k]
                 ch = cs_chars[e] - cs_chars[s]
                 nl = e - s if e > s else 1
                 chs = ch if ch > 1.0 else 1.0
-                row[tb.anc_cols[k, A_SHARE]] = <float> (ch / max(total_chars, 1.0))
-                row[tb.anc_cols[k, A_LINK]] = <float> ((cs_link[e] - cs_link[s]) / chs)
-                row[tb.anc_cols[k, A_P]] = <float> ((cs_p[e] - cs_p[s]) / chs)
+                row[AC[k * N_ANC_FILL + A_SHARE]] = <float> (ch / max(total_chars, 1.0))
+                row[AC[k * N_ANC_FILL + A_LINK]] = <float> ((cs_link[e] - cs_link[s]) / chs)
+                row[AC[k * N_ANC_FILL + A_P]] = <float> ((cs_p[e] - cs_p[s]) / chs)
                 v64[2 * (i * K + k)] = <double> nl
                 v64[2 * (i * K + k) + 1] = ch / <double> nl
         v64[2 * n * K] = total_chars
         v64[2 * n * K + 1] = <double> n
-        l32 = np.log1p(a32)
-        lr32 = np.log(r32)
-        l64 = np.log1p(a64)
-        w32 = l32
-        wr32 = lr32
-        w64 = l64
+        l32_mv = np.log1p(a32)
+        lr32_mv = np.log(r32)
+        l64_mv = np.log1p(a64)
+        l32p = &l32_mv[0]
+        lr32p = &lr32_mv[0]
+        l64p = &l64_mv[0]
 
         # main containers: among the ancestor ranges and the whole page, the
         # smallest non-empty one holding the share of the prose (ties: the
@@ -688,49 +718,49 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
                 thr = tb.main_fracs[q] * total_prose
                 best_size = n
                 best_s = 0
-                for i in range(n):
-                    for k in range(K):
-                        s = anc_start[i, k]
-                        e = anc_end[i, k]
-                        if e > s and cs_prose[e] - cs_prose[s] >= thr and (
-                                e - s < best_size or (e - s == best_size and s < best_s)):
-                            best_size = e - s
-                            best_s = s
+                for i in range(n * K):
+                    s = A0[i]
+                    e = A1[i]
+                    if e > s and cs_prose[e] - cs_prose[s] >= thr and (
+                            e - s < best_size or (e - s == best_size and s < best_s)):
+                        best_size = e - s
+                        best_s = s
                 ms = best_s
                 me = best_s + best_size
             for i in range(n):
-                row = &out[i, 0]
-                row[tb.main_cols[q, M_IN]] = ms <= i < me
-                row[tb.main_cols[q, M_DIST]] = <float> (<double> ((ms - i if ms > i else 0)
-                                                                + (i - me + 1 if i - me + 1 > 0 else 0)) / dn)
-                row[tb.main_cols[q, M_SIZE]] = <float> (<double> (me - ms) / dn)
+                row = O + i * ncols
+                row[MC[q * N_MAIN_FILL + M_IN]] = ms <= i < me
+                row[MC[q * N_MAIN_FILL + M_DIST]] = <float> (<double> ((ms - i if ms > i else 0)
+                                                                     + (i - me + 1 if i - me + 1 > 0 else 0)) / dn)
+                row[MC[q * N_MAIN_FILL + M_SIZE]] = <float> (<double> (me - ms) / dn)
 
         # pass 2, per line: the columns that need page totals or logarithms
         fdmax = <float> max(<double> <float> dmax_i, 1.0)
         fn = <float> n
         for i in range(n):
-            row = &out[i, 0]
-            row[C[C_CHARS]] = w32[i]
-            row[C[C_WORDS]] = w32[n + i]
-            row[C[C_REPEAT]] = wr32[i]
+            row = O + i * ncols
+            row[C[C_CHARS]] = l32p[i]
+            row[C[C_WORDS]] = l32p[n + i]
+            row[C[C_REPEAT]] = lr32p[i]
             row[C[C_POS_CHAR]] = row[C[C_POS_CHAR]] / ftot
             row[C[C_DEPTH_REL]] = row[C[C_DEPTH_REL]] / fdmax
             row[C[C_DENSE_DIST]] = (<float> i - fdense) / fn
             for k in range(K):
-                row[tb.anc_cols[k, A_LINES]] = <float> w64[2 * (i * K + k)]
-                row[tb.anc_cols[k, A_AVG]] = <float> w64[2 * (i * K + k) + 1]
-            row[C[C_PAGE_CHARS]] = <float> w64[2 * n * K]
-            row[C[C_PAGE_LINES]] = <float> w64[2 * n * K + 1]
+                row[AC[k * N_ANC_FILL + A_LINES]] = <float> l64p[2 * (i * K + k)]
+                row[AC[k * N_ANC_FILL + A_AVG]] = <float> l64p[2 * (i * K + k) + 1]
+            row[C[C_PAGE_CHARS]] = <float> l64p[2 * n * K]
+            row[C[C_PAGE_LINES]] = <float> l64p[2 * n * K + 1]
 
         # pass 3, per line: copies of the neighbours' columns (-1 off the page)
         for i in range(n):
-            row = &out[i, 0]
-            for q in range(tb.nb_off.shape[0]):
-                j = i + tb.nb_off[q]
-                if 0 <= j < n:
-                    row[tb.nb_dst[q]] = out[j, tb.nb_src[q]]
-                else:
-                    row[tb.nb_dst[q]] = -1
+            row = O + i * ncols
+            if reach <= i < n - reach:  # all neighbours on the page
+                for q in range(NQ):
+                    row[NB_DST[q]] = row[NB_REL[q]]
+            else:
+                for q in range(NQ):
+                    j = i + NB_OFF[q]
+                    row[NB_DST[q]] = O[j * ncols + NB_SRC[q]] if 0 <= j < n else -1
     finally:
         free(cs)
         free(th)
