@@ -313,10 +313,9 @@ def _column_plan() -> dict:
         hint_cols=[col[name] for name in HINT_NAMES],
         nb_off=[o for o, _, _ in nb], nb_src=[s for _, s, _ in nb], nb_dst=[d for _, _, d in nb],
     )
-    assert tuple(MAIN_FILL) == ("in", "dist", "size")
     written = (plan["cols"] + sum(plan["anc_cols"], []) + sum(plan["main_cols"], []) + plan["group_cols"]
                + plan["flag_cols"] + plan["hint_cols"] + plan["nb_dst"])
-    if sorted(written) != list(range(len(FEATURE_NAMES))):
+    if tuple(MAIN_FILL) != ("in", "dist", "size") or sorted(written) != list(range(len(FEATURE_NAMES))):
         raise RuntimeError("the compiled feature pass does not write every column exactly once")
     return plan
 
@@ -326,6 +325,8 @@ _TABLES: FeatureTables | None = None
 
 
 def _feature_tables() -> FeatureTables:
+    """The page-independent inputs of the compiled pass (built on first use:
+    the character tables take a moment)."""
     global _TABLES
     if _TABLES is None:
         stop = _stop_hashes()
@@ -355,7 +356,8 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     Raises ``ValueError`` if the arrays of ``lines`` do not have one entry
     (``anc_start``/``anc_end``: one row of ``N_ANCESTORS``) per line, hold
     other than integers that fit their documented dtypes, or an ancestor
-    range is not ``0 <= start <= end <= len(lines)``.
+    range is not ``0 <= start <= end <= len(lines)``; ``TypeError`` if a
+    text is not a ``str``.
     """
     n = len(lines)
     if n == 0:
