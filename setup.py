@@ -15,7 +15,9 @@ setup(
         [Extension("boilerclf._cwalk", ["boilerclf/_cwalk.pyx"], extra_compile_args=["-O2"]),
          Extension("boilerclf._cguard", ["boilerclf/_cguard.pyx"], extra_compile_args=["-O2"]),
          Extension("boilerclf._ctrees", ["boilerclf/_ctrees.pyx"], extra_compile_args=["-O2"]),
-         Extension("boilerclf._cfeat", ["boilerclf/_cfeat.pyx"], extra_compile_args=["-O2"])],
+         Extension("boilerclf._cfeat", ["boilerclf/_cfeat.pyx"],
+                   # float32 arithmetic must round like numpy's: no fused multiply-add
+                   extra_compile_args=["-O2", "-ffp-contract=off"])],
         compiler_directives={"language_level": 3},
     ),
 )

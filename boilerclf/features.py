@@ -1,10 +1,15 @@
 """Lines to features: the third step of the pipeline.
 
 :func:`page_features` turns one page's :class:`~boilerclf.lines.Lines` into a
-float32 matrix, one row per line, computed on whole numpy arrays: one compiled
-pass over the page's code points (``boilerclf/_cfeat.pyx``) counts character
-classes and tokens per line and hashes every token, and the rest are array
-operations per page, none per line.
+float32 matrix, one row per line.  This module defines the features (the
+table below, the names, the stopwords and character tables); the computation
+is compiled (``boilerclf/_cfeat.pyx``, :func:`~boilerclf._cfeat.fill_features`):
+one pass over each line's code points counts character classes and tokens,
+hashes every token (lower-cased) and looks it up among the stopwords and the
+title's tokens, and a few loops over the lines fill the matrix, with prefix
+sums over the lines for the container aggregates.  The logarithms are numpy's,
+computed on whole arrays; the values are those of the numpy version kept in
+the tests (``tests/test_features.py::_page_features_reference``), to the bit.
 
 The matrix starts with ``N_STRUCT`` *structure* columns the model's context
 pass needs (page id, line index, the line's character count and the line
@@ -59,7 +64,7 @@ from collections import Counter
 
 import numpy as np
 
-from ._cfeat import char_stats
+from ._cfeat import ANC_FILL, FILL_NAMES, MAIN_FILL, FeatureTables, fill_features
 from .lines import CONTEXT_FLAGS, HINTS, N_ANCESTORS, TAG_ID, Lines
 
 #: Version of the column layout below; bump on any change.
@@ -83,6 +88,9 @@ _TAG_GROUP_OF = np.zeros(128, dtype=np.int8) + len(_TAG_GROUPS)  # "other"
 for _g, (_name, _tags) in enumerate(_TAG_GROUPS):
     for _t in _tags:
         _TAG_GROUP_OF[TAG_ID[_t]] = _g
+
+#: Main containers: the smallest holding this percentage of the page's prose.
+MAIN_PERCENTS = (75, 50)
 
 BASE_NAMES = [
     "chars", "words", "avg_word_len", "link_density", "text_density",
@@ -109,8 +117,6 @@ LINE_NAMES = BASE_NAMES + TAG_NAMES + FLAG_NAMES + HINT_NAMES + ANC_NAMES + PAGE
 #: All columns of the matrix, structure columns first.
 FEATURE_NAMES = STRUCT_NAMES + LINE_NAMES + NEIGHBOUR_NAMES
 _COL = {n: i for i, n in enumerate(LINE_NAMES)}
-_FLAG_COLS = np.array([_COL[n] for n in FLAG_NAMES])
-_HINT_COLS = np.array([_COL[n] for n in HINT_NAMES])
 
 # A multilingual list of very frequent short function words.
 STOPWORDS = frozenset("""
@@ -184,11 +190,6 @@ _PUNCT_END_T = _cp_table(".!?。！？…\"”’»)")
 _BULLETS_T = _cp_table("-*•·–—►▸›>0123456789")
 
 
-def _in_table(cps: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """``table[cps]`` for code points of any plane (outside the BMP: False)."""
-    return table[np.minimum(cps, 0xFFFF)] & (cps < 0x10000)
-
-
 _POW = np.array([pow(1_000_003, k, 1 << 64) for k in range(32)], dtype=np.uint64)
 
 
@@ -221,6 +222,14 @@ def _classes(cps: np.ndarray) -> np.ndarray:
 
 
 _STOP_HASHES: HashSet | None = None
+
+
+def _stop_hashes() -> HashSet:
+    """The token hashes of :data:`STOPWORDS`."""
+    global _STOP_HASHES
+    if _STOP_HASHES is None:
+        _STOP_HASHES = HashSet(text_hashes(" ".join(STOPWORDS)))
+    return _STOP_HASHES
 
 
 def _build_lower_table() -> np.ndarray:
@@ -282,144 +291,87 @@ def _char_table() -> np.ndarray:
     return _CHAR_TABLE
 
 
+def _column_plan() -> dict:
+    """Where :func:`~boilerclf._cfeat.fill_features` writes each quantity it
+    computes: the column tables of :class:`~boilerclf._cfeat.FeatureTables`,
+    checked to cover every column of :data:`FEATURE_NAMES` exactly once."""
+    col = {n: i for i, n in enumerate(FEATURE_NAMES)}
+    tag_u8 = np.arange(256).astype(np.uint8).view(np.int8)  # tag bytes as Lines.tag holds them
+    nb = [(o, col[name], col[f"{'prev' if o < 0 else 'next'}{abs(o)}_{name}"])
+          for o in NEIGHBOUR_OFFSETS for name in NEIGHBOUR_BASE]
+    plan = dict(
+        cols=[col[name] for name in FILL_NAMES],
+        anc_cols=[[col[f"anc{k}_{s}"] for s in ANC_FILL] for k in range(N_ANCESTORS)],
+        main_fracs=[pc / 100 for pc in MAIN_PERCENTS],
+        main_cols=[[col[name] for name in (f"in_main{pc}", f"dist_main{pc}", f"main{pc}_size")]
+                   for pc in MAIN_PERCENTS],
+        group_of=_TAG_GROUP_OF[tag_u8],
+        heading_of=Lines([], tag=tag_u8).heading_level,
+        group_cols=[col[name] for name in TAG_NAMES],
+        p_group=TAG_NAMES.index("tag_p"),
+        flag_cols=[col[name] for name in FLAG_NAMES],
+        hint_cols=[col[name] for name in HINT_NAMES],
+        nb_off=[o for o, _, _ in nb], nb_src=[s for _, s, _ in nb], nb_dst=[d for _, _, d in nb],
+    )
+    written = (plan["cols"] + sum(plan["anc_cols"], []) + sum(plan["main_cols"], []) + plan["group_cols"]
+               + plan["flag_cols"] + plan["hint_cols"] + plan["nb_dst"])
+    if tuple(MAIN_FILL) != ("in", "dist", "size") or sorted(written) != list(range(len(FEATURE_NAMES))):
+        raise RuntimeError("the compiled feature pass does not write every column exactly once")
+    return plan
+
+
+_PLAN = _column_plan()
+_TABLES: FeatureTables | None = None
+
+
+def _feature_tables() -> FeatureTables:
+    """The page-independent inputs of the compiled pass (built on first use:
+    the character tables take a moment)."""
+    global _TABLES
+    if _TABLES is None:
+        stop = _stop_hashes()
+        _TABLES = FeatureTables(
+            len(FEATURE_NAMES), _char_table(), _lower_table(), _POW, _PUNCT_END_T, _BULLETS_T,
+            stop.table, int(stop.mask) if stop.table is not None else 0, stop.sorted, **_PLAN)
+    return _TABLES
+
+
+def _int_array(a, dtype: type, name: str) -> np.ndarray:
+    """``a`` as a C-contiguous array of ``dtype``; ``ValueError`` if it is not
+    integers or a value does not fit."""
+    if type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous:
+        return a
+    a = np.asarray(a)
+    if a.dtype.kind not in "biu":
+        raise ValueError(f"Lines.{name} must hold integers, not {a.dtype}")
+    b = np.ascontiguousarray(a, dtype=dtype)
+    if not np.array_equal(a, b):
+        raise ValueError(f"Lines.{name} holds values outside {np.dtype(dtype).name}")
+    return b
+
+
 def page_features(lines: Lines, page: int = 0) -> np.ndarray:
-    """The feature matrix of one page: ``(len(lines), len(FEATURE_NAMES))`` float32."""
+    """The feature matrix of one page: ``(len(lines), len(FEATURE_NAMES))`` float32.
+
+    Raises ``ValueError`` if the arrays of ``lines`` do not have one entry
+    (``anc_start``/``anc_end``: one row of ``N_ANCESTORS``) per line, hold
+    other than integers that fit their documented dtypes, or an ancestor
+    range is not ``0 <= start <= end <= len(lines)``; ``TypeError`` if a
+    text is not a ``str``.
+    """
     n = len(lines)
-    out = np.zeros((n, len(FEATURE_NAMES)), dtype=np.float32)
     if n == 0:
-        return out
-    texts = lines.texts
-    joined = "\n".join(texts)
-    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    starts = np.zeros(n, dtype=np.int64)
-    np.cumsum(lens[:-1] + 1, out=starts[1:])
-    ends = starts + lens
-    # one compiled pass over the characters: per-line class and token counts,
-    # token hashes (lower-cased) with their line, each line's first colon
-    global _STOP_HASHES
-    if _STOP_HASHES is None:
-        _STOP_HASHES = HashSet(text_hashes(" ".join(STOPWORDS)))
-    sums, hashes, tok_line, colon_at, toks_before = char_stats(
-        cps, starts, _char_table(), _lower_table(), _POW)
-    nonspace = np.maximum(sums[:, 0], 1.0)
-    n_tok, cjk, upper, digit, punct, cap_tok, cjk_tok, short = (sums[:, j] for j in range(1, 9))
-    # tokens, with each CJK character counted as one (a token starting with a
-    # CJK character counts as its characters instead)
-    units = np.maximum(n_tok - cjk_tok + cjk, 1.0)
-    ntok_safe = np.maximum(n_tok, 1.0)
-    stop = np.bincount(tok_line[_STOP_HASHES.contains(hashes)], minlength=n).astype(np.float32)
-    # a label of 1-4 tokens before the line's first colon: "See also: ..."
-    lead_label = (colon_at >= 0) & (toks_before >= 1) & (toks_before <= 4) & (ends - colon_at > 3)
-    title_h = HashSet(text_hashes(lines.title) if lines.title else np.zeros(0, np.uint64))
-    hits = np.bincount(tok_line[title_h.contains(hashes)], minlength=n).astype(np.float32)
-    counts = Counter(texts)
-    repeat = np.fromiter((counts[t] for t in texts), dtype=np.float32, count=n)
-    last = cps[ends - 1]
-    first = cps[starts]
-
-    link = np.minimum(lines.link_chars.astype(np.float32) / nonspace, 1.0)
-    total_chars = float(nonspace.sum())
-    cum_chars = np.cumsum(nonspace) - nonspace
-    idx = np.arange(n, dtype=np.float32)
-    depth = lines.depth.astype(np.float32)
-    tag = lines.tag.astype(np.int64)
-
-    f = out[:, N_STRUCT:N_STRUCT + len(LINE_NAMES)]
-    c = _COL
-    f[:, c["chars"]] = np.log1p(nonspace)
-    f[:, c["words"]] = np.log1p(units)
-    f[:, c["avg_word_len"]] = nonspace / units
-    f[:, c["link_density"]] = link
-    f[:, c["text_density"]] = units / np.maximum(np.ceil(lens / 80.0), 1.0)
-    f[:, c["pos_line"]] = idx / max(n - 1, 1)
-    f[:, c["pos_char"]] = cum_chars / max(total_chars, 1.0)
-    f[:, c["title_contain"]] = hits / ntok_safe
-    if len(title_h):
-        f[:, c["title_cover"]] = np.minimum(hits / len(title_h), 1.0)
-        f[:, c["title_jacc"]] = hits / np.maximum(n_tok + len(title_h) - hits, 1.0)
-    f[:, c["repeat"]] = np.log(repeat)
-    f[:, c["punct"]] = punct / nonspace
-    f[:, c["digit"]] = digit / nonspace
-    f[:, c["upper"]] = upper / nonspace
-    f[:, c["cap_words"]] = cap_tok / ntok_safe
-    ends_sentence = _in_table(last, _PUNCT_END_T)
-    f[:, c["ends_sentence"]] = ends_sentence
-    f[:, c["ends_colon"]] = last == ord(":")
-    f[:, c["starts_bullet"]] = _in_table(first, _BULLETS_T)
-    f[:, c["stopwords"]] = stop / ntok_safe
-    f[:, c["lead_label"]] = lead_label
-    f[:, c["short_words"]] = short / ntok_safe
-    f[:, c["cjk"]] = cjk / nonspace
-    f[:, c["heading"]] = lines.heading_level
-    f[:, c["depth"]] = depth
-    f[:, c["depth_rel"]] = depth / max(float(depth.max()), 1.0)
-    f[:, c["gap_before"]] = lines.gap_before
-    # densest region: the line with most characters in a window of 5 lines
-    win = np.convolve(nonspace, np.ones(5, dtype=np.float32), mode="same")
-    f[:, c["dense_dist"]] = (idx - float(np.argmax(win))) / max(n, 1)
-    groups = _TAG_GROUP_OF[tag]
-    f[np.arange(n), c["tag_p"] + groups] = 1.0
-    f[:, _FLAG_COLS] = (lines.flags[:, None] >> np.arange(len(FLAG_NAMES))) & 1
-    f[:, _HINT_COLS] = (lines.hints[:, None] >> np.arange(len(HINT_NAMES))) & 1
-    # prose: lines of 80+ characters that end a sentence, have stopwords and few links
-    prose = nonspace * ((nonspace >= 80) & ends_sentence & (stop >= 0.1 * n_tok) & (link < 0.3))
-    cs_prose = np.concatenate([[0.0], np.cumsum(prose)])
-    # containers: aggregates over line ranges with prefix sums
-    cs_chars = np.concatenate([[0.0], np.cumsum(nonspace)])
-    cs_link = np.concatenate([[0.0], np.cumsum(np.minimum(lines.link_chars, nonspace))])
-    cs_p = np.concatenate([[0.0], np.cumsum(nonspace * (groups == 0))])
-    a0, a1 = lines.anc_start, lines.anc_end
-    for k in range(N_ANCESTORS):
-        s, e = a0[:, k], a1[:, k]
-        ch = cs_chars[e] - cs_chars[s]
-        nl = np.maximum(e - s, 1)
-        chs = np.maximum(ch, 1.0)
-        f[:, c[f"anc{k}_share"]] = ch / max(total_chars, 1.0)
-        f[:, c[f"anc{k}_link"]] = (cs_link[e] - cs_link[s]) / chs
-        f[:, c[f"anc{k}_p"]] = (cs_p[e] - cs_p[s]) / chs
-        f[:, c[f"anc{k}_lines"]] = np.log1p(nl)
-        f[:, c[f"anc{k}_avg"]] = np.log1p(ch / nl)
-    # main containers, readability-style, from the candidate line ranges
-    # each (start, end) pair as one int64 key, the whole page (0, n) among them;
-    # the smallest non-empty range holding the share of the prose wins, ties to
-    # the smallest key (rank = size * (n+1)^2 + key), with no sort
-    keys = np.append(a0.ravel().astype(np.int64) * (n + 1) + a1.ravel(), n)
-    k0, k1 = keys // (n + 1), keys % (n + 1)
-    cand_prose = cs_prose[k1] - cs_prose[k0]
-    size = k1 - k0
-    rank = np.where(size > 0, size, n + 1) * (n + 1) ** 2 + keys
-    total_prose = cs_prose[-1]
-    for frac in (75, 50):
-        if total_prose > 0:
-            j = int(np.argmin(np.where(cand_prose >= frac / 100 * total_prose, rank, np.iinfo(np.int64).max)))
-            best = (k0[j], k1[j])
-        else:
-            best = (0, n)
-        ms, me = int(best[0]), int(best[1])
-        pos = np.arange(n)
-        f[:, c[f"in_main{frac}"]] = (pos >= ms) & (pos < me)
-        f[:, c[f"dist_main{frac}"]] = (np.maximum(ms - pos, 0) + np.maximum(pos - me + 1, 0)) / max(n, 1)
-        f[:, c[f"main{frac}_size"]] = (me - ms) / max(n, 1)
-    f[:, c["page_chars"]] = np.log1p(total_chars)
-    f[:, c["page_lines"]] = np.log1p(n)
-    # neighbours
-    nb = out[:, N_STRUCT + len(LINE_NAMES):]
-    src = np.array([c[name] for name in NEIGHBOUR_BASE])
-    width = len(NEIGHBOUR_BASE)
-    for j, o in enumerate(NEIGHBOUR_OFFSETS):
-        block = nb[:, j * width:(j + 1) * width]
-        block[:] = -1.0
-        if o < 0 and n + o > 0:
-            block[-o:] = f[:n + o, src]
-        elif o > 0 and n - o > 0:
-            block[:n - o] = f[o:, src]
-    # structure columns
-    out[:, 0] = page
-    out[:, 1] = idx
-    out[:, 2] = nonspace
-    out[:, 3:3 + N_ANCESTORS] = a0
-    out[:, 3 + N_ANCESTORS:3 + 2 * N_ANCESTORS] = a1
+        return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+    texts = lines.texts if type(lines.texts) is list else list(lines.texts)
+    out = np.empty((n, len(FEATURE_NAMES)), dtype=np.float32)  # every cell is written
+    fill_features(
+        _feature_tables(), out, page, texts, lines.title or "",
+        # how often each text occurs in the page ("repeat")
+        Counter(texts),
+        _int_array(lines.link_chars, np.int32, "link_chars"), _int_array(lines.depth, np.int32, "depth"),
+        _int_array(lines.tag, np.int8, "tag"), _int_array(lines.gap_before, np.int8, "gap_before"),
+        _int_array(lines.flags, np.int32, "flags"), _int_array(lines.hints, np.int32, "hints"),
+        _int_array(lines.anc_start, np.int32, "anc_start"), _int_array(lines.anc_end, np.int32, "anc_end"))
     return out
 
 

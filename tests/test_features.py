@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 import re
 
 import numpy as np
@@ -357,3 +358,311 @@ def test_hashset_membership_is_exact_with_table_and_fallback(n):
     twins = members[:50] ^ np.uint64(1 << 40)
     probe = np.concatenate([members, others, twins, np.arange(1, 1030, dtype=np.uint64)])
     np.testing.assert_array_equal(hs.contains(probe), np.isin(probe, members))
+
+
+def _in_table(cps: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[cps]`` for code points of any plane (outside the BMP: False)."""
+    return table[np.minimum(cps, 0xFFFF)] & (cps < 0x10000)
+
+
+def _page_features_reference(lines: Lines, page: int = 0) -> np.ndarray:
+    """The numpy version of :func:`boilerclf.features.page_features` (its
+    implementation before the compiled ``fill_features``): whole-array
+    operations per page, the per-character pass compiled (``char_stats``).
+    It needs non-empty line texts (an empty one reads the neighbouring
+    line's characters, or fails at the end of the page)."""
+    from boilerclf._cfeat import char_stats
+    from boilerclf.features import (
+        _BULLETS_T, _COL, _POW, _PUNCT_END_T, _TAG_GROUP_OF, FLAG_NAMES, HINT_NAMES, HashSet,
+        _char_table, _lower_table, _stop_hashes, text_hashes,
+    )
+    from boilerclf.lines import N_ANCESTORS
+
+    _FLAG_COLS = np.array([_COL[n] for n in FLAG_NAMES])
+    _HINT_COLS = np.array([_COL[n] for n in HINT_NAMES])
+    n = len(lines)
+    out = np.zeros((n, len(FEATURE_NAMES)), dtype=np.float32)
+    if n == 0:
+        return out
+    texts = lines.texts
+    joined = "\n".join(texts)
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(lens[:-1] + 1, out=starts[1:])
+    ends = starts + lens
+    # one compiled pass over the characters: per-line class and token counts,
+    # token hashes (lower-cased) with their line, each line's first colon
+    sums, hashes, tok_line, colon_at, toks_before = char_stats(
+        cps, starts, _char_table(), _lower_table(), _POW)
+    nonspace = np.maximum(sums[:, 0], 1.0)
+    n_tok, cjk, upper, digit, punct, cap_tok, cjk_tok, short = (sums[:, j] for j in range(1, 9))
+    # tokens, with each CJK character counted as one (a token starting with a
+    # CJK character counts as its characters instead)
+    units = np.maximum(n_tok - cjk_tok + cjk, 1.0)
+    ntok_safe = np.maximum(n_tok, 1.0)
+    stop = np.bincount(tok_line[_stop_hashes().contains(hashes)], minlength=n).astype(np.float32)
+    # a label of 1-4 tokens before the line's first colon: "See also: ..."
+    lead_label = (colon_at >= 0) & (toks_before >= 1) & (toks_before <= 4) & (ends - colon_at > 3)
+    title_h = HashSet(text_hashes(lines.title) if lines.title else np.zeros(0, np.uint64))
+    hits = np.bincount(tok_line[title_h.contains(hashes)], minlength=n).astype(np.float32)
+    counts = Counter(texts)
+    repeat = np.fromiter((counts[t] for t in texts), dtype=np.float32, count=n)
+    last = cps[ends - 1]
+    first = cps[starts]
+
+    link = np.minimum(lines.link_chars.astype(np.float32) / nonspace, 1.0)
+    total_chars = float(nonspace.sum())
+    cum_chars = np.cumsum(nonspace) - nonspace
+    idx = np.arange(n, dtype=np.float32)
+    depth = lines.depth.astype(np.float32)
+    tag = lines.tag.astype(np.int64)
+
+    f = out[:, N_STRUCT:N_STRUCT + len(LINE_NAMES)]
+    c = _COL
+    f[:, c["chars"]] = np.log1p(nonspace)
+    f[:, c["words"]] = np.log1p(units)
+    f[:, c["avg_word_len"]] = nonspace / units
+    f[:, c["link_density"]] = link
+    f[:, c["text_density"]] = units / np.maximum(np.ceil(lens / 80.0), 1.0)
+    f[:, c["pos_line"]] = idx / max(n - 1, 1)
+    f[:, c["pos_char"]] = cum_chars / max(total_chars, 1.0)
+    f[:, c["title_contain"]] = hits / ntok_safe
+    if len(title_h):
+        f[:, c["title_cover"]] = np.minimum(hits / len(title_h), 1.0)
+        f[:, c["title_jacc"]] = hits / np.maximum(n_tok + len(title_h) - hits, 1.0)
+    f[:, c["repeat"]] = np.log(repeat)
+    f[:, c["punct"]] = punct / nonspace
+    f[:, c["digit"]] = digit / nonspace
+    f[:, c["upper"]] = upper / nonspace
+    f[:, c["cap_words"]] = cap_tok / ntok_safe
+    ends_sentence = _in_table(last, _PUNCT_END_T)
+    f[:, c["ends_sentence"]] = ends_sentence
+    f[:, c["ends_colon"]] = last == ord(":")
+    f[:, c["starts_bullet"]] = _in_table(first, _BULLETS_T)
+    f[:, c["stopwords"]] = stop / ntok_safe
+    f[:, c["lead_label"]] = lead_label
+    f[:, c["short_words"]] = short / ntok_safe
+    f[:, c["cjk"]] = cjk / nonspace
+    f[:, c["heading"]] = lines.heading_level
+    f[:, c["depth"]] = depth
+    f[:, c["depth_rel"]] = depth / max(float(depth.max()), 1.0)
+    f[:, c["gap_before"]] = lines.gap_before
+    # densest region: the line with most characters in a window of 5 lines
+    win = np.convolve(nonspace, np.ones(5, dtype=np.float32), mode="same")
+    f[:, c["dense_dist"]] = (idx - float(np.argmax(win))) / max(n, 1)
+    groups = _TAG_GROUP_OF[tag]
+    f[np.arange(n), c["tag_p"] + groups] = 1.0
+    f[:, _FLAG_COLS] = (lines.flags[:, None] >> np.arange(len(FLAG_NAMES))) & 1
+    f[:, _HINT_COLS] = (lines.hints[:, None] >> np.arange(len(HINT_NAMES))) & 1
+    # prose: lines of 80+ characters that end a sentence, have stopwords and few links
+    prose = nonspace * ((nonspace >= 80) & ends_sentence & (stop >= 0.1 * n_tok) & (link < 0.3))
+    cs_prose = np.concatenate([[0.0], np.cumsum(prose)])
+    # containers: aggregates over line ranges with prefix sums
+    cs_chars = np.concatenate([[0.0], np.cumsum(nonspace)])
+    cs_link = np.concatenate([[0.0], np.cumsum(np.minimum(lines.link_chars, nonspace))])
+    cs_p = np.concatenate([[0.0], np.cumsum(nonspace * (groups == 0))])
+    a0, a1 = lines.anc_start, lines.anc_end
+    for k in range(N_ANCESTORS):
+        s, e = a0[:, k], a1[:, k]
+        ch = cs_chars[e] - cs_chars[s]
+        nl = np.maximum(e - s, 1)
+        chs = np.maximum(ch, 1.0)
+        f[:, c[f"anc{k}_share"]] = ch / max(total_chars, 1.0)
+        f[:, c[f"anc{k}_link"]] = (cs_link[e] - cs_link[s]) / chs
+        f[:, c[f"anc{k}_p"]] = (cs_p[e] - cs_p[s]) / chs
+        f[:, c[f"anc{k}_lines"]] = np.log1p(nl)
+        f[:, c[f"anc{k}_avg"]] = np.log1p(ch / nl)
+    # main containers, readability-style, from the candidate line ranges
+    # each (start, end) pair as one int64 key, the whole page (0, n) among them;
+    # the smallest non-empty range holding the share of the prose wins, ties to
+    # the smallest key (rank = size * (n+1)^2 + key), with no sort
+    keys = np.append(a0.ravel().astype(np.int64) * (n + 1) + a1.ravel(), n)
+    k0, k1 = keys // (n + 1), keys % (n + 1)
+    cand_prose = cs_prose[k1] - cs_prose[k0]
+    size = k1 - k0
+    rank = np.where(size > 0, size, n + 1) * (n + 1) ** 2 + keys
+    total_prose = cs_prose[-1]
+    for frac in (75, 50):
+        if total_prose > 0:
+            j = int(np.argmin(np.where(cand_prose >= frac / 100 * total_prose, rank, np.iinfo(np.int64).max)))
+            best = (k0[j], k1[j])
+        else:
+            best = (0, n)
+        ms, me = int(best[0]), int(best[1])
+        pos = np.arange(n)
+        f[:, c[f"in_main{frac}"]] = (pos >= ms) & (pos < me)
+        f[:, c[f"dist_main{frac}"]] = (np.maximum(ms - pos, 0) + np.maximum(pos - me + 1, 0)) / max(n, 1)
+        f[:, c[f"main{frac}_size"]] = (me - ms) / max(n, 1)
+    f[:, c["page_chars"]] = np.log1p(total_chars)
+    f[:, c["page_lines"]] = np.log1p(n)
+    # neighbours
+    nb = out[:, N_STRUCT + len(LINE_NAMES):]
+    src = np.array([c[name] for name in NEIGHBOUR_BASE])
+    width = len(NEIGHBOUR_BASE)
+    for j, o in enumerate(NEIGHBOUR_OFFSETS):
+        block = nb[:, j * width:(j + 1) * width]
+        block[:] = -1.0
+        if o < 0 and n + o > 0:
+            block[-o:] = f[:n + o, src]
+        elif o > 0 and n - o > 0:
+            block[:n - o] = f[o:, src]
+    # structure columns
+    out[:, 0] = page
+    out[:, 1] = idx
+    out[:, 2] = nonspace
+    out[:, 3:3 + N_ANCESTORS] = a0
+    out[:, 3 + N_ANCESTORS:3 + 2 * N_ANCESTORS] = a1
+    return out
+
+
+def _bits(X: np.ndarray) -> np.ndarray:
+    """The matrix as raw bits: equality that tells -0.0 from 0.0 and NaN from NaN."""
+    return np.ascontiguousarray(X, dtype=np.float32).view(np.uint32)
+
+
+_TEXT_WORDS = _WORDS + [
+    "\u65e5\u672c\u8a9e", "\u6771\u4eac\u3002", "\ud55c\uad6d\uc5b4", "\u0130stanbul", "\U0001F600", "\U00020000\u5b57",
+    "See also:", "Source\uff1a", "1.", "-", "\u2022", "\u00bb", "\u201cQuoted.\u201d", "(x)", "a\u00a0b", "   ", "\t",
+    "\ud800", "\u0300", "x" * 90, "Harbour news today", "\u2014", ">", "9",
+]
+_rich_line = st.one_of(
+    st.lists(st.sampled_from(_TEXT_WORDS + [",", ".", ":", "!", "?", "--"]), min_size=1, max_size=30).map(" ".join),
+    st.text(min_size=1, max_size=60),
+    st.sampled_from([" ", "  ", ":", "a", "\u65e5", "\U0001F600", "x" * 200 + ".", "A: b c d"]),
+)
+
+
+@st.composite
+def _random_lines(draw, max_lines: int = 14) -> Lines:
+    """Any Lines the public API can hand over: random texts (repeats, CJK,
+    blank and single-character lines, a title or none), link counts, tags,
+    depths, flags and ancestor ranges (nested or not, empty or whole-page)."""
+    from boilerclf.lines import N_ANCESTORS
+
+    pool = draw(st.lists(_rich_line, min_size=1, max_size=8))
+    n = draw(st.integers(1, max_lines))
+    texts = [draw(st.sampled_from(pool)) if draw(st.booleans()) else draw(_rich_line) for _ in range(n)]
+    title = draw(st.one_of(st.just(""), _rich_line, st.sampled_from(texts)))
+    ints = lambda lo, hi, dt: np.array(draw(st.lists(st.integers(lo, hi), min_size=n, max_size=n)), dtype=dt)  # noqa: E731
+    bounds = draw(st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), min_size=n * N_ANCESTORS,
+                           max_size=n * N_ANCESTORS))
+    lo = np.array([min(a, b) for a, b in bounds], dtype=np.int32).reshape(n, N_ANCESTORS)
+    hi = np.array([max(a, b) for a, b in bounds], dtype=np.int32).reshape(n, N_ANCESTORS)
+    if draw(st.booleans()):  # nested: each level holds the one below and the line itself
+        i = np.arange(n, dtype=np.int32)[:, None]
+        lo = np.minimum(np.minimum.accumulate(lo, axis=1), i)
+        hi = np.maximum(np.maximum.accumulate(hi, axis=1), i + 1)
+    return Lines(
+        texts=texts, kind=draw(st.sampled_from(["html", "text"])), title=title,
+        link_chars=np.array([draw(st.integers(0, len(t) + 3)) for t in texts], dtype=np.int32),
+        tag=ints(-128, 127, np.int8), depth=ints(-2, 60, np.int32),
+        flags=ints(-2**31, 2**31 - 1, np.int32), hints=ints(-2**31, 2**31 - 1, np.int32),
+        gap_before=ints(-128, 127, np.int8), anc_start=lo, anc_end=hi,
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(_random_lines(), st.integers(0, 2**40))
+def test_compiled_page_features_match_numpy_reference(L, page):
+    np.testing.assert_array_equal(_bits(page_features(L, page)), _bits(_page_features_reference(L, page)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(_random_lines(max_lines=400))
+def test_compiled_page_features_match_numpy_reference_on_longer_pages(L):
+    np.testing.assert_array_equal(_bits(page_features(L, 3)), _bits(_page_features_reference(L, 3)))
+
+
+def test_compiled_page_features_match_reference_on_real_pages(lighthouse_html):
+    for L in (html_lines(lighthouse_html), html_lines(TINY), text_lines("# Head\n\n\nPara one.\n- item"),
+              text_lines("one line only"), html_lines("<p>no title: here</p><p>\u65e5\u672c\u8a9e\u3002</p>")):
+        np.testing.assert_array_equal(_bits(page_features(L, 5)), _bits(_page_features_reference(L, 5)))
+
+
+def test_compiled_fill_writes_every_cell():
+    from boilerclf._cfeat import fill_features
+    from boilerclf.features import _feature_tables
+
+    L = html_lines(TINY)
+    out = np.full((len(L), len(FEATURE_NAMES)), np.nan, dtype=np.float32)
+    fill_features(_feature_tables(), out, 0, L.texts, L.title, Counter(L.texts), L.link_chars, L.depth,
+                  L.tag, L.gap_before, L.flags, L.hints, L.anc_start, L.anc_end)
+    np.testing.assert_array_equal(_bits(out), _bits(page_features(L)))
+
+
+def test_huge_page_is_linear_and_exact():
+    import time
+
+    texts = [f"Line {i % 977} of the page: {'word ' * (i % 13)}end." for i in range(100_000)]
+    L = text_lines("\n".join(texts))
+    t = time.process_time()
+    X = page_features(L)
+    assert time.process_time() - t < 2.0  # about 0.1 s; a quadratic step would take minutes
+    np.testing.assert_array_equal(_bits(X), _bits(_page_features_reference(L)))
+
+
+def test_pages_beyond_float32_exact_character_counts():
+    # 2^24+ non-space characters: the page total and the densest window fall
+    # back to numpy's float32 sums (pairwise, rounded), as the reference
+    texts = ["a" * 5_000_000, "b" * 3, "c" * 4_000_001, "d" * 4_999_999, "e" * 2_777_777, "f" * 7] + ["g h."] * 5
+    L = Lines(texts, link_chars=np.zeros(11, np.int32), tag=np.zeros(11, np.int8), depth=np.zeros(11, np.int32),
+              flags=np.zeros(11, np.int32), hints=np.zeros(11, np.int32), gap_before=np.zeros(11, np.int8),
+              anc_start=np.zeros((11, 5), np.int32), anc_end=np.full((11, 5), 11, np.int32))
+    np.testing.assert_array_equal(_bits(page_features(L)), _bits(_page_features_reference(L)))
+
+
+def test_empty_and_blank_lines():
+    # an empty text (not made by html_lines/text_lines) has no first or last
+    # character: its row is that of a single space
+    def lines(texts):
+        n = len(texts)
+        return Lines(texts, title="x", link_chars=np.zeros(n, np.int32), tag=np.zeros(n, np.int8),
+                     depth=np.zeros(n, np.int32), flags=np.zeros(n, np.int32), hints=np.zeros(n, np.int32),
+                     gap_before=np.zeros(n, np.int8), anc_start=np.zeros((n, 5), np.int32),
+                     anc_end=np.full((n, 5), n, np.int32))
+
+    for texts in (["", "A."], ["A.", "", "b:"], ["A?", ""], [""]):
+        X = page_features(lines(texts))
+        assert np.isfinite(X).all()
+        np.testing.assert_array_equal(_bits(X), _bits(page_features(lines([t or " " for t in texts]))))
+    X = page_features(lines(["   ", "\u3000"]))
+    assert col(X, "chars").tolist() == [pytest.approx(math.log1p(1))] * 2
+
+
+def test_bad_lines_arrays_are_refused():
+    good = html_lines(TINY)
+    n = len(good)
+
+    def with_(**kw):
+        d = dict(texts=list(good.texts), title=good.title, link_chars=good.link_chars, tag=good.tag,
+                 depth=good.depth, flags=good.flags, hints=good.hints, gap_before=good.gap_before,
+                 anc_start=good.anc_start.copy(), anc_end=good.anc_end.copy())
+        d.update(kw)
+        return Lines(**d)
+
+    bad_end = good.anc_end.copy()
+    bad_end[2, 3] = n + 1
+    bad_start = good.anc_start.copy()
+    bad_start[0, 0] = -1
+    crossed = good.anc_start.copy()
+    crossed[1, 1] = good.anc_end[1, 1] + 1
+    for L in (with_(anc_end=bad_end), with_(anc_start=bad_start), with_(anc_start=crossed, anc_end=np.maximum(
+              good.anc_end, 0)), with_(link_chars=good.link_chars[:-1]), with_(depth=np.zeros(n + 1, np.int32)),
+              with_(anc_start=good.anc_start[:, :3].copy()), with_(tag=np.full(n, 300)),
+              with_(flags=np.zeros(n, np.float32)), with_(anc_end=good.anc_end[:-1])):
+        with pytest.raises(ValueError):
+            page_features(L)
+    with pytest.raises(TypeError):
+        page_features(with_(texts=list(good.texts[:-1]) + [b"bytes"]))
+    # other integer dtypes and non-contiguous arrays are converted when the values fit
+    X = page_features(with_(tag=good.tag.astype(np.int64), depth=good.depth.astype(np.uint8),
+                            anc_start=np.asfortranarray(good.anc_start), texts=tuple(good.texts)))
+    np.testing.assert_array_equal(_bits(X), _bits(page_features(good)))
+
+
+def test_single_line_and_no_title():
+    for L in (text_lines("Only: one line here.", title=""), text_lines("x"), text_lines("\u65e5")):
+        np.testing.assert_array_equal(_bits(page_features(L, 1)), _bits(_page_features_reference(L, 1)))
+    with pytest.raises(ValueError):
+        page_features(Lines(["\u65e5"]))  # texts without the per-line arrays
