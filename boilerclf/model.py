@@ -147,6 +147,12 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     threshold : float, default 0.5
         Score at or above which a line is content.
     random_state : int or None, default 0
+    cascade : float, default 0.0
+        At prediction, a line whose stage-1 score is below this skips stage 2
+        and keeps its stage-1 score (the context inputs of the other lines
+        still use every line's stage-1 score).  Stage 2 seldom lifts such a
+        line: see the model card for what a value costs and saves.  0 sends
+        every line through both stages.  Fitting does not use it.
 
     Attributes (after ``fit``): ``stage1_``, ``stage2_`` (None without the
     context pass) the fitted stage models; ``trees1_``, ``trees2_`` their
@@ -163,7 +169,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, estimator=None, context: bool = True, context_estimator=None,
                  n_folds: int = 2, max_lines_per_page: int | None = 150, threshold: float = 0.5,
-                 random_state: int | None = 0):
+                 random_state: int | None = 0, cascade: float = 0.0):
         self.estimator = estimator
         self.context = context
         self.context_estimator = context_estimator
@@ -171,6 +177,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.max_lines_per_page = max_lines_per_page
         self.threshold = threshold
         self.random_state = random_state
+        self.cascade = cascade
 
     def _base(self, which):
         est = which if which is not None else (
@@ -247,7 +254,14 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if self.stage2_ is None:
             return s1
         C = context_features(X, s1)
-        return self._stage_scores(2, np.hstack([F, C]))
+        cut = getattr(self, "cascade", 0.0) or 0.0  # models pickled before it existed
+        if cut <= 0:
+            return self._stage_scores(2, np.hstack([F, C]))
+        out = s1.astype(np.float64)
+        go = np.flatnonzero(s1 >= cut)
+        if len(go):
+            out[go] = self._stage_scores(2, np.hstack([F[go], C[go]]))
+        return out
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         s = self.decision_scores(X)
@@ -264,7 +278,7 @@ FORMAT_VERSION = 2
 _MAGIC = b"PK\x03\x04"  # a zip file
 _MAX_UNZIPPED = 256 << 20  # refuse files that would unpack to more than this
 _STAGES = ("s1", "s2", "site")
-_PARAMS = ("context", "n_folds", "max_lines_per_page", "threshold", "random_state")
+_PARAMS = ("context", "n_folds", "max_lines_per_page", "threshold", "random_state", "cascade")
 _SITE_PARAMS = ("threshold", "prior_pages", "balance_pages", "random_state")
 
 
@@ -486,6 +500,9 @@ def _line_model(rec: dict, s1: FlatTrees | None, s2: FlatTrees | None) -> LineCl
     if s2 is not None and s2.n_features_in_ != n_features + len(CONTEXT_NAMES):
         raise ValueError(f"stage 2 must take {n_features + len(CONTEXT_NAMES)} features")
     params = {k: v for k, v in (rec.get("params") or {}).items() if k in _PARAMS}
+    cut = params.get("cascade", 0.0)
+    if isinstance(cut, bool) or not isinstance(cut, (int, float)) or not 0.0 <= cut <= 1.0:
+        raise ValueError(f"cascade must be a number in [0, 1], not {cut!r}")
     model = LineClassifier(estimator=_estimator_from_record(rec.get("estimator")),
                            context_estimator=_estimator_from_record(rec.get("context_estimator")),
                            **params)

@@ -202,6 +202,30 @@ def test_loaded_model_predicts_and_a_clone_refits(tmp_path, tiny_models, data):
     np.testing.assert_array_equal(c.decision_scores(X), m.decision_scores(X))
 
 
+def test_cascade_skips_stage_two_for_low_stage_one_scores(tmp_path, tiny_fitted, data):
+    X, _ = data
+    full = tiny_fitted[0]
+    s_full = full.decision_scores(X)
+    s1 = full._stage_scores(1, X[:, features.N_STRUCT:].astype(np.float32))
+    levels = np.unique(s1)
+    assert len(levels) > 2
+    cut = float(levels[len(levels) // 2])
+    c = clone(full).set_params(cascade=cut)
+    for k in ("stage1_", "stage2_", "trees1_", "trees2_", "classes_", "n_features_in_"):
+        setattr(c, k, getattr(full, k))
+    s = c.decision_scores(X)
+    low = s1 < cut
+    assert 0 < low.sum() < len(X)
+    np.testing.assert_array_equal(s[low], s1[low])  # skipped lines keep the stage-1 score
+    np.testing.assert_array_equal(s[~low], s_full[~low])  # the others are scored as before
+    assert full.get_params()["cascade"] == 0.0
+    # the setting travels with the model file
+    save(c, tmp_path / "c.npz", kind="html")
+    m, head = load(tmp_path / "c.npz")
+    assert m.cascade == cut and head["estimator"]["params"]["cascade"] == cut
+    np.testing.assert_array_equal(m.decision_scores(X), s)
+
+
 def test_save_unfitted_raises(tmp_path):
     with pytest.raises(NotFittedError):
         save(quick(), tmp_path / "x.npz", kind="html")
@@ -253,7 +277,7 @@ def _npy(a) -> bytes:
 @pytest.mark.parametrize("content", [
     "truncated", "truncated-head", "random", "empty", "text", "zip-without-header", "header-not-json",
     "not-our-format", "future-format", "missing-array", "object-array", "loop-in-tree",
-    "feature-out-of-range", "wrong-width", "zip-bomb"])
+    "feature-out-of-range", "wrong-width", "zip-bomb", "bad-cascade"])
 def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, content):
     good = tiny_models[0]
     bad = tmp_path / "bad.npz"
@@ -304,6 +328,12 @@ def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, c
         with zipfile.ZipFile(good) as z:
             s1 = {n.replace("s1_", "s2_"): z.read(n) for n in z.namelist() if n.startswith("s1_")}
         _rezip(good, bad, lambda m: {**m, **s1})
+    elif content == "bad-cascade":  # a prediction setting from the header must be a probability
+        def casc(m):
+            h = json.loads(m["header.json"])
+            h["estimator"]["params"]["cascade"] = "0.5; rm -rf /"
+            return {**m, "header.json": json.dumps(h).encode()}
+        _rezip(good, bad, casc)
     elif content == "zip-bomb":  # sizes come from the zip directory: nothing is unpacked
         _rezip(good, bad, lambda m: {**m, "pad.npy": _npy(np.zeros(1 << 17))})
         with zipfile.ZipFile(good) as z:
