@@ -34,22 +34,19 @@ cdef struct Node:
     uint8_t missing_left
 
 
-cdef void _predict(const real[:, :] X, const Node* nodes, const int32_t* roots, Py_ssize_t n_trees,
-                   double baseline, double[::1] out, Py_ssize_t block) noexcept nogil:
+cdef void _predict(const real[:, :] X, const Node* nodes, const int32_t* roots, Py_ssize_t t_lo,
+                   Py_ssize_t t_hi, double[::1] out, Py_ssize_t block) noexcept nogil:
     # Tree-outer over blocks of rows: one tree's nodes and a block of rows stay
     # in cache (measured 1.2-1.6x faster than row-outer on page features).
-    # Each row still sums baseline, then tree 0, 1, ... in order.
+    # Each row adds trees t_lo, t_lo + 1, ... < t_hi to its ``out`` in order.
     cdef Py_ssize_t i, i0, hi, t, n = X.shape[0]
     cdef const Node* root
     cdef const Node* nd
     cdef double x
-    for i in range(n):
-        out[i] = 0.0
-        out[i] += baseline
     i0 = 0
     while i0 < n:
         hi = min(i0 + block, n)
-        for t in range(n_trees):
+        for t in range(t_lo, t_hi):
             root = nodes + roots[t]
             for i in range(i0, hi):
                 nd = root
@@ -135,17 +132,30 @@ cdef class Forest:
     def __reduce__(self):
         return (Forest, self._arrays)
 
-    def raw(self, X):
+    def raw(self, X, Py_ssize_t start=0, stop=None, init=None):
         """Raw scores (float64, one per row) of a 2-D float32 or float64 matrix.
 
-        Other dtypes are converted to float64 first.  Runs without the GIL,
-        on one thread.
+        By default the baseline plus every tree.  ``start``/``stop`` restrict
+        the sum to trees ``start <= t < stop``, added to ``init`` (raw scores
+        of the trees before ``start``, one per row) or, without it, to the
+        baseline; so ``raw(X, k, init=raw(X, 0, k))`` equals ``raw(X)`` to
+        the bit.  Other dtypes are converted to float64 first.  Runs without
+        the GIL, on one thread.
         """
         if not isinstance(X, np.ndarray) or X.dtype not in (np.float32, np.float64):
             X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"X has shape {X.shape}, this forest needs (n, {self.n_features})")
-        out = np.empty(X.shape[0], dtype=np.float64)
+        cdef Py_ssize_t hi = self.n_trees if stop is None else stop
+        if not 0 <= start <= hi <= self.n_trees:
+            raise ValueError(f"tree range [{start}, {hi}) is not within [0, {self.n_trees}]")
+        if init is None:
+            out = np.zeros(X.shape[0], dtype=np.float64)
+            out += self.baseline
+        else:
+            out = np.array(init, dtype=np.float64, copy=True)
+            if out.shape != (X.shape[0],):
+                raise ValueError(f"init has shape {out.shape}, not ({X.shape[0]},)")
         cdef double[::1] o = out
         cdef Py_ssize_t block = max(32, _BLOCK_BYTES // (X.shape[1] * X.itemsize))
         cdef const float[:, :] x32
@@ -153,9 +163,9 @@ cdef class Forest:
         if X.dtype == np.float32:
             x32 = X
             with nogil:
-                _predict(x32, self.nodes, self.roots, self.n_trees, self.baseline, o, block)
+                _predict(x32, self.nodes, self.roots, start, hi, o, block)
         else:
             x64 = X
             with nogil:
-                _predict(x64, self.nodes, self.roots, self.n_trees, self.baseline, o, block)
+                _predict(x64, self.nodes, self.roots, start, hi, o, block)
         return out

@@ -67,6 +67,26 @@ def test_reference_predictor_matches_hgb(hgb, sklearn_flat_scores):
     assert np.array_equal(sklearn_flat_scores(FlatTrees.from_hgb(hgb), X), hgb.predict_proba(X)[:, 1])
 
 
+def test_tree_ranges_add_up_to_the_whole_sum(hgb):
+    """raw(X, k, init=raw(X, 0, k)) is raw(X) to the bit: a cascade can stop after k trees."""
+    f = FlatTrees.from_hgb(hgb)._forest
+    X = _random_data(np.random.default_rng(3), 500, 8).astype(np.float32)
+    full = f.raw(X)
+    assert np.array_equal(full, hgb._raw_predict(X)[:, 0])
+    for k in (0, 1, 17, f.n_trees):
+        assert np.array_equal(f.raw(X, k, init=f.raw(X, 0, k)), full)
+    assert np.array_equal(f.raw(X, 0, 0), np.full(len(X), f.baseline))
+    rows = np.arange(0, 500, 7)  # a subset of rows continued
+    part = f.raw(X, 0, 10)
+    assert np.array_equal(f.raw(X[rows], 10, init=part[rows]), full[rows])
+    with pytest.raises(ValueError, match="tree range"):
+        f.raw(X, 5, 4)
+    with pytest.raises(ValueError, match="tree range"):
+        f.raw(X, 0, f.n_trees + 1)
+    with pytest.raises(ValueError, match="init"):
+        f.raw(X, 1, init=np.zeros(3))
+
+
 def test_shape_is_checked(hgb):
     flat = FlatTrees.from_hgb(hgb)
     with pytest.raises(ValueError, match="shape"):
