@@ -99,6 +99,12 @@ HINTS = (
 HINT = {name: 1 << i for i, (name, _) in enumerate(HINTS)}
 _HINT_RE = re.compile("|".join(
     r"(?P<h%d>(?:^|[\s_\-:])(?:%s))" % (i, words) for i, (_, words) in enumerate(HINTS)))
+# The same search, fast: a match of _HINT_RE can only start at the string's
+# start or at a separator, so only those positions are tried, with the words
+# alone (the groups in the same order), skipping separators inside a match as
+# finditer does.  Equal to finditer over _HINT_RE (tests/test_lines.py).
+_HINT_WORDS = re.compile("|".join(r"(?P<h%d>%s)" % (i, words) for i, (_, words) in enumerate(HINTS)))
+_HINT_SEP = re.compile(r"[\s_\-:]")
 _hint_cache: dict[str, int] = {}
 #: Bytes of a class/id string that :func:`hint_bits` reads (and the walkers cache).
 HINT_BYTES = 1024
@@ -116,12 +122,30 @@ def hint_bits(attr: str) -> int:
             attr = raw[:HINT_BYTES].decode("utf-8", "replace")
     bits = _hint_cache.get(attr)
     if bits is None:
-        bits = 0
-        for m in _HINT_RE.finditer(attr.lower()):
-            bits |= 1 << int(m.lastgroup[1:])
+        bits = _hint_search(attr.lower())
         if len(_hint_cache) > 100_000:
             _hint_cache.clear()
         _hint_cache[attr] = bits
+    return bits
+
+
+def _hint_search(s: str) -> int:
+    """Bits of the hint groups that ``_HINT_RE.finditer(s)`` matches (see above)."""
+    if _HINT_SEP.match(s):  # a separator first: the regex's own order at position 0
+        bits = 0
+        for m in _HINT_RE.finditer(s):
+            bits |= 1 << int(m.lastgroup[1:])
+        return bits
+    bits = end = 0
+    m = _HINT_WORDS.match(s)
+    if m:
+        bits, end = 1 << int(m.lastgroup[1:]), m.end()
+    for sep in _HINT_SEP.finditer(s, end):
+        if sep.start() >= end:
+            m = _HINT_WORDS.match(s, sep.end())
+            if m:
+                bits |= 1 << int(m.lastgroup[1:])
+                end = m.end()
     return bits
 
 

@@ -1,9 +1,13 @@
 """boilerclf.lines: pages to lines (HTML and plain text)."""
 from __future__ import annotations
 
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from boilerclf import lines as lines_mod
 from boilerclf.lines import (
     BLOCK_TAGS, FLAG, HINT, N_ANCESTORS, TAG_ID, Lines, hint_bits, html_lines, looks_like_html,
     text_lines,
@@ -193,6 +197,27 @@ def test_hint_needs_a_word_boundary():
     assert not hint_bits("uncommented") & HINT["comment"]
     assert hint_bits("post-footer") & HINT["footer"]
     assert hint_bits("") == 0
+
+
+def _hint_reference(s: str) -> int:
+    """What hint_bits computed before its fast search: finditer over the whole regex."""
+    bits = 0
+    for m in lines_mod._HINT_RE.finditer(s.lower()):
+        bits |= 1 << int(m.lastgroup[1:])
+    return bits
+
+
+_LOOKAHEAD = r"(?=$|[\s_\-:\d])"
+_HINT_PIECES = [w for _, words in lines_mod.HINTS for w in words.replace(_LOOKAHEAD, "").replace("?", "").split("|")]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_HINT_PIECES + ["ad", "ads", "ads2", "read-next", "most-", "un"]),
+                          st.sampled_from(["-", "_", ":", " ", "\t", "\u3000", "--", "1"]),
+                          st.text(max_size=3)), max_size=10))
+def test_hint_search_equals_the_regex(pieces):
+    s = "".join(pieces)
+    assert lines_mod._hint_search(s.lower()) == _hint_reference(s)
 
 
 # ------------------------------------------------------------ container ranges
