@@ -1,7 +1,6 @@
 """boilerclf.lines: pages to lines (HTML and plain text)."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
