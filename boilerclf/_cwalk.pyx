@@ -26,7 +26,7 @@ for, a text node that is not valid UTF-8) is handed to the Python walker.
 from libc.stdint cimport uintptr_t, uint64_t, int32_t, int8_t
 from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy, memcmp, memset
-from cpython.unicode cimport PyUnicode_DecodeUTF8, Py_UNICODE_ISSPACE
+from cpython.unicode cimport PyUnicode_DecodeUTF8, Py_UNICODE_ISSPACE, Py_UNICODE_ISDECIMAL
 from cpython.pyport cimport PY_SSIZE_T_MAX
 
 import numpy as np
@@ -982,6 +982,111 @@ def _selfcheck():
     want = {"class", "id", "style", "hidden", "data-a-rather-long-attribute-name"}
     if not want <= attr_names:
         raise ImportError(f"boilerclf._cwalk: attributes not found by name: {want - attr_names}")
+
+
+# ---------------------------------------------------------------- hint search
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object o)
+    void *PyUnicode_DATA(object o)
+    Py_UCS4 PyUnicode_READ(int kind, void *data, Py_ssize_t index)
+
+
+cdef inline bint _hint_sep(Py_UCS4 c) noexcept:
+    return c == 0x5F or c == 0x2D or c == 0x3A or Py_UNICODE_ISSPACE(c)  # _ - : or \s
+
+
+cdef class HintTable:
+    """The hint search of :mod:`boilerclf.lines`, compiled: literal alternatives
+    tried in order at the string's start and after each separator, as
+    ``lines._hint_search`` does with the regex (see there).
+
+    ``alternatives``: ``(group, literal, lookahead)`` in the regex's order of
+    trial; ``lookahead`` requires the end of the string, a separator or a
+    decimal digit after the literal.  No literal may be empty or start with a
+    separator (then the regex's ``^`` branch and the start rule agree).
+    """
+
+    cdef Py_UCS4 *chars
+    cdef Py_ssize_t *start
+    cdef Py_ssize_t *length
+    cdef int *group
+    cdef bint *look
+    cdef Py_ssize_t n
+
+    def __cinit__(self, alternatives):
+        alts = list(alternatives)
+        self.n = len(alts)
+        total = sum(len(lit) for _, lit, _ in alts)
+        self.chars = <Py_UCS4 *> malloc(max(total, 1) * sizeof(Py_UCS4))
+        self.start = <Py_ssize_t *> malloc(max(self.n, 1) * sizeof(Py_ssize_t))
+        self.length = <Py_ssize_t *> malloc(max(self.n, 1) * sizeof(Py_ssize_t))
+        self.group = <int *> malloc(max(self.n, 1) * sizeof(int))
+        self.look = <bint *> malloc(max(self.n, 1) * sizeof(bint))
+        if not (self.chars and self.start and self.length and self.group and self.look):
+            raise MemoryError()
+        cdef Py_ssize_t k = 0, i
+        for i, (g, lit, la) in enumerate(alts):
+            if not lit or _hint_sep(ord(lit[0])) or not 0 <= g < 31:
+                raise ValueError(f"bad hint alternative {(g, lit, la)!r}")
+            self.start[i] = k
+            self.length[i] = len(lit)
+            self.group[i] = g
+            self.look[i] = bool(la)
+            for ch in lit:
+                self.chars[k] = ord(ch)
+                k += 1
+
+    def __dealloc__(self):
+        free(self.chars)
+        free(self.start)
+        free(self.length)
+        free(self.group)
+        free(self.look)
+
+    cdef inline Py_ssize_t _match(self, int kind, void *data, Py_ssize_t n, Py_ssize_t q,
+                                  int *g) noexcept:
+        # the first alternative matching at q: its end (its group in *g), or -1
+        cdef Py_ssize_t a, j, L, e
+        cdef Py_UCS4 c
+        for a in range(self.n):
+            L = self.length[a]
+            e = q + L
+            if e > n:
+                continue
+            j = 0
+            while j < L and PyUnicode_READ(kind, data, q + j) == self.chars[self.start[a] + j]:
+                j += 1
+            if j < L:
+                continue
+            if self.look[a] and e < n:
+                c = PyUnicode_READ(kind, data, e)
+                if not (_hint_sep(c) or Py_UNICODE_ISDECIMAL(c)):
+                    continue
+            g[0] = self.group[a]
+            return e
+        return -1
+
+    def search(self, str s) -> int:
+        """Bits of the groups found in ``s`` (already lower-cased)."""
+        cdef int kind = PyUnicode_KIND(s)
+        cdef void *data = PyUnicode_DATA(s)
+        cdef Py_ssize_t n = len(s), i = 0, e
+        cdef int g = 0
+        cdef long bits = 0
+        if n and not _hint_sep(PyUnicode_READ(kind, data, 0)):
+            e = self._match(kind, data, n, 0, &g)
+            if e >= 0:
+                bits |= 1 << g
+                i = e
+        while i < n:
+            if _hint_sep(PyUnicode_READ(kind, data, i)):
+                e = self._match(kind, data, n, i + 1, &g)
+                if e >= 0:
+                    bits |= 1 << g
+                    i = e
+                    continue
+            i += 1
+        return bits
 
 
 _selfcheck()

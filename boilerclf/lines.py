@@ -129,7 +129,7 @@ def hint_bits(attr: str) -> int:
     return bits
 
 
-def _hint_search(s: str) -> int:
+def _hint_search_py(s: str) -> int:
     """Bits of the hint groups that ``_HINT_RE.finditer(s)`` matches (see above)."""
     if _HINT_SEP.match(s):  # a separator first: the regex's own order at position 0
         bits = 0
@@ -147,6 +147,40 @@ def _hint_search(s: str) -> int:
                 bits |= 1 << int(m.lastgroup[1:])
                 end = m.end()
     return bits
+
+
+_LOOKAHEAD = r"(?=$|[\s_\-:\d])"
+
+
+def _hint_alternatives() -> list[tuple[int, str, bool]]:
+    """The words of :data:`HINTS` as ``(group, literal, lookahead)`` in the order
+    the regex tries them: an optional character ``c?`` gives the literal with
+    ``c`` first, then without (greedy); ``lookahead`` marks the one lookahead
+    the words use.  Raises ``ValueError`` on any other regex syntax."""
+    def expand(alt: str) -> list[str]:
+        i = alt.find("?")
+        if i < 0:
+            return [alt]
+        return [alt[:i] + t for t in expand(alt[i + 1:])] + [alt[:i - 1] + t for t in expand(alt[i + 1:])]
+
+    out = []
+    for g, (_, words) in enumerate(HINTS):
+        for alt in words.replace(_LOOKAHEAD, "\0").split("|"):
+            look = alt.endswith("\0")
+            alt = alt.rstrip("\0")
+            for lit in expand(alt):
+                if set(lit) & set("()[]{}*+.\\^$|?"):
+                    raise ValueError(f"hint word {alt!r} is not a literal with optional characters")
+                out.append((g, lit, look))
+    return out
+
+
+try:  # compiled (boilerclf/_cwalk.pyx); the regex search above stays the reference
+    from ._cwalk import HintTable
+
+    _hint_search = HintTable(_hint_alternatives()).search
+except ImportError:
+    _hint_search = _hint_search_py
 
 
 @dataclass

@@ -216,7 +216,20 @@ _HINT_PIECES = [w for _, words in lines_mod.HINTS for w in words.replace(_LOOKAH
                           st.text(max_size=3)), max_size=10))
 def test_hint_search_equals_the_regex(pieces):
     s = "".join(pieces)
-    assert lines_mod._hint_search(s.lower()) == _hint_reference(s)
+    want = _hint_reference(s)
+    assert lines_mod._hint_search(s.lower()) == want  # compiled (boilerclf/_cwalk.pyx)
+    assert lines_mod._hint_search_py(s.lower()) == want  # its fallback
+
+
+def test_hint_search_is_compiled_and_its_table_is_literal():
+    from boilerclf._cwalk import HintTable
+
+    assert isinstance(lines_mod._hint_search.__self__, HintTable)
+    alts = lines_mod._hint_alternatives()
+    assert (7, "ads", True) in alts and (7, "ad", True) in alts  # ads?(?=...): "ads" tried first
+    assert alts.index((4, "read-next", False)) + 1 == alts.index((4, "readnext", False))
+    with pytest.raises(ValueError):
+        HintTable([(0, "-nav", False)])  # a separator first would break the start rule
 
 
 # ------------------------------------------------------------ container ranges
