@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import sklearn
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
@@ -147,12 +148,20 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     threshold : float, default 0.5
         Score at or above which a line is content.
     random_state : int or None, default 0
-    cascade : float, default 0.0
-        At prediction, a line whose stage-1 score is below this skips stage 2
-        and keeps its stage-1 score (the context inputs of the other lines
-        still use every line's stage-1 score).  Stage 2 seldom lifts such a
-        line: see the model card for what a value costs and saves.  0 sends
-        every line through both stages.  Fitting does not use it.
+    exit_trees, exit_score : int, float, default 30, 0.05
+        Early exit of stage 1 at prediction: after its first ``exit_trees``
+        trees, a line whose score so far is below ``exit_score`` stops there
+        (that score is its stage-1 score); the other lines go through every
+        tree, and their scores are exactly the full ones.  ``exit_score=0``
+        runs every tree.  Only for stages that are flat trees (the default).
+    cascade : float, default 0.05
+        A line whose stage-1 score is below this skips stage 2 and keeps its
+        stage-1 score (the context inputs of the other lines still use every
+        line's stage-1 score).  0 sends every line through both stages.
+        With the defaults the trees do about half the work, at the same F1:
+        measured leave-one-dataset-out on the shared sets (see the model
+        card), per set within 0.0015, macro average unchanged.  Fitting uses
+        neither setting (stage 2 learns from full out-of-fold scores).
 
     Attributes (after ``fit``): ``stage1_``, ``stage2_`` (None without the
     context pass) the fitted stage models; ``trees1_``, ``trees2_`` their
@@ -169,7 +178,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, estimator=None, context: bool = True, context_estimator=None,
                  n_folds: int = 2, max_lines_per_page: int | None = 150, threshold: float = 0.5,
-                 random_state: int | None = 0, cascade: float = 0.0):
+                 random_state: int | None = 0, exit_trees: int = 30, exit_score: float = 0.05,
+                 cascade: float = 0.05):
         self.estimator = estimator
         self.context = context
         self.context_estimator = context_estimator
@@ -177,6 +187,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.max_lines_per_page = max_lines_per_page
         self.threshold = threshold
         self.random_state = random_state
+        self.exit_trees = exit_trees
+        self.exit_score = exit_score
         self.cascade = cascade
 
     def _base(self, which):
@@ -243,6 +255,19 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             return trees.predict_proba1(A)
         return (self.stage1_ if k == 1 else self.stage2_).predict_proba(A)[:, 1]
 
+    def _stage1_scores(self, F: np.ndarray) -> np.ndarray:
+        """Stage-1 scores, with the early exit (``exit_trees``, ``exit_score``)."""
+        trees = getattr(self, "trees1_", None)
+        k = getattr(self, "exit_trees", 0)  # models pickled before these existed
+        cut = getattr(self, "exit_score", 0.0)
+        if trees is None or not 0 < k < trees.n_trees or not cut > 0:
+            return self._stage_scores(1, F)
+        raw = trees.raw_predict(F, 0, k)
+        go = np.flatnonzero(expit(raw) >= cut)
+        if len(go):
+            raw[go] = trees.raw_predict(F[go], k, init=raw[go])
+        return expit(raw)
+
     def decision_scores(self, X: np.ndarray) -> np.ndarray:
         """Probability that each line is content (1-D)."""
         check_is_fitted(self, "stage1_")
@@ -250,12 +275,12 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if len(X) == 0:
             return np.zeros(0, dtype=np.float64)
         F = X[:, N_STRUCT:]
-        s1 = self._stage_scores(1, F)
+        s1 = self._stage1_scores(F)
         if self.stage2_ is None:
             return s1
         C = context_features(X, s1)
-        cut = getattr(self, "cascade", 0.0) or 0.0  # models pickled before it existed
-        if cut <= 0:
+        cut = getattr(self, "cascade", 0.0)
+        if not cut > 0:
             return self._stage_scores(2, np.hstack([F, C]))
         out = s1.astype(np.float64)
         go = np.flatnonzero(s1 >= cut)
@@ -278,7 +303,8 @@ FORMAT_VERSION = 2
 _MAGIC = b"PK\x03\x04"  # a zip file
 _MAX_UNZIPPED = 256 << 20  # refuse files that would unpack to more than this
 _STAGES = ("s1", "s2", "site")
-_PARAMS = ("context", "n_folds", "max_lines_per_page", "threshold", "random_state", "cascade")
+_PARAMS = ("context", "n_folds", "max_lines_per_page", "threshold", "random_state", "exit_trees",
+           "exit_score", "cascade")
 _SITE_PARAMS = ("threshold", "prior_pages", "balance_pages", "random_state")
 
 
@@ -500,9 +526,13 @@ def _line_model(rec: dict, s1: FlatTrees | None, s2: FlatTrees | None) -> LineCl
     if s2 is not None and s2.n_features_in_ != n_features + len(CONTEXT_NAMES):
         raise ValueError(f"stage 2 must take {n_features + len(CONTEXT_NAMES)} features")
     params = {k: v for k, v in (rec.get("params") or {}).items() if k in _PARAMS}
-    cut = params.get("cascade", 0.0)
-    if isinstance(cut, bool) or not isinstance(cut, (int, float)) or not 0.0 <= cut <= 1.0:
-        raise ValueError(f"cascade must be a number in [0, 1], not {cut!r}")
+    for name in ("exit_score", "cascade"):
+        v = params.get(name, 0.0)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+            raise ValueError(f"{name} must be a number in [0, 1], not {v!r}")
+    k = params.get("exit_trees", 0)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"exit_trees must be a non-negative integer, not {k!r}")
     model = LineClassifier(estimator=_estimator_from_record(rec.get("estimator")),
                            context_estimator=_estimator_from_record(rec.get("context_estimator")),
                            **params)

@@ -147,9 +147,14 @@ class FlatTrees:
     def n_trees(self) -> int:
         return len(self.roots)
 
-    def raw_predict(self, X: np.ndarray) -> np.ndarray:
-        """Raw scores (log-odds, float64) of a 2-D float32 or float64 matrix."""
-        return self._forest.raw(X)
+    def raw_predict(self, X: np.ndarray, start: int = 0, stop: int | None = None,
+                    init: np.ndarray | None = None) -> np.ndarray:
+        """Raw scores (log-odds, float64) of a 2-D float32 or float64 matrix.
+
+        ``start``/``stop`` sum only trees ``start <= t < stop``, onto ``init``
+        (the raw scores of the trees before ``start``) or the baseline; the
+        two parts chained give the whole sum to the bit."""
+        return self._forest.raw(X, start, stop, init)
 
     def predict_proba1(self, X: np.ndarray) -> np.ndarray:
         """Probability of ``classes_[1]`` for each row (1-D float64)."""

@@ -202,28 +202,59 @@ def test_loaded_model_predicts_and_a_clone_refits(tmp_path, tiny_models, data):
     np.testing.assert_array_equal(c.decision_scores(X), m.decision_scores(X))
 
 
+def _with(model, **params):
+    """A copy of fitted ``model`` with other prediction settings (the fixture stays intact)."""
+    c = clone(model).set_params(**params)
+    for k in ("stage1_", "stage2_", "trees1_", "trees2_", "classes_", "n_features_in_"):
+        setattr(c, k, getattr(model, k))
+    return c
+
+
+def test_prediction_shortcuts_are_on_by_default():
+    p = LineClassifier().get_params()
+    assert (p["exit_trees"], p["exit_score"], p["cascade"]) == (30, 0.05, 0.05)
+
+
 def test_cascade_skips_stage_two_for_low_stage_one_scores(tmp_path, tiny_fitted, data):
     X, _ = data
-    full = tiny_fitted[0]
+    full = _with(tiny_fitted[0], exit_score=0.0, cascade=0.0)
     s_full = full.decision_scores(X)
     s1 = full._stage_scores(1, X[:, features.N_STRUCT:].astype(np.float32))
     levels = np.unique(s1)
     assert len(levels) > 2
     cut = float(levels[len(levels) // 2])
-    c = clone(full).set_params(cascade=cut)
-    for k in ("stage1_", "stage2_", "trees1_", "trees2_", "classes_", "n_features_in_"):
-        setattr(c, k, getattr(full, k))
+    c = _with(full, cascade=cut)
     s = c.decision_scores(X)
     low = s1 < cut
     assert 0 < low.sum() < len(X)
     np.testing.assert_array_equal(s[low], s1[low])  # skipped lines keep the stage-1 score
     np.testing.assert_array_equal(s[~low], s_full[~low])  # the others are scored as before
-    assert full.get_params()["cascade"] == 0.0
     # the setting travels with the model file
     save(c, tmp_path / "c.npz", kind="html")
     m, head = load(tmp_path / "c.npz")
     assert m.cascade == cut and head["estimator"]["params"]["cascade"] == cut
     np.testing.assert_array_equal(m.decision_scores(X), s)
+
+
+def test_early_exit_of_stage_one(tiny_fitted, data):
+    X, _ = data
+    F = X[:, features.N_STRUCT:].astype(np.float32)
+    full = _with(tiny_fitted[0], exit_score=0.0, cascade=0.0)
+    trees = full.trees1_
+    k = trees.n_trees // 3
+    partial = 1 / (1 + np.exp(-trees.raw_predict(F, 0, k)))
+    levels = np.unique(partial)
+    assert len(levels) > 2
+    cut = float(levels[len(levels) // 2])
+    e = _with(full, exit_trees=k, exit_score=cut)
+    s1 = e._stage1_scores(F)
+    stop = partial < cut
+    assert 0 < stop.sum() < len(F)
+    np.testing.assert_allclose(s1[stop], partial[stop], rtol=1e-12)  # stopped after k trees
+    np.testing.assert_array_equal(s1[~stop], full._stage_scores(1, F)[~stop])  # the rest: exact
+    # off when exit_trees is 0 or covers every tree
+    for kw in ({"exit_trees": 0}, {"exit_trees": trees.n_trees}, {"exit_score": 0.0}):
+        np.testing.assert_array_equal(_with(e, **kw)._stage1_scores(F), full._stage_scores(1, F))
 
 
 def test_save_unfitted_raises(tmp_path):
@@ -277,7 +308,7 @@ def _npy(a) -> bytes:
 @pytest.mark.parametrize("content", [
     "truncated", "truncated-head", "random", "empty", "text", "zip-without-header", "header-not-json",
     "not-our-format", "future-format", "missing-array", "object-array", "loop-in-tree",
-    "feature-out-of-range", "wrong-width", "zip-bomb", "bad-cascade"])
+    "feature-out-of-range", "wrong-width", "zip-bomb", "bad-cascade", "bad-exit"])
 def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, content):
     good = tiny_models[0]
     bad = tmp_path / "bad.npz"
@@ -328,10 +359,13 @@ def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, c
         with zipfile.ZipFile(good) as z:
             s1 = {n.replace("s1_", "s2_"): z.read(n) for n in z.namelist() if n.startswith("s1_")}
         _rezip(good, bad, lambda m: {**m, **s1})
-    elif content == "bad-cascade":  # a prediction setting from the header must be a probability
+    elif content in ("bad-cascade", "bad-exit"):  # prediction settings from the header are checked
         def casc(m):
             h = json.loads(m["header.json"])
-            h["estimator"]["params"]["cascade"] = "0.5; rm -rf /"
+            if content == "bad-cascade":
+                h["estimator"]["params"]["cascade"] = "0.5; rm -rf /"
+            else:
+                h["estimator"]["params"]["exit_trees"] = -3
             return {**m, "header.json": json.dumps(h).encode()}
         _rezip(good, bad, casc)
     elif content == "zip-bomb":  # sizes come from the zip directory: nothing is unpacked
@@ -395,6 +429,7 @@ def test_convert_legacy_file(tmp_path, tiny_fitted, data):
     ref = tiny_fitted[0]
     s1 = ref.stage1_.predict_proba(X[:, features.N_STRUCT:])[:, 1]
     want = ref.stage2_.predict_proba(np.hstack([X[:, features.N_STRUCT:], context_features(X, s1)]))[:, 1]
+    m.set_params(exit_score=0.0, cascade=0.0)  # every line through every tree
     np.testing.assert_array_equal(m.decision_scores(X), want)
 
 

@@ -145,7 +145,12 @@ def test_shipped_files_are_arrays_and_json(shipped_models):
 
 def test_shipped_models_match_sklearn_tree_predictor(shipped_models, sklearn_flat_scores, training_pages):
     """On the fixture pages (HTML and plain text) the compiled flat trees of both
-    stages score exactly as scikit-learn's own tree predictor on the same trees."""
+    stages score exactly as scikit-learn's own tree predictor on the same trees;
+    with the cascade alone, the lines it sends through stage 2 score the same; with
+    both shortcuts on (early exit of stage 1 too, as shipped) no line of these
+    pages changes its label."""
+    from copy import copy
+
     import numpy as np
 
     from boilerclf import features
@@ -153,7 +158,9 @@ def test_shipped_models_match_sklearn_tree_predictor(shipped_models, sklearn_fla
 
     html_pages, text_pages = training_pages
     for kind, pages in (("html", html_pages), ("text", text_pages)):
-        model, _ = shipped_models[kind]
+        shipped, _ = shipped_models[kind]
+        assert shipped.exit_score > 0 and shipped.cascade > 0
+        model = copy(shipped).set_params(exit_score=0.0, cascade=0.0)
         X = features.batch_features([p for p, _ in pages])
         F = X[:, features.N_STRUCT:]
         s1 = sklearn_flat_scores(model.trees1_, F)
@@ -161,6 +168,13 @@ def test_shipped_models_match_sklearn_tree_predictor(shipped_models, sklearn_fla
         s2 = sklearn_flat_scores(model.trees2_, np.hstack([F, context_features(X, s1)]))
         assert np.array_equal(model.decision_scores(X), s2)
         assert 0 < (s2 >= model.threshold).sum() < len(s2)
+        casc = copy(shipped).set_params(exit_score=0.0).decision_scores(X)
+        both = s1 >= shipped.cascade  # the lines sent through stage 2
+        assert len(X) // 10 < both.sum() < len(X)
+        assert np.array_equal(casc[both], s2[both])
+        assert np.array_equal(casc[~both], s1[~both])
+        fast = shipped.decision_scores(X)
+        assert np.array_equal(fast >= shipped.threshold, s2 >= shipped.threshold)
 
 
 def test_html_keeps_article_paragraphs(lighthouse_out, lighthouse_gold, gold_paragraphs):
