@@ -17,7 +17,7 @@ from . import cues as _cues
 from . import guard as _guard
 from . import lines as _lines
 from .decode import decode
-from .features import FEATURE_NAMES, page_features
+from .features import FEATURE_NAMES, batch_features
 from .model import LineClassifier, ModelError, load
 from .profile import SiteProfile, load_profile
 
@@ -247,15 +247,15 @@ class Extractor:
             if not nonempty:
                 continue
             model, thr = self._get(kind)
-            mats = [page_features(pages[i], j) for j, i in enumerate(nonempty)]
-            X = np.concatenate(mats)
+            X = batch_features([pages[i] for i in nonempty])
             with _one_thread():
                 scores = model.decision_scores(X)
             row = 0
-            for m, i in zip(mats, nonempty):
+            for i in nonempty:
                 p = pages[i]
-                s = scores[row:row + len(m)]
-                row += len(m)
+                m = X[row:row + len(p)]
+                s = scores[row:row + len(p)]
+                row += len(p)
                 if getattr(self, "xref_rule", True):
                     s = _cues.cap_scores(s, p.texts)
                 if self.site_profile is not None:

@@ -350,8 +350,11 @@ def _int_array(a, dtype: type, name: str) -> np.ndarray:
     return b
 
 
-def page_features(lines: Lines, page: int = 0) -> np.ndarray:
+def page_features(lines: Lines, page: int = 0, out: np.ndarray | None = None) -> np.ndarray:
     """The feature matrix of one page: ``(len(lines), len(FEATURE_NAMES))`` float32.
+
+    With ``out`` (a C-contiguous float32 array of that shape, e.g. this page's
+    rows of a batch matrix) the matrix is written there and ``out`` returned.
 
     Raises ``ValueError`` if the arrays of ``lines`` do not have one entry
     (``anc_start``/``anc_end``: one row of ``N_ANCESTORS``) per line, hold
@@ -360,10 +363,13 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
     text is not a ``str``.
     """
     n = len(lines)
+    if out is None:
+        out = np.empty((n, len(FEATURE_NAMES)), dtype=np.float32)  # every cell is written
+    elif out.dtype != np.float32 or out.shape != (n, len(FEATURE_NAMES)) or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float32 array of shape {(n, len(FEATURE_NAMES))}")
     if n == 0:
-        return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+        return out
     texts = lines.texts if type(lines.texts) is list else list(lines.texts)
-    out = np.empty((n, len(FEATURE_NAMES)), dtype=np.float32)  # every cell is written
     fill_features(
         _feature_tables(), out, page, texts, lines.title or "",
         # how often each text occurs in the page ("repeat")
@@ -376,8 +382,12 @@ def page_features(lines: Lines, page: int = 0) -> np.ndarray:
 
 
 def batch_features(pages: list[Lines]) -> np.ndarray:
-    """Stack the matrices of several pages (page ids 0..len(pages)-1)."""
-    mats = [page_features(p, i) for i, p in enumerate(pages)]
-    if not mats:
-        return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
-    return np.concatenate(mats, axis=0)
+    """The matrices of several pages in one (page ids 0..len(pages)-1), each
+    page written in place into its rows."""
+    ends = np.cumsum([len(p) for p in pages], dtype=np.int64)
+    X = np.empty((int(ends[-1]) if len(ends) else 0, len(FEATURE_NAMES)), dtype=np.float32)
+    start = 0
+    for i, (p, end) in enumerate(zip(pages, ends.tolist())):
+        page_features(p, i, out=X[start:end])
+        start = end
+    return X

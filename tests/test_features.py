@@ -666,3 +666,18 @@ def test_single_line_and_no_title():
         np.testing.assert_array_equal(_bits(page_features(L, 1)), _bits(_page_features_reference(L, 1)))
     with pytest.raises(ValueError):
         page_features(Lines(["\u65e5"]))  # texts without the per-line arrays
+
+
+def test_page_features_into_given_rows():
+    a = text_lines("First paragraph of the story.\nSecond one here.")
+    b = text_lines("Menu\nHome\nAbout us")
+    X = np.full((len(a) + len(b) + 1, len(FEATURE_NAMES)), np.nan, dtype=np.float32)
+    got = page_features(b, 1, out=X[len(a):len(a) + len(b)])
+    assert got.base is X or got.base is X.base
+    np.testing.assert_array_equal(X[len(a):len(a) + len(b)], page_features(b, 1))
+    assert np.isnan(X[:len(a)]).all() and np.isnan(X[-1]).all()  # nothing outside the rows
+    np.testing.assert_array_equal(batch_features([a, b]), np.vstack([page_features(a, 0), page_features(b, 1)]))
+    for bad in (np.zeros((len(b), len(FEATURE_NAMES)), np.float64), np.zeros((len(b) + 1, len(FEATURE_NAMES)), np.float32),
+                np.zeros((len(FEATURE_NAMES), len(b)), np.float32).T):
+        with pytest.raises(ValueError, match="out must be"):
+            page_features(b, out=bad)
