@@ -210,9 +210,13 @@ def _with(model, **params):
     return c
 
 
-def test_prediction_shortcuts_are_on_by_default():
+def test_prediction_shortcuts_are_off_by_default_and_on_for_trained_html_models():
+    from boilerclf_training.train import SHORTCUTS
+
     p = LineClassifier().get_params()
-    assert (p["exit_trees"], p["exit_score"], p["cascade"]) == (30, 0.05, 0.05)
+    assert (p["exit_score"], p["cascade"]) == (0.0, 0.0)
+    assert SHORTCUTS["html"] == {"exit_trees": 30, "exit_score": 0.05, "cascade": 0.05}
+    assert not SHORTCUTS["text"]
 
 
 def test_cascade_skips_stage_two_for_low_stage_one_scores(tmp_path, tiny_fitted, data):
@@ -429,7 +433,6 @@ def test_convert_legacy_file(tmp_path, tiny_fitted, data):
     ref = tiny_fitted[0]
     s1 = ref.stage1_.predict_proba(X[:, features.N_STRUCT:])[:, 1]
     want = ref.stage2_.predict_proba(np.hstack([X[:, features.N_STRUCT:], context_features(X, s1)]))[:, 1]
-    m.set_params(exit_score=0.0, cascade=0.0)  # every line through every tree
     np.testing.assert_array_equal(m.decision_scores(X), want)
 
 

@@ -61,6 +61,13 @@ def fit(data: Data, **params) -> LineClassifier:
 
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
+#: Prediction shortcuts per mode (``LineClassifier`` parameters, stored in the
+#: model file): stage 1 stops after 30 trees for a line scored below 0.05 so
+#: far, and such lines skip stage 2.  Measured on the HTML model's LODO fold
+#: models (2026-11-22): tree work 52 %, 8-set macro F1 0.8921 -> 0.8920, each
+#: set within 0.0015.  Not measured for the text model, which keeps every tree.
+SHORTCUTS = {"html": {"exit_trees": 30, "exit_score": 0.05, "cascade": 0.05}, "text": {}}
+
 
 def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: dict) -> np.ndarray:
     """Train on ``others``; the line scores of ``name``."""
@@ -141,12 +148,13 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     for mode in ("html", "text"):
         mp = {n: parts[n][mode] for n in parts}
         fixed = (thresholds or {}).get(mode)
+        mparams = {**SHORTCUTS.get(mode, {}), **params}
         if lodo:
             from joblib import Parallel, delayed
 
             t0 = time.time()
             scores = Parallel(n_jobs=n_jobs)(
-                delayed(_lodo_fold)(mp, [s for s in train_sets if s != n], n, max_lines, params)
+                delayed(_lodo_fold)(mp, [s for s in train_sets if s != n], n, max_lines, mparams)
                 for n in eval_sets)
             by_thr = {t: {n: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t))
                           for n, sc in zip(eval_sets, scores)} for t in THRESHOLDS}
@@ -163,7 +171,7 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         if fixed is not None:
             report.setdefault("thresholds", {}).setdefault(mode, {})["set"] = fixed
         thr = fixed if fixed is not None else (best if lodo else None)
-        mode_params = params if thr is None else {**params, "threshold": thr}
+        mode_params = mparams if thr is None else {**mparams, "threshold": thr}
         model = fit(stack(mp, train_sets, max_lines=max_lines), **mode_params)
         head = save(model, out_dir / f"boilerclf-{mode}.npz", kind=mode, train_sets=train_sets,
                     lodo={n: v.get(mode) for n, v in report["lodo"].items()},
