@@ -8,9 +8,12 @@ untimed warm-up batch, and prints the share of each pipeline stage:
     python benchmarks/profile_batch.py --pages 200 --top 25   # and the top functions
 
 Stages are cumulative times of the pipeline's entry points (decode, the DOM
-walk, features, the model call and, inside it, the tree predictor and the
-context features), so they may overlap only where one calls another (the tree
-predictor and context features are parts of the model call).  cProfile adds
+walk and, inside it, the class/id hint words, features, the model call and,
+inside it, the tree predictor and the context features), so they may overlap
+only where one calls another.  Both timed passes start with empty class/id
+hint caches (as on pages of sites not seen before; the caches keep a class
+name's hint bits across pages), so the profiled pass is as cold as the plain
+one.  cProfile adds
 overhead to Python-level calls, so the shares matter more than the seconds.
 Times are this process's CPU time (steadier than wall time on a shared
 machine); set OMP_NUM_THREADS=1 so that is one thread's time (the batch engine
@@ -32,13 +35,28 @@ DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 STAGES = [
     ("decode (bytes -> str)", "boilerclf/decode.py", "decode"),
     ("lines (DOM walk)", "boilerclf/lines.py", "html_lines"),
+    ("  class/id hint words (cache misses)", "boilerclf/lines.py", "hint_bits"),
     ("features", "boilerclf/features.py", "page_features"),
     ("model call (decision_scores)", "boilerclf/model.py", "decision_scores"),
     ("  scikit-learn predict_proba", "sklearn/ensemble/_hist_gradient_boosting/gradient_boosting.py",
      "predict_proba"),
     ("  compiled trees (FlatTrees.predict_proba1)", "boilerclf/trees.py", "predict_proba1"),
+    ("  compiled trees (FlatTrees.raw_predict, stage-1 exit)", "boilerclf/trees.py", "raw_predict"),
     ("  context features", "boilerclf/model.py", "context_features"),
 ]
+
+
+def cold_hints() -> None:
+    """Empty the class/id hint caches (the walker's and lines.py's)."""
+    from boilerclf import lines
+
+    lines._hint_cache.clear()
+    try:
+        from boilerclf import _cwalk
+
+        _cwalk._set_hint_cache_max(100_000)  # empties the compiled walker's cache
+    except ImportError:
+        pass
 
 
 def main(argv=None) -> int:
@@ -62,9 +80,11 @@ def main(argv=None) -> int:
     load_s = time.perf_counter() - t0
     list(ex.extract_many(raws[:64], kind="html", batch_size=64))  # warm-up, untimed
 
+    cold_hints()
     t0 = time.process_time()
     list(ex.extract_many(raws, kind="html", batch_size=64))
     plain = time.process_time() - t0
+    cold_hints()
 
     prof = cProfile.Profile(time.process_time)
     prof.enable()
