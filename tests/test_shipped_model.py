@@ -168,11 +168,12 @@ def test_shipped_models_match_sklearn_tree_predictor(shipped_models, sklearn_fla
         s2 = sklearn_flat_scores(model.trees2_, np.hstack([F, context_features(X, s1)]))
         assert np.array_equal(model.decision_scores(X), s2)
         assert 0 < (s2 >= model.threshold).sum() < len(s2)
-        casc = copy(shipped).set_params(exit_score=0.0).decision_scores(X)
-        both = s1 >= shipped.cascade  # the lines sent through stage 2
-        assert len(X) // 10 < both.sum() < len(X)
-        assert np.array_equal(casc[both], s2[both])
-        assert np.array_equal(casc[~both], s1[~both])
+        if kind == "html":
+            casc = copy(shipped).set_params(exit_score=0.0).decision_scores(X)
+            both = s1 >= shipped.cascade  # the lines sent through stage 2
+            assert len(X) // 10 < both.sum() < len(X)
+            assert np.array_equal(casc[both], s2[both])
+            assert np.array_equal(casc[~both], s1[~both])
         fast = shipped.decision_scores(X)
         assert np.array_equal(fast >= shipped.threshold, s2 >= shipped.threshold)
 
