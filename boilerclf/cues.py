@@ -66,11 +66,8 @@ def cap_scores(scores: np.ndarray, texts: list[str]) -> np.ndarray:
     above = np.flatnonzero(scores > CAP)
     if not len(above):
         return scores
-    if len(above) == len(texts):
-        mask = xref_mask(texts)
-    else:
-        mask = np.zeros(len(texts), dtype=bool)
-        mask[above] = xref_mask([texts[i] for i in above.tolist()])
+    mask = np.zeros(len(texts), dtype=bool)
+    mask[above] = xref_mask([texts[i] for i in above.tolist()])
     if not mask.any():
         return scores
     return np.where(mask, np.minimum(scores, CAP), scores)

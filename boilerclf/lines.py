@@ -130,12 +130,9 @@ def hint_bits(attr: str) -> int:
 
 
 def _hint_search_py(s: str) -> int:
-    """Bits of the hint groups that ``_HINT_RE.finditer(s)`` matches (see above)."""
-    if _HINT_SEP.match(s):  # a separator first: the regex's own order at position 0
-        bits = 0
-        for m in _HINT_RE.finditer(s):
-            bits |= 1 << int(m.lastgroup[1:])
-        return bits
+    """Bits of the hint groups that ``_HINT_RE.finditer(s)`` matches (see above;
+    no hint word starts with a separator, :func:`_hint_alternatives` checks it,
+    so at a leading separator the regex's start branch fails too)."""
     bits = end = 0
     m = _HINT_WORDS.match(s)
     if m:
@@ -171,14 +168,18 @@ def _hint_alternatives() -> list[tuple[int, str, bool]]:
             for lit in expand(alt):
                 if set(lit) & set("()[]{}*+.\\^$|?"):
                     raise ValueError(f"hint word {alt!r} is not a literal with optional characters")
+                if not lit or _HINT_SEP.match(lit):  # the start rule of both searches needs this
+                    raise ValueError(f"hint word {alt!r} is empty or starts with a separator")
                 out.append((g, lit, look))
     return out
 
 
+_HINT_ALTERNATIVES = _hint_alternatives()  # also checks the words for both searches
+
 try:  # compiled (boilerclf/_cwalk.pyx); the regex search above stays the reference
     from ._cwalk import HintTable
 
-    _hint_search = HintTable(_hint_alternatives()).search
+    _hint_search = HintTable(_HINT_ALTERNATIVES).search
 except ImportError:
     _hint_search = _hint_search_py
 

@@ -266,10 +266,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if trees is None or not 0 < k < trees.n_trees or not cut > 0:
             return self._stage_scores(1, F)
         raw = trees.raw_predict(F, 0, k)
-        go = np.flatnonzero(expit(raw) >= cut)
+        s1 = expit(raw)
+        go = np.flatnonzero(s1 >= cut)
         if len(go):
-            raw[go] = trees.raw_predict(F[go], k, init=raw[go])
-        return expit(raw)
+            s1[go] = expit(trees.raw_predict(F[go], k, init=raw[go]))
+        return s1
 
     def decision_scores(self, X: np.ndarray) -> np.ndarray:
         """Probability that each line is content (1-D)."""
