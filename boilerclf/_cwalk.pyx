@@ -246,6 +246,36 @@ cdef int _hint_rehash(Py_ssize_t cap) except -1:
     _hint_cap = cap
     return 0
 
+cdef class HintTable
+cdef HintTable _hint_table = None   # lines._hint_search's table, when it is compiled
+cdef object _hint_bits_py = None    # lines.hint_bits, which _hint_ascii stands for
+
+cdef int32_t _hint_ascii(const unsigned char *s, size_t n) noexcept:
+    """lines.hint_bits of an ASCII string without a Python call (lower-cased
+    here, searched with the compiled table); -1 when s is not ASCII or the
+    search is not the compiled one (then the caller asks lines.hint_bits)."""
+    cdef unsigned char low[1024]
+    cdef size_t i
+    cdef unsigned char c
+    if _hint_table is None or n > sizeof(low):
+        return -1
+    for i in range(n):
+        c = s[i]
+        if c >= 0x80:
+            return -1
+        low[i] = c + 32 if 65 <= c <= 90 else c
+    return <int32_t> _hint_table._search(1, low, n)
+
+
+def _hint_ascii_bits(bytes b):
+    """What the walker's cache-miss path computes for a class/id value's UTF-8
+    bytes without a Python call: its hint bits, or -1 where it asks
+    lines.hint_bits (not ASCII, too long).  For tests."""
+    if not _ready:
+        _init()
+    return _hint_ascii(b, len(b))
+
+
 cdef int32_t _hint(const unsigned char *s, size_t n, uint64_t h, object hint_bits) except? -1:
     """hint_bits of the string (UTF-8 bytes s[:n], hash h), from the module cache."""
     global _hint_n
@@ -258,7 +288,9 @@ cdef int32_t _hint(const unsigned char *s, size_t n, uint64_t h, object hint_bit
             if slot.h == h and slot.length == n and memcmp(slot.key, s, n) == 0:
                 return slot.bits
             j = (j + 1) & (_hint_cap - 1)
-    cdef int32_t bits = hint_bits(PyUnicode_DecodeUTF8(<const char *> s, n, "replace"))
+    cdef int32_t bits = _hint_ascii(s, n) if hint_bits is _hint_bits_py else -1
+    if bits < 0:
+        bits = hint_bits(PyUnicode_DecodeUTF8(<const char *> s, n, "replace"))
     if _hint_n >= _hint_max:
         _hint_clear()
     if 2 * (_hint_n + 1) > _hint_cap:
@@ -339,12 +371,15 @@ cdef object _tag_ids(names):
 cdef int _init() except -1:
     """Build the tag tables from boilerclf.lines's constants (at first use)."""
     global _L, _ready, _TAG_A, _TAG_BR, _FLAG_HIDDEN, _FLAG_LI, _FLAG_A_BLOCK
-    global _TAG_H1, _TAG_BODY, _N_ANC, _unfit, _HINT_BYTES
+    global _TAG_H1, _TAG_BODY, _N_ANC, _unfit, _HINT_BYTES, _hint_table, _hint_bits_py
     if _unfit:
         raise _Unsupported("a tag name of boilerclf.lines has no lexbor tag id")
     from boilerclf import lines as L
     _L = L
     _HINT_BYTES = L.HINT_BYTES
+    table = getattr(L._hint_search, "__self__", None)
+    _hint_table = table if isinstance(table, HintTable) else None
+    _hint_bits_py = L.hint_bits
     names = set(L.BLOCK_TAGS[1:]) | set(L._BLOCK) | set(L._TAG_FLAG) | {"a", "br"}
     ids = _tag_ids(names)
     if ids is None:
@@ -1012,6 +1047,11 @@ cdef class HintTable:
     cdef int *group
     cdef bint *look
     cdef Py_ssize_t n
+    # the alternatives by their first character (ASCII), in order of trial:
+    # order[bucket[c]:bucket[c + 1]] start with chr(c); order[bucket[128]:] with
+    # a non-ASCII character (only they can match where the string has one)
+    cdef int *order
+    cdef int bucket[130]
 
     def __cinit__(self, alternatives):
         alts = list(alternatives)
@@ -1022,7 +1062,9 @@ cdef class HintTable:
         self.length = <Py_ssize_t *> malloc(max(self.n, 1) * sizeof(Py_ssize_t))
         self.group = <int *> malloc(max(self.n, 1) * sizeof(int))
         self.look = <bint *> malloc(max(self.n, 1) * sizeof(bint))
-        if not (self.chars and self.start and self.length and self.group and self.look):
+        self.order = <int *> malloc(max(self.n, 1) * sizeof(int))
+        if not (self.chars and self.start and self.length and self.group and self.look
+                and self.order):
             raise MemoryError()
         cdef Py_ssize_t k = 0, i
         for i, (g, lit, la) in enumerate(alts):
@@ -1035,6 +1077,14 @@ cdef class HintTable:
             for ch in lit:
                 self.chars[k] = ord(ch)
                 k += 1
+        cdef int c, b = 0
+        for c in range(129):
+            self.bucket[c] = b
+            for i, (g, lit, la) in enumerate(alts):
+                if min(ord(lit[0]), 128) == c:
+                    self.order[b] = i
+                    b += 1
+        self.bucket[129] = b
 
     def __dealloc__(self):
         free(self.chars)
@@ -1042,13 +1092,16 @@ cdef class HintTable:
         free(self.length)
         free(self.group)
         free(self.look)
+        free(self.order)
 
     cdef inline Py_ssize_t _match(self, int kind, void *data, Py_ssize_t n, Py_ssize_t q,
                                   int *g) noexcept:
         # the first alternative matching at q: its end (its group in *g), or -1
-        cdef Py_ssize_t a, j, L, e
-        cdef Py_UCS4 c
-        for a in range(self.n):
+        cdef Py_ssize_t a, b, j, L, e
+        cdef Py_UCS4 c = PyUnicode_READ(kind, data, q) if q < n else 0
+        cdef int k = c if c < 128 else 128
+        for b in range(self.bucket[k], self.bucket[k + 1]):
+            a = self.order[b]
             L = self.length[a]
             e = q + L
             if e > n:
@@ -1068,9 +1121,10 @@ cdef class HintTable:
 
     def search(self, str s) -> int:
         """Bits of the groups found in ``s`` (already lower-cased)."""
-        cdef int kind = PyUnicode_KIND(s)
-        cdef void *data = PyUnicode_DATA(s)
-        cdef Py_ssize_t n = len(s), i = 0, e
+        return self._search(PyUnicode_KIND(s), PyUnicode_DATA(s), len(s))
+
+    cdef long _search(self, int kind, void *data, Py_ssize_t n) noexcept:
+        cdef Py_ssize_t i = 0, e
         cdef int g = 0
         cdef long bits = 0
         if n and not _hint_sep(PyUnicode_READ(kind, data, 0)):

@@ -221,6 +221,26 @@ def test_hint_search_equals_the_regex(pieces):
     assert lines_mod._hint_search_py(s.lower()) == want  # its fallback
 
 
+_CASED_PIECES = _HINT_PIECES + [w.upper() for w in _HINT_PIECES] + [w.title() for w in _HINT_PIECES]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_CASED_PIECES),
+                          st.sampled_from(["-", "_", ":", " ", "\t", "--", "1", "\u00e9", "\u0130"]),
+                          st.text(alphabet=st.characters(max_codepoint=127), max_size=3)), max_size=10))
+def test_walker_hint_miss_path_equals_hint_bits(pieces):
+    """The compiled walker computes an ASCII class name's bits itself (lower-cased
+    in C); anything else goes to hint_bits."""
+    from boilerclf import _cwalk
+
+    s = "".join(pieces)
+    got = _cwalk._hint_ascii_bits(s.encode())
+    if s.isascii():
+        assert got == _hint_reference(s)
+    else:
+        assert got == -1
+
+
 def test_hint_search_is_compiled_and_its_table_is_literal():
     from boilerclf._cwalk import HintTable
 
