@@ -5,7 +5,8 @@ selectolax 1.0.2 (pinned in pyproject.toml); it needs no lexbor headers and
 links against nothing.  ``boilerclf._ctrees`` is the tree-ensemble predictor
 behind :mod:`boilerclf.trees` (plain C over typed memoryviews, no headers);
 ``boilerclf._cguard`` is the markup guard behind :mod:`boilerclf.guard`;
-``boilerclf._cfeat`` the per-character pass of :mod:`boilerclf.features`.
+``boilerclf._cfeat`` the per-character pass of :mod:`boilerclf.features` (and the
+stage-2 input of :mod:`boilerclf.model`).
 """
 from Cython.Build import cythonize
 from setuptools import Extension, setup

@@ -17,6 +17,10 @@ library's in the last bit).
 returning per-line counts and token hashes; it shares the line scanner
 (:func:`_scan_line`) with :func:`fill_features` and the tests check it against
 a numpy version (``tests/test_features.py::_char_stats_reference``).
+
+:func:`stage2_input` assembles the second stage's input rows (a line's
+features and its context features) for :func:`boilerclf.model.stage2_input`,
+bit-identical to ``boilerclf.model.context_features``, the reference.
 """
 from cpython.unicode cimport PyUnicode_Check, PyUnicode_DATA, PyUnicode_GET_LENGTH, PyUnicode_KIND
 from libc.math cimport ceil
@@ -765,3 +769,79 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
         free(cs)
         free(th)
         free(sc.hashes)
+
+
+def stage2_input(const float[:, ::1] X, const double[::1] s1, const int64_t[::1] rows,
+                 const int64_t[::1] starts, const double[::1] wsum, const double[::1] csum,
+                 const double[::1] smax, Py_ssize_t n_struct, Py_ssize_t n_anc,
+                 const int64_t[::1] offsets, float[:, ::1] out):
+    """Rows ``rows`` of stage 2's input, ``[X[:, n_struct:], context_features(X, s1)]``,
+    into ``out`` (one row per entry of ``rows``, ascending).
+
+    ``starts`` are the page starts (rows where X[:, 1] == 0), ``wsum``, ``csum``
+    and ``smax`` the per-page sums of ``s1 * chars``, of ``chars`` and the max of
+    ``s1`` (numpy's ``reduceat``, whose pairwise sums this does not redo);
+    ``offsets`` are :data:`boilerclf.model.CONTEXT_OFFSETS`.  Same values as
+    :func:`boilerclf.model.context_features` (double arithmetic in its order,
+    rounded to float once; the running sums are sequential, as ``np.cumsum``).
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], m = rows.shape[0]
+    cdef Py_ssize_t nf = d - n_struct, n_pages = starts.shape[0], n_off = offsets.shape[0]
+    if s1.shape[0] != n or out.shape[0] != m or out.shape[1] != nf + 4 + n_off + 2 * n_anc:
+        raise ValueError("stage2_input: shapes do not match")
+    if n_struct < 3 + 2 * n_anc or wsum.shape[0] != n_pages or csum.shape[0] != n_pages \
+            or smax.shape[0] != n_pages:
+        raise ValueError("stage2_input: shapes do not match")
+    cdef double *cs = <double *> malloc((n + 1) * sizeof(double))
+    cdef double *cw = <double *> malloc((n + 1) * sizeof(double))
+    cdef double *cc = <double *> malloc((n + 1) * sizeof(double))
+    if cs == NULL or cw == NULL or cc == NULL:
+        free(cs); free(cw); free(cc)
+        raise MemoryError()
+    cdef Py_ssize_t i, j, k, r, p = 0, lo, hi, src, base = nf + 4 + n_off
+    cdef int64_t off, n_lines, a, b
+    cdef double ch, w, pc
+    cs[0] = 0.0; cw[0] = 0.0; cc[0] = 0.0
+    for i in range(n):
+        ch = <double> X[i, 2]
+        cs[i + 1] = cs[i] + s1[i]
+        cw[i + 1] = cw[i] + s1[i] * ch
+        cc[i + 1] = cc[i] + ch
+    try:
+        for j in range(m):
+            r = rows[j]
+            if r < 0 or r >= n or (j and r <= rows[j - 1]):
+                raise ValueError("stage2_input: rows must be ascending indices of X")
+            while p + 1 < n_pages and starts[p + 1] <= r:
+                p += 1
+            if n_pages == 0 or starts[p] > r:
+                raise ValueError("stage2_input: a row before the first page start")
+            n_lines = (starts[p + 1] if p + 1 < n_pages else n) - starts[p]
+            off = r - <int64_t> X[r, 1]
+            memcpy(&out[j, 0], &X[r, n_struct], nf * sizeof(float))
+            out[j, nf] = <float> s1[r]
+            lo = r - 2 if r - 2 > off else off
+            hi = r + 3 if r + 3 < off + n_lines else off + n_lines
+            if lo < 0 or hi > n or hi <= lo:
+                raise ValueError("stage2_input: line indices do not match the page starts")
+            out[j, nf + 1] = <float> ((cs[hi] - cs[lo]) / (hi - lo))
+            out[j, nf + 2] = <float> (wsum[p] / (csum[p] if csum[p] > 1.0 else 1.0))
+            out[j, nf + 3] = <float> smax[p]
+            for k in range(n_off):
+                src = r + offsets[k]
+                if 0 <= src < n and X[src, 0] == X[r, 0]:
+                    out[j, nf + 4 + k] = <float> s1[src]
+                else:
+                    out[j, nf + 4 + k] = -1.0
+            pc = wsum[p] if wsum[p] > 1e-6 else 1e-6
+            for k in range(n_anc):
+                a = off + <int64_t> X[r, 3 + k]
+                b = off + <int64_t> X[r, 3 + n_anc + k]
+                if a < 0 or b < 0 or a > n or b > n:
+                    raise ValueError("stage2_input: a container range outside the batch")
+                w = cw[b] - cw[a]
+                ch = cc[b] - cc[a]
+                out[j, base + 2 * k] = <float> (w / (ch if ch > 1.0 else 1.0))
+                out[j, base + 2 * k + 1] = <float> (w / pc)
+    finally:
+        free(cs); free(cw); free(cc)

@@ -250,14 +250,15 @@ class Extractor:
             X = batch_features([pages[i] for i in nonempty])
             with _one_thread():
                 scores = model.decision_scores(X)
+            if getattr(self, "xref_rule", True):  # one search for the batch (the rule is per line)
+                scores = _cues.cap_scores(
+                    scores, list(itertools.chain.from_iterable(pages[i].texts for i in nonempty)))
             row = 0
             for i in nonempty:
                 p = pages[i]
                 m = X[row:row + len(p)]
                 s = scores[row:row + len(p)]
                 row += len(p)
-                if getattr(self, "xref_rule", True):
-                    s = _cues.cap_scores(s, p.texts)
                 if self.site_profile is not None:
                     s = self.site_profile.apply(s, p.texts)
                 out[i] = (s, thr, m if features else None)

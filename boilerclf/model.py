@@ -108,6 +108,33 @@ def context_features(X: np.ndarray, s1: np.ndarray) -> np.ndarray:
     return out
 
 
+try:  # compiled (boilerclf/_cfeat.pyx); context_features above stays the reference
+    from ._cfeat import stage2_input as _stage2_input_c
+except ImportError:
+    _stage2_input_c = None
+
+_OFFSETS = np.array(CONTEXT_OFFSETS, dtype=np.int64)
+
+
+def stage2_input(X: np.ndarray, s1: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Stage 2's input for the rows ``rows`` (default all) of a feature matrix:
+    ``np.hstack([X[rows, N_STRUCT:], context_features(X, s1)[rows]])``, as float32,
+    computed for those rows only (compiled when it can be; same values)."""
+    X = np.asarray(X, dtype=np.float32)
+    rows = np.arange(len(X)) if rows is None else np.asarray(rows, dtype=np.int64)
+    starts = np.flatnonzero(X[:, 1] == 0)
+    if _stage2_input_c is None or not len(starts) or starts[0] != 0:
+        return np.hstack([X[rows, N_STRUCT:], context_features(X, s1)[rows]])
+    X = np.ascontiguousarray(X)
+    s1 = np.ascontiguousarray(s1, dtype=np.float64)
+    chars = X[:, 2].astype(np.float64)
+    out = np.empty((len(rows), X.shape[1] - N_STRUCT + len(CONTEXT_NAMES)), dtype=np.float32)
+    _stage2_input_c(X, s1, rows, starts, np.add.reduceat(s1 * chars, starts),
+                    np.add.reduceat(chars, starts), np.maximum.reduceat(s1, starts),
+                    N_STRUCT, N_ANCESTORS, _OFFSETS, out)
+    return out
+
+
 def _flatten(est) -> FlatTrees | None:
     """The flat trees of a fitted stage, or None when it is not a binary
     HistGradientBoostingClassifier over numerical features."""
@@ -282,14 +309,13 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         s1 = self._stage1_scores(F)
         if self.stage2_ is None:
             return s1
-        C = context_features(X, s1)
         cut = getattr(self, "cascade", 0.0)
         if not cut > 0:
-            return self._stage_scores(2, np.hstack([F, C]))
+            return self._stage_scores(2, stage2_input(X, s1))
         out = s1.astype(np.float64)
         go = np.flatnonzero(s1 >= cut)
         if len(go):
-            out[go] = self._stage_scores(2, np.hstack([F[go], C[go]]))
+            out[go] = self._stage_scores(2, stage2_input(X, s1, go))
         return out
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

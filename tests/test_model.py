@@ -148,6 +148,34 @@ def test_context_features_shape_and_neighbours(data):
     np.testing.assert_allclose(C[inner, prev1], s1[inner - 1], rtol=1e-6)
 
 
+@pytest.mark.parametrize("subset", ["all", "every_third", "random", "none"])
+def test_stage2_input_equals_the_numpy_reference(data, subset):
+    """The compiled stage-2 input (what prediction uses) is bit-identical to
+    hstack([F, context_features]) on the same rows."""
+    X, _ = data
+    rng = np.random.default_rng(3)
+    s1 = rng.random(len(X))
+    s1[::7] = 0.0  # ties and zero scores, as after the early exit
+    rows = {"all": None, "every_third": np.arange(0, len(X), 3),
+            "random": np.sort(rng.choice(len(X), len(X) // 2, replace=False)),
+            "none": np.zeros(0, dtype=np.int64)}[subset]
+    want = np.hstack([X[:, features.N_STRUCT:], context_features(X, s1)])
+    want = want if rows is None else want[rows]
+    assert model_mod._stage2_input_c is not None  # the compiled one is tested
+    got = model_mod.stage2_input(X, s1, rows)
+    assert got.dtype == np.float32 and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_stage2_input_refuses_rows_it_cannot_place(data):
+    X, _ = data
+    s1 = np.zeros(len(X))
+    with pytest.raises(ValueError):
+        model_mod.stage2_input(X, s1, np.array([5, 3]))  # not ascending
+    with pytest.raises(ValueError):
+        model_mod.stage2_input(X, s1, np.array([len(X)]))
+
+
 # ------------------------------------------------------------------ model files
 
 def _legacy(path, head, obj) -> None:

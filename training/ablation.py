@@ -123,20 +123,26 @@ def scores_for(variant: dict, parts: dict[str, build.Part], train_names: list[st
     """Fit the variant on ``train_names``; line scores of each of ``eval_names``."""
     from boilerclf import model as model_mod
 
-    orig = model_mod.context_features
+    orig, orig_input = model_mod.context_features, model_mod.stage2_input
     if variant.get("context_drop"):  # switch stage-2 inputs off, in this call only
         cols = [model_mod.CONTEXT_NAMES.index(n) for n in variant["context_drop"]]
 
-        def patched(X, s1):
+        def patched(X, s1):  # what fit sees
             C = orig(X, s1)
             C[:, cols] = 0.0
             return C
 
+        def patched_input(X, s1, rows=None):  # what prediction sees
+            A = orig_input(X, s1, rows)
+            A[:, [A.shape[1] - len(model_mod.CONTEXT_NAMES) + c for c in cols]] = 0.0
+            return A
+
         model_mod.context_features = patched
+        model_mod.stage2_input = patched_input
     try:
         return _scores_for(variant, parts, train_names, eval_names)
     finally:
-        model_mod.context_features = orig
+        model_mod.context_features, model_mod.stage2_input = orig, orig_input
 
 
 def _scores_for(variant: dict, parts: dict[str, build.Part], train_names: list[str],
