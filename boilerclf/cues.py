@@ -54,7 +54,7 @@ def xref_mask(texts: list[str]) -> np.ndarray:
     page = "\n" + "\n".join(texts)
     starts = [m.start() for m in _XREF.finditer(page)]
     if starts:
-        ends = np.cumsum([len(t) + 1 for t in texts])  # offset of each line's end in page
+        ends = np.cumsum(np.fromiter(map(len, texts), np.int64, n) + 1)  # offsets of line ends
         out[np.searchsorted(ends, starts, side="right")] = True
     return out
 
