@@ -60,8 +60,10 @@ each, so the n_jobs=2 figure includes starting its process pool.  The n_jobs=1
 child is pinned to one core and warmed up; the n_jobs=2 children are not
 pinned (workers inherit the affinity) and not warmed up in the parent (a
 parent that has already predicted makes its forked workers hang in OpenMP).
-n_jobs=2 runs twice: with the default environment and with
-``OMP_NUM_THREADS=1``.  Peak RSS for n_jobs=2 is the largest sum of the RSS of
+n_jobs=2 runs three times: with the default environment and with
+``OMP_NUM_THREADS=1``, both fed the list of pages (which reaches forked workers
+with the fork: they are sent index ranges), and fed a generator over it (every
+page pickled to a worker through a pipe).  Peak RSS for n_jobs=2 is the largest sum of the RSS of
 the child and its workers, sampled every 0.1 s with psutil (forked workers
 share pages, so the sum overstates).
 
@@ -107,9 +109,12 @@ LABELS = {
 LIBS = ["boilerclf", "selectolax", "lxml", "numpy", "scikit-learn", "trafilatura",
         "readability-lxml", "justext", "boilerpy3", "resiliparse", "psutil"]
 BATCH_SIZE = 64
-#: Scaling runs: (n_jobs, extra environment).  The last one shows n_jobs=2 with
-#: one OpenMP thread per worker (what a worker initializer limiting threads gives).
-SCALE_RUNS = [(1, {}), (2, {}), (2, {"OMP_NUM_THREADS": "1"})]
+#: Scaling runs: (n_jobs, extra environment, how the pages are fed).  The third
+#: shows n_jobs=2 with one OpenMP thread per worker (what a worker initializer
+#: limiting threads gives); the last feeds a generator, so every page is
+#: pickled to a worker (a list reaches forked workers with the fork).
+SCALE_RUNS = [(1, {}, "list"), (2, {}, "list"), (2, {"OMP_NUM_THREADS": "1"}, "list"),
+              (2, {}, "generator")]
 
 
 def _env_desc(env: dict) -> str:
@@ -232,15 +237,16 @@ class _Tally:
             self.on_output(self.done)
 
 
-def _many(ex, pages, n_jobs: int, on_output=None) -> tuple[_Tally, list]:
-    """extract_many over pages, tallying outputs; a raising batch is counted once
-    and skipped (its pages count as ''), and the call resumes after it.
-    Returns (tally, errors)."""
+def _many(ex, pages, n_jobs: int, on_output=None, feed: str = "list") -> tuple[_Tally, list]:
+    """extract_many over pages (a list, or a generator over it with ``feed="generator"``),
+    tallying outputs; a raising batch is counted once and skipped (its pages count
+    as ''), and the call resumes after it.  Returns (tally, errors)."""
     tally = _Tally(on_output)
     errors: list = []
     while tally.done < len(pages):
+        src = pages[tally.done:] if tally.done else pages
         try:
-            for out in ex.extract_many(pages[tally.done:] if tally.done else pages, kind="html",
+            for out in ex.extract_many(iter(src) if feed == "generator" else src, kind="html",
                                        batch_size=BATCH_SIZE, n_jobs=n_jobs):
                 tally.add(out if isinstance(out, str) else "")
         except Exception as e:  # noqa: BLE001
@@ -367,7 +373,7 @@ def child_main(spec: dict) -> None:
         c0, w0 = time.process_time(), time.perf_counter()
         if n_jobs > 1:
             with _RssSampler() as sampler:
-                tally, errors = _many(fn, pages, n_jobs)
+                tally, errors = _many(fn, pages, n_jobs, feed=spec.get("feed", "list"))
             res["sampled_peak_rss_mb"] = sampler.peak / 2**20
         else:
             tally, errors = _many(fn, pages, n_jobs)
@@ -436,7 +442,8 @@ def _default_cpu() -> int | None:
 
 
 def run_child(spec: dict, workdir: Path, timeout: float, log) -> dict:
-    out = workdir / f"{spec['run']}-{spec['mode']}-{spec.get('n_jobs', 0)}-{len(spec.get('env', {}))}.json"
+    out = workdir / (f"{spec['run']}-{spec['mode']}-{spec.get('n_jobs', 0)}-{len(spec.get('env', {}))}"
+                     f"-{spec.get('feed', 'list')}.json")
     spec = {**spec, "out": str(out)}
     errf = workdir / (out.stem + ".stderr")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", json.dumps(spec)]
@@ -558,7 +565,8 @@ def scaling_section(rows: list[dict]) -> list[str]:
     base = None
     ratios = []
     for r in rows:
-        name = f"n_jobs={r.get('n_jobs', '?')}, {_env_desc(r.get('env', {}))}"
+        name = (f"n_jobs={r.get('n_jobs', '?')}, {_env_desc(r.get('env', {}))}, "
+                f"pages from a {r.get('feed', 'list')}")
         if "failed" in r:
             lines.append(f"| {name} | failed: {r['failed']} |" + " |" * 6)
             continue
@@ -570,7 +578,8 @@ def scaling_section(rows: list[dict]) -> list[str]:
         if r["n_jobs"] == 1 and base is None:
             base = r
         elif base is not None:
-            ratios.append(f"{r['pages_s'] / base['pages_s']:.2f}× with {_env_desc(r.get('env', {}))}")
+            ratios.append(f"{r['pages_s'] / base['pages_s']:.2f}× with {_env_desc(r.get('env', {}))}, "
+                          f"pages from a {r.get('feed', 'list')}")
     if ratios:
         lines.append("")
         lines.append("Throughput ratio n_jobs=2 / n_jobs=1: **" + "**, **".join(ratios) + "** "
@@ -740,13 +749,15 @@ def main(argv=None) -> int:
 
         if args.scale_pages:
             scale_bytes = sum(len(raws[i % len(raws)]) for i in range(args.scale_pages))
-            for nj, env in SCALE_RUNS:
-                log(f"scaling: extract_many n_jobs={nj} {_env_desc(env)} over {args.scale_pages} pages")
+            for nj, env, feed in SCALE_RUNS:
+                log(f"scaling: extract_many n_jobs={nj} {_env_desc(env)}, pages from a {feed}, "
+                    f"over {args.scale_pages} pages")
                 spec = {**base, "run": "boilerclf_scale", "mode": "scale", "n_jobs": nj, "env": env,
-                        "scale_pages": args.scale_pages, "cpu": args.cpu if nj == 1 else None}
+                        "feed": feed, "scale_pages": args.scale_pages,
+                        "cpu": args.cpu if nj == 1 else None}
                 r = run_child(spec, work, args.timeout, log)
                 r.setdefault("n_jobs", nj)
-                r["env"] = env
+                r["env"], r["feed"] = env, feed
                 r = summarise(r, scale_bytes)
                 if "failed" not in r:
                     log(f"  {r['pages_s']:.1f} pages/s")

@@ -186,6 +186,54 @@ def test_extract_many_n_jobs_2_matches_n_jobs_1(tiny_extractor, many_pages, time
     assert len(par) == len(many_pages)
 
 
+_RANGES_SCRIPT = """
+import json, pickle, sys
+from concurrent.futures import ProcessPoolExecutor
+import boilerclf, boilerclf.batch as b
+ex = boilerclf.Extractor(model=sys.argv[1])
+pages = pickle.load(open(sys.argv[2], "rb"))  # str and bytes pages
+seq = list(ex.extract_many(pages, batch_size=3, n_jobs=1))
+sent = []
+real = ProcessPoolExecutor.submit
+def spy(self, fn, /, *args, **kwargs):
+    sent.append([fn.__name__, list(args[:2]) if fn.__name__ == "_worker_range" else len(args[0])])
+    return real(self, fn, *args, **kwargs)
+ProcessPoolExecutor.submit = spy
+out = {"fork": b._fork_is_safe()}
+for how, ps in (("list", list(pages)), ("tuple", tuple(pages)), ("iter", iter(pages))):
+    sent.clear()
+    out[how] = [list(ex.extract_many(ps, batch_size=3, n_jobs=2)) == seq, list(sent)]
+print(json.dumps(out))
+"""
+
+
+def test_extract_many_n_jobs_2_sends_forked_workers_index_ranges(tiny_models, many_pages, tmp_path):
+    """A list or tuple of pages reaches forked workers with the fork (they are
+    sent index ranges, not pages); any other iterable is sent batch by batch.
+    Same output either way.  (In a fresh process: this one may run threads
+    that make forking unsafe.)"""
+    import json
+    import pickle
+    import subprocess
+    import sys
+
+    pages = tmp_path / "pages.pickle"
+    pages.write_bytes(pickle.dumps(list(many_pages)))
+    r = subprocess.run([sys.executable, "-c", _RANGES_SCRIPT, str(tiny_models[0]), str(pages)],
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["fork"] is True
+    n = len(many_pages)
+    for how in ("list", "tuple"):
+        same, sent = out[how]
+        assert same, how
+        assert sent == [["_worker_range", [i, i + 3]] for i in range(0, n, 3)], how
+    same, sent = out["iter"]
+    assert same and {name for name, _ in sent} == {"_worker_batch"}
+    assert sum(k for _, k in sent) == n
+
+
 def test_extract_many_workers_fork_only_without_other_threads(tiny_extractor, many_pages, timeout_run,
                                                               monkeypatch):
     """Workers fork from this process when it runs no other thread (fast start), else
