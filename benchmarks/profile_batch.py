@@ -8,8 +8,9 @@ untimed warm-up batch, and prints the share of each pipeline stage:
     python benchmarks/profile_batch.py --pages 200 --top 25   # and the top functions
 
 Stages are cumulative times of the pipeline's entry points (decode, the DOM
-walk and, inside it, the class/id hint words, features, the model call and,
-inside it, the tree predictor and the context features), so they may overlap
+walk and, inside it, the markup guard and the class/id hint words that reach
+Python, features, the model call and, inside it, the tree predictor and the
+context features or the stage-2 input, the cross-reference rule), so they may overlap
 only where one calls another.  Both timed passes start with empty class/id
 hint caches (as on pages of sites not seen before; the caches keep a class
 name's hint bits across pages), so the profiled pass is as cold as the plain
@@ -35,7 +36,8 @@ DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 STAGES = [
     ("decode (bytes -> str)", "boilerclf/decode.py", "decode"),
     ("lines (DOM walk)", "boilerclf/lines.py", "html_lines"),
-    ("  class/id hint words (cache misses)", "boilerclf/lines.py", "hint_bits"),
+    ("  markup guard", "boilerclf/guard.py", "apply"),
+    ("  class/id hint words (cache misses in Python)", "boilerclf/lines.py", "hint_bits"),
     ("features", "boilerclf/features.py", "page_features"),
     ("model call (decision_scores)", "boilerclf/model.py", "decision_scores"),
     ("  scikit-learn predict_proba", "sklearn/ensemble/_hist_gradient_boosting/gradient_boosting.py",
@@ -43,6 +45,8 @@ STAGES = [
     ("  compiled trees (FlatTrees.predict_proba1)", "boilerclf/trees.py", "predict_proba1"),
     ("  compiled trees (FlatTrees.raw_predict, stage-1 exit)", "boilerclf/trees.py", "raw_predict"),
     ("  context features", "boilerclf/model.py", "context_features"),
+    ("  stage-2 input (features and context, compiled)", "boilerclf/model.py", "stage2_input"),
+    ("cross-reference rule", "boilerclf/cues.py", "cap_scores"),
 ]
 
 
