@@ -232,8 +232,9 @@ class Extractor:
         return self.classify_lines([self.lines(page, kind, charset)], features=features)[0]
 
     def extract(self, page: str | bytes, kind: str | None = None, charset: str | None = None) -> str:
-        """The main text of a page."""
-        return self.classify(page, kind, charset=charset).text
+        """The main text of a page (``classify(page).text``, without building a
+        :class:`Line` per line)."""
+        return self.texts_of([self.lines(page, kind, charset)])[0]
 
     # -- many pages ---------------------------------------------------------
     def _score(self, pages: list[_lines.Lines], *, features: bool = False
