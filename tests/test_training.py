@@ -30,25 +30,6 @@ def test_stack_renumbers_pages_and_labels_by_coverage():
     assert parts["a"].X[:, 0].max() == 1                                    # the parts are not changed
 
 
-COMMENTED = ("<html><head><title>Harbour</title></head><body><article>"
-             "<p>The harbour reopened on Monday after two winters of repairs to the old sea wall.</p>"
-             "</article><div id='comments'><p>Ann wrote: finally, the boats can come back in.</p></div>"
-             "</body></html>")
-
-
-def test_comment_lines_of_whole_page_gold_sets_are_trained_as_boilerplate():
-    """The whole-page golds (canola, cleaneval) keep readers' comments; boilerclf's
-    article convention does not, so their comment lines are labelled boilerplate."""
-    L = html_lines(COMMENTED)
-    assert L.texts[1].startswith("Ann wrote")
-    part = Part(page_features(L, 0), np.array([1.0, 1.0]), [list(L.texts)], ["p0"], {})
-    assert train.COMMENT_KEEPING_SETS == ("canola", "cleaneval")
-    assert train.labels_of("cleaneval", part).tolist() == [1, 0]  # the comment: boilerplate
-    assert train.labels_of("dragnet", part).tolist() == [1, 1]    # other sets: the gold as it is
-    d = train.stack({"canola": part, "utomo_big5": part}, ["canola", "utomo_big5"])
-    assert d.y.tolist() == [1, 0, 1, 1]
-
-
 def test_stack_subsamples_whole_pages():
     parts = {"a": _part(40)}
     d = train.stack(parts, ["a"], max_lines=60, seed=1)

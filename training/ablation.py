@@ -100,7 +100,6 @@ def weighted(parts: dict[str, build.Part], names: list[str], weights: dict[str, 
     Xs, ys, base = [], [], 0
     for n in names:
         p = parts[n]
-        y = train.labels_of(n, p)  # the shipped recipe's labels
         w = float(weights.get(n, 1.0))
         pages = p.X[:, 0].astype(np.int64)
         n_pages = int(pages.max()) + 1 if len(pages) else 0
@@ -115,7 +114,7 @@ def weighted(parts: dict[str, build.Part], names: list[str], weights: dict[str, 
                 X[:, CONVENTION_COL] = 1.0
             base += int(keep.sum())
             Xs.append(X)
-            ys.append(y[m])
+            ys.append(p.y[m])
     return train.Data(np.concatenate(Xs), np.concatenate(ys), list(names))
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from boilerclf import metrics
-from boilerclf.features import FEATURE_NAMES
 from boilerclf.model import LineClassifier, save
 
 from . import build, datasets
@@ -33,30 +32,10 @@ class Data:
     names: list[str] = field(default_factory=list)
 
 
-#: Sets whose gold keeps readers' comments (whole-page golds).  Lines under an
-#: element whose class or id has a comment word (``hint_comment``) are 42 %
-#: (canola) and 79 % (cleaneval) gold there, 0-12 % in the other sets; the
-#: article convention boilerclf ships (and trafilatura's default) leaves
-#: comments out.  :func:`stack` labels those lines boilerplate.  Measured in
-#: full LODO, HTML, threshold 0.3 (2026-11-22, model card): 8-set macro F1
-#: 0.8921 -> 0.8957 (dragnet 0.850 -> 0.886, no set lower by more than 0.005).
-COMMENT_KEEPING_SETS = ("canola", "cleaneval")
-_HINT_COMMENT = FEATURE_NAMES.index("hint_comment")
-
-
-def labels_of(name: str, part: build.Part) -> np.ndarray:
-    """Training labels of a cached dataset: gold coverage >= 0.5, with the
-    comment lines of :data:`COMMENT_KEEPING_SETS` labelled boilerplate."""
-    y = (part.cov >= 0.5).astype(np.int64)
-    if name in COMMENT_KEEPING_SETS:
-        y[part.X[:, _HINT_COMMENT] > 0] = 0
-    return y
-
-
 def stack(parts: dict[str, build.Part], names: list[str], *, max_lines: int = 0, seed: int = 0) -> Data:
-    """Stack datasets with unique page ids (labels: :func:`labels_of`); with
-    ``max_lines`` whole pages are subsampled to about that many lines in all.
-    (Pages are balanced by the model's ``max_lines_per_page``.)"""
+    """Stack datasets with unique page ids; with ``max_lines`` whole pages are
+    subsampled to about that many lines in all.  (Pages are balanced by the
+    model's ``max_lines_per_page``.)"""
     rng = np.random.default_rng(seed)
     Xs, ys = [], []
     page_base = 0
@@ -67,7 +46,7 @@ def stack(parts: dict[str, build.Part], names: list[str], *, max_lines: int = 0,
         X[:, 0] += page_base
         page_base += n_pages
         Xs.append(X)
-        ys.append(labels_of(n, p))
+        ys.append((p.cov >= 0.5).astype(np.int64))
     X, y = np.concatenate(Xs), np.concatenate(ys)
     if max_lines and len(X) > max_lines:
         chosen = rng.random(page_base) < max_lines / len(X)
