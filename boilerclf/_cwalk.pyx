@@ -1077,14 +1077,14 @@ cdef class HintTable:
             for ch in lit:
                 self.chars[k] = ord(ch)
                 k += 1
-        cdef int c, b = 0
+        # a stable sort by first character keeps the order of trial within a bucket
+        first = [min(ord(lit[0]), 128) for _, lit, _ in alts]
+        for b, i in enumerate(sorted(range(self.n), key=first.__getitem__)):
+            self.order[b] = i
+        cdef int c
+        self.bucket[0] = 0
         for c in range(129):
-            self.bucket[c] = b
-            for i, (g, lit, la) in enumerate(alts):
-                if min(ord(lit[0]), 128) == c:
-                    self.order[b] = i
-                    b += 1
-        self.bucket[129] = b
+            self.bucket[c + 1] = self.bucket[c] + first.count(c)
 
     def __dealloc__(self):
         free(self.chars)

@@ -301,9 +301,8 @@ class Extractor:
         fork, not through a pipe (faster; they read it as it was when they
         started); any other iterable is read lazily and sent batch by batch.
         """
-        batches = _batched(pages, batch_size)
         if n_jobs <= 1:
-            for batch in batches:
+            for batch in _batched(pages, batch_size):
                 yield from self._extract_batch(batch, kind)
             return
         from concurrent.futures import ProcessPoolExecutor
@@ -325,7 +324,7 @@ class Extractor:
                 step = max(1, batch_size)
                 jobs = ((_worker_range, i, i + step, kind) for i in range(0, len(shared), step))
             else:
-                jobs = ((_worker_batch, batch, kind) for batch in batches)
+                jobs = ((_worker_batch, batch, kind) for batch in _batched(pages, batch_size))
             pending = []
             for job in jobs:
                 pending.append(ex.submit(*job))

@@ -43,7 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import metrics
 from .features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
 from .lines import Lines
-from .model import CONTEXT_NAMES, LineClassifier, _flatten, context_features
+from .model import CONTEXT_NAMES, LineClassifier, _flatten, stage2_input
 from .profile import SiteProfile
 
 #: Names of the site layer's extra inputs (after the line features).
@@ -94,11 +94,10 @@ class SiteModel(ClassifierMixin, BaseEstimator):
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         base = self.base
-        F = X[:, N_STRUCT:]
-        s1 = base._stage_scores(1, F)
-        C = context_features(X, s1)
-        s = base._stage_scores(2, np.hstack([F, C])) if base.stage2_ is not None else s1
-        return np.hstack([F, C, s[:, None].astype(np.float32)])
+        s1 = base._stage_scores(1, X[:, N_STRUCT:])
+        A = stage2_input(X, s1)  # [F, C]
+        s = base._stage_scores(2, A) if base.stage2_ is not None else s1
+        return np.hstack([A, s[:, None].astype(np.float32)])
 
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None):
         """Fit the site layer on the labelled lines (``y >= 0``) of ``X``. Returns self."""
