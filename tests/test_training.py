@@ -46,3 +46,20 @@ def test_cli_train_refuses_a_missing_card_notes_file_before_training(tmp_path):
     r = CliRunner().invoke(app, ["train", str(tmp_path / "ds"), "--out", str(tmp_path / "m"),
                                  "--card-notes", str(tmp_path / "nope.md")])
     assert r.exit_code == 2 and "card-notes" in r.output and not (tmp_path / "m").exists()
+
+
+def test_card_rebuilt_from_the_slim_report_reads_the_model_files_header(tmp_path):
+    # training_report.json keeps no headers; a card rebuilt from it must still name the schema
+    import json
+    import shutil
+    from pathlib import Path
+
+    from boilerclf.features import SCHEMA_VERSION
+    from boilerclf_training import card
+
+    models = Path(__file__).parent.parent / "models"
+    for name in ("boilerclf-html.npz", "boilerclf-text.npz", "training_report.json"):
+        shutil.copy(models / name, tmp_path / name)
+    card.write(tmp_path, json.loads((tmp_path / "training_report.json").read_text()))
+    head = (tmp_path / "MODEL_CARD.md").read_text().splitlines()[2]
+    assert f"features schema {SCHEMA_VERSION}," in head and "None" not in head

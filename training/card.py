@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from boilerclf.model import sha256
+from boilerclf.model import load, sha256
 
 from .datasets import LICENCES
 
@@ -25,13 +25,20 @@ def _git_commit() -> str:
         return "unknown"
 
 
+def _file_header(path: Path) -> dict:
+    """The header of a shipped model file (for a card rebuilt from a slim report)."""
+    if not path.exists():
+        return {}
+    return load(path)[1]
+
+
 def write(out_dir: str | Path, report: dict) -> None:
     out_dir = Path(out_dir)
     digests = {p.name: sha256(p) for p in sorted(out_dir.glob("*.npz"))}
     slim = {k: v for k, v in report.items() if not k.endswith("_header") and k != "extra_md"}
     (out_dir / "training_report.json").write_text(json.dumps(slim, indent=1, sort_keys=True, default=str) + "\n")
     (out_dir / "digests.json").write_text(json.dumps(digests, indent=2, sort_keys=True) + "\n")
-    head = report.get("html_header", {})
+    head = report.get("html_header") or _file_header(out_dir / "boilerclf-html.npz")
     # the code that trained the models: recorded in the report, else this checkout's
     commit = report.get("commit") or _git_commit()
     lines = [
