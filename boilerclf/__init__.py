@@ -52,17 +52,18 @@ def __getattr__(name: str):
 
 
 def _extractor(threshold: float | str | None, site_profile=None, max_bytes: int | None = None,
-               max_nodes: int | None = None) -> Extractor:
+               max_nodes: int | None = None, comments: bool = False) -> Extractor:
     global _default
     if _default is None:
         _default = Extractor()
-    if threshold is None and site_profile is None and max_bytes is None and max_nodes is None:
+    if (threshold is None and site_profile is None and max_bytes is None and max_nodes is None
+            and not comments):
         return _default
     from .extract import resolve_threshold
 
     ex = Extractor(threshold=threshold, site_profile=site_profile,
                    max_bytes=MAX_BYTES if max_bytes is None else max_bytes,
-                   max_nodes=MAX_NODES if max_nodes is None else max_nodes)
+                   max_nodes=MAX_NODES if max_nodes is None else max_nodes, comments=comments)
     for k, v in _default.__dict__.items():  # share the loaded models, not their thresholds
         if k.startswith("_m_"):
             ex.__dict__[k] = (v[0], resolve_threshold(threshold, v[0].threshold))
@@ -71,7 +72,7 @@ def _extractor(threshold: float | str | None, site_profile=None, max_bytes: int 
 
 def extract(html: str | bytes, *, url: str | None = None, threshold: float | str | None = None,
             charset: str | None = None, site_profile: str | Path | SiteProfile | None = None,
-            max_bytes: int | None = None, max_nodes: int | None = None) -> str:
+            max_bytes: int | None = None, max_nodes: int | None = None, comments: bool = False) -> str:
     """The main text of an HTML page (str, or bytes in any charset).
 
     ``threshold`` is a score in 0..1 or a preset ("precision", "balanced",
@@ -81,9 +82,10 @@ def extract(html: str | bytes, *, url: str | None = None, threshold: float | str
     and currently unused by the model.  ``max_bytes`` (default
     :data:`MAX_BYTES`, characters for str input) and ``max_nodes`` (default
     :data:`MAX_NODES`) cap the work on one page: the rest of a longer page is
-    ignored (see :class:`Extractor`).
+    ignored (see :class:`Extractor`).  Readers' comment sections are dropped
+    unless ``comments=True`` (then the model judges their lines).
     """
-    return _extractor(threshold, site_profile, max_bytes, max_nodes).extract(html, "html", charset)
+    return _extractor(threshold, site_profile, max_bytes, max_nodes, comments).extract(html, "html", charset)
 
 
 def extract_text(text: str | bytes, *, threshold: float | str | None = None,
@@ -96,14 +98,14 @@ def extract_text(text: str | bytes, *, threshold: float | str | None = None,
 def classify(page: str | bytes, *, kind: str | None = None, threshold: float | str | None = None,
              features: bool = False, charset: str | None = None,
              site_profile: str | Path | SiteProfile | None = None, max_bytes: int | None = None,
-             max_nodes: int | None = None) -> Result:
+             max_nodes: int | None = None, comments: bool = False) -> Result:
     """Every line of a page with its label and score (and features on request).
 
-    ``kind`` is "html", "text" or None to detect it; ``site_profile`` and the
-    limits as in :func:`extract`; ``Result.truncated`` says whether the page
-    ran over a limit.
+    ``kind`` is "html", "text" or None to detect it; ``site_profile``, the
+    limits and ``comments`` as in :func:`extract`; ``Result.truncated`` says
+    whether the page ran over a limit.
     """
-    return _extractor(threshold, site_profile, max_bytes, max_nodes).classify(
+    return _extractor(threshold, site_profile, max_bytes, max_nodes, comments).classify(
         page, kind, features=features, charset=charset)
 
 

@@ -247,6 +247,7 @@ cdef int _hint_rehash(Py_ssize_t cap) except -1:
     return 0
 
 cdef class HintTable
+cdef int32_t _COMMENT_SECTION = 0   # lines.COMMENT_SECTION, set by _init()
 cdef HintTable _hint_table = None   # lines._hint_search's table, when it is compiled
 cdef object _hint_bits_py = None    # lines.hint_bits, which _hint_ascii stands for
 
@@ -264,7 +265,28 @@ cdef int32_t _hint_ascii(const unsigned char *s, size_t n) noexcept:
         if c >= 0x80:
             return -1
         low[i] = c + 32 if 65 <= c <= 90 else c
-    return <int32_t> _hint_table._search(1, low, n)
+    cdef int32_t bits = <int32_t> _hint_table._search(1, low, n)
+    if _comment_section(low, n):
+        bits |= _COMMENT_SECTION
+    return bits
+
+
+cdef inline bint _starts(const unsigned char *s, size_t n, const char *w, size_t k) noexcept:
+    return n >= k and memcmp(s, w, k) == 0
+
+
+cdef bint _comment_section(const unsigned char *s, size_t n) noexcept:
+    """lines._COMMENT_SECTION_RE.search of a lower-cased ASCII string."""
+    cdef size_t i
+    if _starts(s, n, b"comment", 7) and not _starts(s, n, b"commentary", 10):
+        return True
+    if _starts(s, n, b"comol", 5) or _starts(s, n, b"disqus_thread", 13) or _starts(s, n, b"dsq-comments", 12):
+        return True
+    for i in range(4, n - 8 if n >= 9 else 0):  # "(article|post)-comments" anywhere
+        if s[i] == 45 and memcmp(s + i, b"-comments", 9) == 0:
+            if memcmp(s + i - 4, b"post", 4) == 0 or (i >= 7 and memcmp(s + i - 7, b"article", 7) == 0):
+                return True
+    return False
 
 
 def _hint_ascii_bits(bytes b):
@@ -371,12 +393,13 @@ cdef object _tag_ids(names):
 cdef int _init() except -1:
     """Build the tag tables from boilerclf.lines's constants (at first use)."""
     global _L, _ready, _TAG_A, _TAG_BR, _FLAG_HIDDEN, _FLAG_LI, _FLAG_A_BLOCK
-    global _TAG_H1, _TAG_BODY, _N_ANC, _unfit, _HINT_BYTES, _hint_table, _hint_bits_py
+    global _TAG_H1, _TAG_BODY, _N_ANC, _unfit, _HINT_BYTES, _hint_table, _hint_bits_py, _COMMENT_SECTION
     if _unfit:
         raise _Unsupported("a tag name of boilerclf.lines has no lexbor tag id")
     from boilerclf import lines as L
     _L = L
     _HINT_BYTES = L.HINT_BYTES
+    _COMMENT_SECTION = L.COMMENT_SECTION
     table = getattr(L._hint_search, "__self__", None)
     _hint_table = table if isinstance(table, HintTable) else None
     _hint_bits_py = L.hint_bits

@@ -90,6 +90,8 @@ def clean(
     max_nodes: int = typer.Option(MAX_NODES, "--max-nodes", help="DOM nodes walked per HTML page; "
                                   "the rest of a larger page is ignored and the page counted as truncated."),
     trusted_model: bool = typer.Option(False, "--trusted-model", help=TRUSTED_HELP),
+    comments: bool = typer.Option(False, "--comments", help="Keep readers' comment sections to the model's "
+                                  "judgement (by default they are dropped, as the article convention wants)."),
 ) -> None:
     """Clean pages in batch: the main text of every page, in input order.
 
@@ -109,7 +111,7 @@ def clean(
         html_field=html_field, id_field=id_field, url_field=url_field, globs=list(glob))
     try:
         ex = _extractor(model, text_model, threshold, site_profile, max_bytes=max_bytes, max_nodes=max_nodes,
-                        trusted=trusted_model)
+                        trusted=trusted_model, comments=comments)
     except ValueError as e:
         _fail_usage(str(e).replace("max_bytes", "--max-bytes").replace("max_nodes", "--max-nodes"))
     old_term = None
@@ -352,13 +354,15 @@ def eval_cmd(
     site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="Site profile (boilerclf profile): "
                                                 "damp the lines that repeat across the site's pages."),
     trusted_model: bool = typer.Option(False, "--trusted-model", help=TRUSTED_HELP),
+    comments: bool = typer.Option(False, "--comments", help="Keep readers' comment sections to the model's "
+                                  "judgement (for golds that keep comments)."),
 ) -> None:
     """Precision / recall / F1 (the benchmark's shingle metric) on a dataset folder."""
     from boilerclf_training import datasets
 
     from . import metrics
 
-    ex = _extractor(model, None, threshold, site_profile, trusted=trusted_model)
+    ex = _extractor(model, None, threshold, site_profile, trusted=trusted_model, comments=comments)
     try:
         ex._get("html")
     except ModelError as e:

@@ -68,7 +68,7 @@ def _key(ex: Extractor) -> tuple:
             None if ex.threshold is None else str(ex.threshold), ex.max_bytes, ex.max_nodes,
             getattr(ex, "max_depth", None), getattr(ex, "max_attrs", None),
             _profile_key(getattr(ex, "site_profile", None)), bool(getattr(ex, "trusted", False)),
-            bool(getattr(ex, "xref_rule", True)))
+            bool(getattr(ex, "xref_rule", True)), bool(getattr(ex, "comments", False)))
 
 
 def _profile_key(profile) -> str | None:

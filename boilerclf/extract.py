@@ -162,6 +162,12 @@ class Extractor:
         Cap the score of cross-reference lines ("See also: …", "Read more: …",
         "Related: …", see :mod:`boilerclf.cues`) below every preset, so they
         are dropped whatever the model says.
+    comments : bool, default False
+        Keep readers' comment sections to the model's judgement.  By default
+        the lines of a comment section (an element whose class or id starts
+        with "comment", a Disqus thread; not inside an ``<article>``) are
+        capped below every preset, as the article convention wants (see
+        :mod:`boilerclf.cues`).
     trusted : bool, default False
         Also accept legacy joblib/pickle model files.  Reading one runs code
         stored in it: set this only for files whose origin you trust.
@@ -176,7 +182,7 @@ class Extractor:
                  max_nodes: int = MAX_NODES, max_depth: int = _guard.MAX_DEPTH,
                  max_attrs: int = _guard.MAX_ATTRS,
                  site_profile: str | Path | SiteProfile | None = None, trusted: bool = False,
-                 xref_rule: bool = True):
+                 xref_rule: bool = True, comments: bool = False):
         self.model = model
         self.text_model = text_model
         self.threshold = threshold
@@ -187,6 +193,7 @@ class Extractor:
         self.site_profile = load_profile(site_profile)
         self.trusted = trusted
         self.xref_rule = bool(xref_rule)
+        self.comments = bool(comments)
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -254,6 +261,11 @@ class Extractor:
             if getattr(self, "xref_rule", True):  # one search for the batch (the rule is per line)
                 scores = _cues.cap_scores(
                     scores, list(itertools.chain.from_iterable(pages[i].texts for i in nonempty)))
+            if kind == "html" and not getattr(self, "comments", False):
+                drop = _cues.comment_section_mask(np.concatenate([pages[i].hints for i in nonempty]),
+                                                  np.concatenate([pages[i].flags for i in nonempty]))
+                if drop.any():
+                    scores = np.where(drop, np.minimum(scores, _cues.CAP), scores)
             row = 0
             for i in nonempty:
                 p = pages[i]

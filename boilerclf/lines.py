@@ -109,6 +109,16 @@ _hint_cache: dict[str, int] = {}
 #: Bytes of a class/id string that :func:`hint_bits` reads (and the walkers cache).
 HINT_BYTES = 1024
 
+#: A bit of ``Lines.hints`` above the :data:`HINTS` groups, not a feature: the
+#: line is inside a readers'-comment section, an element whose class or id
+#: *starts* with "comment" (not "commentary"), a Disqus thread, or an
+#: "article-comments" / "post-comments" block.  This is trafilatura's rule; a
+#: comment word later in the value (the Guardian's "tonal--tone-comment"
+#: articles) does not count.  The extractor caps such lines after the model
+#: (:func:`boilerclf.cues.comment_section_mask`).
+COMMENT_SECTION = 1 << 30
+_COMMENT_SECTION_RE = re.compile(r"^(?:comment(?!ary)|comol|disqus_thread|dsq-comments)|(?:article|post)-comments")
+
 
 def hint_bits(attr: str) -> int:
     """Hint bits of a class/id string (cached: class names repeat a lot).
@@ -122,7 +132,8 @@ def hint_bits(attr: str) -> int:
             attr = raw[:HINT_BYTES].decode("utf-8", "replace")
     bits = _hint_cache.get(attr)
     if bits is None:
-        bits = _hint_search(attr.lower())
+        low = attr.lower()
+        bits = _hint_search(low) | (COMMENT_SECTION if _COMMENT_SECTION_RE.search(low) else 0)
         if len(_hint_cache) > 100_000:
             _hint_cache.clear()
         _hint_cache[attr] = bits

@@ -210,3 +210,17 @@ def test_console_script_clean(pages_dir, tiny_models, tiny_extractor, lighthouse
     )
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.decode("utf-8") == tiny_extractor.extract(lighthouse_html) + "\n"
+
+
+def test_clean_comments_option_keeps_the_comment_thread_to_the_model(tmp_path, model_args):
+    from test_cues import COMMENTS, PARAS, _blog
+
+    page = tmp_path / "blog.html"
+    page.write_text(_blog("id='comments'"), encoding="utf-8")
+    # a threshold just above the cap: the tiny model keeps the comments unless the rule caps them
+    r = runner.invoke(app, ["clean", str(page), "--threshold", "0.06", *model_args])
+    assert r.exit_code == 0, r.output
+    assert all(p in r.stdout for p in PARAS) and not any(c in r.stdout for c in COMMENTS)
+    r = runner.invoke(app, ["clean", str(page), "--threshold", "0.06", "--comments", *model_args])
+    assert r.exit_code == 0, r.output
+    assert all(c in r.stdout for c in COMMENTS)

@@ -93,3 +93,71 @@ def test_cap_scores_searches_only_lines_above_the_cap(rows):
     s = np.array([v for _, v in rows], dtype=np.float64)
     expect = np.where(xref_mask(texts), np.minimum(s, CAP), s)
     np.testing.assert_array_equal(cap_scores(s, texts), expect)
+
+
+# ------------------------------------------------------------ readers' comment sections
+
+COMMENTS = [
+    "I grew up in that town and the pier was already falling apart in the nineties, so this is "
+    "good news for everyone who still fishes there on weekends.",
+    "Four million euros for a pier while the school roof leaks? The council should explain how "
+    "they chose this project over the others on the list.",
+]
+
+
+def _blog(section_attr: str, in_article: bool = False) -> str:
+    thread = (f"<div {section_attr}><h3>2 Responses to “Pier to be rebuilt”</h3><ol class='thread'>"
+              + "".join(f"<li><div class='author'>Reader {i} says:</div><div class='when'>May {i + 3}, 2024 "
+                        f"at 10:1{i} am</div><p>{t}</p><a href='#reply'>Reply</a></li>"
+                        for i, t in enumerate(COMMENTS))
+              + "</ol></div>")
+    story = "".join(f"<p>{t}</p>" for t in PARAS)
+    if in_article:
+        body = f"<article><h1>Pier to be rebuilt</h1>{story}{thread}</article>"
+    else:
+        body = f"<article><h1>Pier to be rebuilt</h1>{story}</article>{thread}"
+    return (f"<html><head><title>Pier to be rebuilt</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"{body}<footer>© Harbour News</footer></body></html>")
+
+
+def test_comment_section_lines_are_capped_unless_comments_are_asked_for(tiny_models):
+    page = _blog("id='comments' class='comments-area'")
+    drop = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=0.1)
+    keep = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=0.1, comments=True)
+    r_drop, r_keep = drop.classify(page, "html"), keep.classify(page, "html")
+    texts = [ln.text for ln in r_keep.lines]
+    assert texts == [ln.text for ln in r_drop.lines]
+    first, last = texts.index("2 Responses to “Pier to be rebuilt”"), texts.index("© Harbour News")
+    assert last - first == 9  # heading + 2 x (author, date, comment, reply)
+    in_thread = np.arange(len(texts)) >= first
+    in_thread[last:] = False
+    # only the thread's lines change
+    np.testing.assert_array_equal(r_drop.scores, np.where(in_thread, np.minimum(r_keep.scores, CAP), r_keep.scores))
+    assert max(r_keep.scores[texts.index(c)] for c in COMMENTS) > CAP  # the tiny model alone keeps them
+    assert all(c not in drop.extract(page, "html") for c in COMMENTS)
+    assert all(p in drop.extract(page, "html") for p in PARAS)
+
+
+@pytest.mark.parametrize("attr", ["class='tonal--tone-comment'", "class='post category-comment'",
+                                  "class='commentary'"])
+def test_a_comment_word_later_in_the_class_is_not_a_comment_section(tiny_models, attr):
+    page = _blog(attr)
+    drop = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=0.1)
+    keep = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=0.1, comments=True)
+    assert [ln.score for ln in drop.classify(page, "html").lines] == \
+        [ln.score for ln in keep.classify(page, "html").lines]
+
+
+def test_a_comment_section_inside_the_article_is_left_to_the_model(tiny_models):
+    page = _blog("id='comments'", in_article=True)
+    drop = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=0.1)
+    keep = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=0.1, comments=True)
+    assert drop.classify(page, "html").scores.tolist() == keep.classify(page, "html").scores.tolist()
+
+
+def test_shipped_extract_drops_the_comment_thread_and_keeps_the_story():
+    page = _blog("id='comments'")
+    text = boilerclf.extract(page)
+    assert all(p in text for p in PARAS)
+    assert not any(c in text for c in COMMENTS)
+    assert boilerclf.classify(page, comments=True).scores.tolist() != boilerclf.classify(page).scores.tolist()

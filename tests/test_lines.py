@@ -203,6 +203,8 @@ def _hint_reference(s: str) -> int:
     bits = 0
     for m in lines_mod._HINT_RE.finditer(s.lower()):
         bits |= 1 << int(m.lastgroup[1:])
+    if lines_mod._COMMENT_SECTION_RE.search(s.lower()):
+        bits |= lines_mod.COMMENT_SECTION
     return bits
 
 
@@ -216,12 +218,14 @@ _HINT_PIECES = [w for _, words in lines_mod.HINTS for w in words.replace(_LOOKAH
                           st.text(max_size=3)), max_size=10))
 def test_hint_search_equals_the_regex(pieces):
     s = "".join(pieces)
-    want = _hint_reference(s)
+    want = _hint_reference(s) & ~lines_mod.COMMENT_SECTION  # the groups' search alone
     assert lines_mod._hint_search(s.lower()) == want  # compiled (boilerclf/_cwalk.pyx)
     assert lines_mod._hint_search_py(s.lower()) == want  # its fallback
 
 
-_CASED_PIECES = _HINT_PIECES + [w.upper() for w in _HINT_PIECES] + [w.title() for w in _HINT_PIECES]
+_SECTION_PIECES = ["commentary", "comol", "disqus_thread", "dsq-comments", "article-comments",
+                   "post-comments", "article", "post", "-comments"]
+_CASED_PIECES = [w for p in _HINT_PIECES + _SECTION_PIECES for w in (p, p.upper(), p.title())]
 
 
 @settings(max_examples=2000, deadline=None)
@@ -239,6 +243,27 @@ def test_walker_hint_miss_path_equals_hint_bits(pieces):
         assert got == _hint_reference(s)
     else:
         assert got == -1
+
+
+@pytest.mark.parametrize("attr, inside", [
+    ('class="comment"', True), ('class="comments-area"', True), ('id="comment-1049826"', True),
+    ('class="commentlist"', True), ('id="disqus_thread"', True), ('class="entry post-comments"', True),
+    ('class="article-comments"', True), ('class="CommentsBlock"', True),
+    # a comment word later in the value, or commentary, is not a comment section
+    ('class="tonal--tone-comment"', False), ('class="commentary"', False),
+    ('class="post category-comment"', False), ('class="no-comments-yet"', False),
+])
+def test_comment_section_bit(attr, inside):
+    from selectolax.lexbor import LexborHTMLParser
+
+    page = body(f"<article><p>Text of the story.</p><div {attr}><ol><li><p>First!</p></li></ol></div></article>")
+    L = html_lines(page)
+    assert L.texts == ["Text of the story.", "First!"]
+    assert not L.hints[0] & lines_mod.COMMENT_SECTION
+    assert bool(L.hints[1] & lines_mod.COMMENT_SECTION) is inside
+    # the compiled walker and the reference walk agree
+    ref = lines_mod._walk(LexborHTMLParser(page).body, "", lines_mod._SKIP, lines_mod.MAX_NODES)
+    assert ref.hints.tolist() == L.hints.tolist()
 
 
 def test_hint_search_is_compiled_and_its_table_is_literal():
