@@ -35,7 +35,7 @@ import re
 
 import numpy as np
 
-from .lines import COMMENT_SECTION, FLAG
+from .lines import COMMENT_SECTION, FLAG, Lines
 
 #: Score a cross-reference line gets at most: below every threshold preset.
 CAP = 0.05
@@ -96,3 +96,14 @@ def comment_section_mask(hints: np.ndarray, flags: np.ndarray) -> np.ndarray:
     ``<article>`` element (forum posts and threads that are the page's
     article).  Arguments are ``Lines.hints`` and ``Lines.flags``."""
     return ((hints & COMMENT_SECTION) != 0) & ((flags & FLAG["article"]) == 0)
+
+
+def rule_mask(page: Lines, *, comments: bool = False) -> np.ndarray:
+    """Boolean array: the lines of one page whose score the rules cap at
+    :data:`CAP` (what :class:`~boilerclf.Extractor` does after the model, in
+    one pass per batch): cross-reference lines, and, in HTML unless
+    ``comments``, the lines of readers' comment sections."""
+    mask = xref_mask(page.texts)
+    if page.kind == "html" and not comments:
+        mask |= comment_section_mask(page.hints, page.flags)
+    return mask

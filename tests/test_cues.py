@@ -161,3 +161,18 @@ def test_shipped_extract_drops_the_comment_thread_and_keeps_the_story():
     assert all(p in text for p in PARAS)
     assert not any(c in text for c in COMMENTS)
     assert boilerclf.classify(page, comments=True).scores.tolist() != boilerclf.classify(page).scores.tolist()
+
+
+def test_rule_mask_is_what_the_extractor_caps(tiny_models):
+    """training/ scores cached pages with cues.rule_mask; the extractor must cap the same lines."""
+    from boilerclf.cues import rule_mask
+
+    mid = "See also: Council approves the harbour budget after a long night of debate"
+    page = _blog("id='comments'").replace(f"<p>{PARAS[1]}</p>", f"<p>{PARAS[1]}</p><p>{mid}</p>")
+    off = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], comments=True,
+                              xref_rule=False).classify(page, "html").scores  # the model's own
+    for comments in (False, True):
+        ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], comments=comments)
+        mask = rule_mask(ex.lines(page, "html"), comments=comments)
+        assert mask.sum() == (1 if comments else 10)  # the see-also line (+ the thread's 9)
+        np.testing.assert_array_equal(ex.classify(page, "html").scores, np.where(mask, np.minimum(off, CAP), off))

@@ -63,3 +63,11 @@ def test_card_rebuilt_from_the_slim_report_reads_the_model_files_header(tmp_path
     card.write(tmp_path, json.loads((tmp_path / "training_report.json").read_text()))
     head = (tmp_path / "MODEL_CARD.md").read_text().splitlines()[2]
     assert f"features schema {SCHEMA_VERSION}," in head and "None" not in head
+
+
+def test_texts_at_applies_the_rules_of_the_extractor():
+    p = _part(1)
+    scores = np.array([0.1, 0.9, 0.8])
+    assert train.texts_at(p, scores, 0.3)["p0"] == "\n".join(p.texts[0][1:])
+    p.capped = np.array([False, False, True])  # e.g. the comment line in a comment section
+    assert train.texts_at(p, scores, 0.3)["p0"] == p.texts[0][1]

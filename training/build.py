@@ -20,7 +20,7 @@ import joblib
 import numpy as np
 
 import boilerclf
-from boilerclf import features, labels, lines
+from boilerclf import cues, features, labels, lines
 from boilerclf.lines import TAG_ID, Lines
 
 from . import datasets
@@ -56,6 +56,7 @@ class Part:
     texts: list[list[str]]  # per page, its lines' texts
     ids: list[str]         # page ids
     gold: dict[str, str]   # gold text per page id
+    capped: np.ndarray | None = None  # lines the rules after the model cap (cues.rule_mask)
 
     @property
     def y(self) -> np.ndarray:
@@ -70,7 +71,7 @@ def _one(args: tuple[str, str, str]) -> tuple:
     out = []
     for L in (hl, tl):
         X = features.page_features(L)
-        out.append((X, labels.coverage(L.texts, gold), L.texts))
+        out.append((X, labels.coverage(L.texts, gold), L.texts, cues.rule_mask(L)))
     return pid, out
 
 
@@ -92,15 +93,16 @@ def build(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1) -> dict[st
         results = [_one(j) for j in jobs]
     parts = {}
     for m, mode in enumerate(("html", "text")):
-        Xs, covs, texts = [], [], []
+        Xs, covs, texts, capped = [], [], [], []
         for i, (pid, out) in enumerate(results):
-            X, cov, t = out[m]
+            X, cov, t, c = out[m]
             X[:, 0] = i
             Xs.append(X)
             covs.append(cov)
             texts.append(t)
+            capped.append(c)
         parts[mode] = Part(np.concatenate(Xs), np.concatenate(covs), texts,
-                           [r[0] for r in results], {p: gold[p] for p in ids})
+                           [r[0] for r in results], {p: gold[p] for p in ids}, np.concatenate(capped))
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     joblib.dump({mode: vars(p) for mode, p in parts.items()}, tmp)
     tmp.replace(path)

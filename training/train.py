@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from boilerclf import metrics
+from boilerclf import cues, metrics
 from boilerclf.model import LineClassifier, save
 
 from . import build, datasets
@@ -75,7 +75,11 @@ def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: d
 
 
 def texts_at(part: build.Part, scores: np.ndarray, threshold: float) -> dict[str, str]:
-    """Predicted main text per page id, keeping lines scored >= threshold."""
+    """Predicted main text per page id, keeping lines scored >= threshold after
+    the rules that follow the model in :class:`boilerclf.Extractor` (the
+    lines of ``part.capped`` are capped at :data:`boilerclf.cues.CAP`)."""
+    if part.capped is not None:
+        scores = np.where(part.capped, np.minimum(scores, cues.CAP), scores)
     pages = part.X[:, 0].astype(np.int64)
     keep = scores >= threshold
     bounds = np.searchsorted(pages, np.arange(len(part.ids) + 1))
