@@ -261,9 +261,10 @@ class Extractor:
             if getattr(self, "xref_rule", True):  # one search for the batch (the rule is per line)
                 scores = _cues.cap_scores(
                     scores, list(itertools.chain.from_iterable(pages[i].texts for i in nonempty)))
-            if kind == "html" and not getattr(self, "comments", False):
-                drop = _cues.comment_section_mask(np.concatenate([pages[i].hints for i in nonempty]),
-                                                  np.concatenate([pages[i].flags for i in nonempty]))
+            if kind == "html":
+                drop = _cues.markup_mask(np.concatenate([pages[i].hints for i in nonempty]),
+                                         np.concatenate([pages[i].flags for i in nonempty]),
+                                         comments=getattr(self, "comments", False))
                 if drop.any():
                     scores = np.where(drop, np.minimum(scores, _cues.CAP), scores)
             row = 0

@@ -115,7 +115,7 @@ HINT_BYTES = 1024
 #: "article-comments" / "post-comments" block.  This is trafilatura's rule; a
 #: comment word later in the value (the Guardian's "tonal--tone-comment"
 #: articles) does not count.  The extractor caps such lines after the model
-#: (:func:`boilerclf.cues.comment_section_mask`).
+#: (:func:`boilerclf.cues.markup_mask`).
 COMMENT_SECTION = 1 << 30
 _COMMENT_SECTION_RE = re.compile(r"^(?:comment(?!ary)|comol|disqus_thread|dsq-comments)|(?:article|post)-comments")
 

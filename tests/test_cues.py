@@ -168,11 +168,25 @@ def test_rule_mask_is_what_the_extractor_caps(tiny_models):
     from boilerclf.cues import rule_mask
 
     mid = "See also: Council approves the harbour budget after a long night of debate"
-    page = _blog("id='comments'").replace(f"<p>{PARAS[1]}</p>", f"<p>{PARAS[1]}</p><p>{mid}</p>")
-    off = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], comments=True,
-                              xref_rule=False).classify(page, "html").scores  # the model's own
+    hidden = "<div style='display: none'><p>Subscribe to read the rest of this story today.</p></div>"
+    page = _blog("id='comments'").replace(f"<p>{PARAS[1]}</p>", f"<p>{PARAS[1]}</p><p>{mid}</p>{hidden}")
+    ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], xref_rule=False)
+    L = ex.lines(page, "html")
+    # the model's own scores, no rule applied
+    off = ex._get("html")[0].decision_scores(boilerclf.features.batch_features([L]))
     for comments in (False, True):
         ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], comments=comments)
         mask = rule_mask(ex.lines(page, "html"), comments=comments)
-        assert mask.sum() == (1 if comments else 10)  # the see-also line (+ the thread's 9)
+        assert mask.sum() == (2 if comments else 11)  # see-also and hidden lines (+ the thread's 9)
         np.testing.assert_array_equal(ex.classify(page, "html").scores, np.where(mask, np.minimum(off, CAP), off))
+
+
+def test_hidden_lines_are_dropped(tiny_models):
+    ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=0.06)
+    for hide in ("<div style='display:none'>{}</div>", "<div hidden>{}</div>", "<section style='color: red; display : none'>{}</section>"):
+        page = _blog("class='thread'").replace(f"<p>{PARAS[2]}</p>", hide.format(f"<p>{PARAS[2]}</p>"))
+        r = ex.classify(page, "html")
+        line = next(ln for ln in r.lines if ln.text == PARAS[2])
+        assert line.score <= CAP and PARAS[2] not in r.text, hide
+        assert PARAS[0] in r.text and PARAS[1] in r.text
+    assert PARAS[2] in ex.extract(_blog("class='thread'"), "html")  # shown, the model keeps it
