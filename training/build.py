@@ -41,7 +41,7 @@ def render_text(page: Lines) -> str:
 
 def _code_digest() -> str:
     h = hashlib.sha256()
-    for mod in (lines, features, labels, boilerclf.decode):
+    for mod in (lines, features, labels, cues, boilerclf.decode):
         h.update(Path(mod.__file__).read_bytes())
     h.update(Path(__file__).read_bytes())
     return h.hexdigest()[:12]
