@@ -138,6 +138,11 @@ def resolve_threshold(threshold: float | str | None, default: float) -> float:
 class Extractor:
     """A reusable, picklable extractor: the models load once, lazily.
 
+    After the model, rules cap some lines' scores below every preset (see
+    :mod:`boilerclf.cues`): cross-reference lines, and in HTML the lines of
+    hidden elements (``hidden``, ``display: none``) and of readers' comment
+    sections.
+
     Parameters
     ----------
     model, text_model : path, optional
