@@ -32,6 +32,16 @@ PARAS = [
     "Читайте также: новости",
     "相关阅读：港口将重建",
     "See also:",
+    # headings of related-content boxes, alone on their line
+    "Most Popular",
+    "Recent Posts",
+    "More from the BBC:",
+    "Das könnte Sie auch interessieren!",
+    "Ähnliche Beiträge",
+    "Vous aimerez aussi",
+    "Zobacz również",
+    "Noticias relacionadas",
+    "More News...",
 ])
 def test_xref_lines_match(line):
     assert xref_mask(["Intro paragraph.", line, "Outro."]).tolist() == [False, True, False]
@@ -43,6 +53,11 @@ def test_xref_lines_match(line):
     "He said: read more books.",
     "The report, see also page 4, was published on Monday.",
     "Readers also read the paper online.",
+    # a box heading that opens a sentence or a headline is not a heading alone
+    "Trending: Portman says he will run for the Senate",
+    "In other news: the judge threw out the case",
+    "Most popular destinations this summer were in the south.",
+    "More from the interview, published on Monday, is below.",
     "",
 ])
 def test_prose_does_not_match(line):
