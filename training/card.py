@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from boilerclf.model import load, sha256
+from boilerclf.model import LineClassifier, load, sha256
 
 from .datasets import LICENCES
 
@@ -62,7 +62,8 @@ def write(out_dir: str | Path, report: dict) -> None:
         "Two-stage `LineClassifier`: stage 1 HistGradientBoosting over the line features "
         "(`boilerclf/features.py`), stage 2 the same over stage-1 scores of neighbours and "
         "container votes, trained on out-of-fold stage-1 scores. Pages are balanced by "
-        "fitting on at most 150 random lines per page (`max_lines_per_page`).",
+        f"fitting on at most {LineClassifier().max_lines_per_page} random lines per page "
+        "(`max_lines_per_page`).",
         "",
         f"Parameters: `{json.dumps(report.get('params') or {})}`" if report.get("params")
         else "Parameters: the defaults of `LineClassifier` (`boilerclf/model.py`).",
