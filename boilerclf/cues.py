@@ -70,7 +70,7 @@ _HEADINGS = (
     r"|editor'?s picks|in other news|more (?:news|stories|articles|from [\w .'&-]{1,40})"
     r"|das könnte (?:dich|sie|ihnen|euch) auch interessieren|zum weiterlesen|top[- ]themen"
     r"|(?:ähnliche|verwandte|weitere|neueste|empfohlene|beliebte) (?:beiträge|artikel|themen|meldungen|nachrichten)"
-    r"|meistgelesen(?:e|e artikel)?"
+    r"|meistgelesene?(?: artikel)?"
     r"|vous aimerez (?:aussi|également)|(?:à )?lire également|à voir aussi|les plus lus"
     r"|articles similaires|dans la même rubrique"
     r"|zobacz (?:też|również|także)|czytaj również|podobne artykuły|najczęściej czytane"
