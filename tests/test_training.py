@@ -71,3 +71,22 @@ def test_texts_at_applies_the_rules_of_the_extractor():
     assert train.texts_at(p, scores, 0.3)["p0"] == "\n".join(p.texts[0][1:])
     p.capped = np.array([False, False, True])  # e.g. the comment line in a comment section
     assert train.texts_at(p, scores, 0.3)["p0"] == p.texts[0][1]
+
+
+def test_threshold_is_picked_on_the_larger_sets_only():
+    # A 5-page set that peaks at 0.45 must not outvote two large sets that peak at 0.35.
+    f1 = {"big_a": {0.35: 0.90, 0.45: 0.88}, "big_b": {0.35: 0.80, 0.45: 0.79},
+          "tiny": {0.35: 0.70, 0.45: 0.90}}
+    by_thr = {t: {n: {"f1": f1[n][t]} for n in f1} for t in (0.35, 0.45)}
+    best, macro = train.pick_threshold(by_thr, {"big_a": 300, "big_b": 100, "tiny": 5})
+    assert best == 0.35
+    assert macro[0.35] == np.mean([0.90, 0.80])
+    # Over all three sets 0.45 would win (0.857 vs 0.800).
+    assert train.pick_threshold(by_thr, {"big_a": 300, "big_b": 100, "tiny": 5}, min_pages=1)[0] == 0.45
+    # With no set large enough, every set votes.
+    assert train.pick_threshold(by_thr, {"big_a": 3, "big_b": 3, "tiny": 3})[0] == 0.45
+
+
+def test_threshold_ties_to_three_decimals_go_towards_one_half():
+    by_thr = {0.3: {"a": {"f1": 0.9004}}, 0.35: {"a": {"f1": 0.9001}}, 0.7: {"a": {"f1": 0.5}}}
+    assert train.pick_threshold(by_thr, {"a": 50})[0] == 0.35

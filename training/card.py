@@ -15,6 +15,12 @@ def _cell(m: dict | None) -> str:
     return f"{m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f}"
 
 
+def _min_pages() -> int:
+    from .train import MIN_PAGES_FOR_THRESHOLD
+
+    return MIN_PAGES_FOR_THRESHOLD
+
+
 def _git_commit() -> str:
     import subprocess
 
@@ -108,7 +114,9 @@ def write(out_dir: str | Path, report: dict) -> None:
         lines += [
             "",
             f"The HTML model's threshold, {thr['best']}, is the one with the best macro LODO F1 "
-            "(a single number chosen across all sets; per-set scores above are at it).",
+            f"over the sets of at least {_min_pages()} pages "
+            f"({', '.join(thr.get('voters') or lodo)}; a single number for all sets; per-set scores "
+            "above are at it).",
             "",
             "## Threshold presets (HTML model, LODO, macro over the sets above)",
             "",
