@@ -61,8 +61,16 @@ def test_card_rebuilt_from_the_slim_report_reads_the_model_files_header(tmp_path
     for name in ("boilerclf-html.npz", "boilerclf-text.npz", "training_report.json"):
         shutil.copy(models / name, tmp_path / name)
     card.write(tmp_path, json.loads((tmp_path / "training_report.json").read_text()))
-    head = (tmp_path / "MODEL_CARD.md").read_text().splitlines()[2]
+    text = (tmp_path / "MODEL_CARD.md").read_text()
+    head = text.splitlines()[2]
     assert f"features schema {SCHEMA_VERSION}," in head and "None" not in head
+    # both models' thresholds come from their files (the text model's is set, not voted)
+    from boilerclf.model import load
+
+    for kind in ("html", "text"):
+        thr = load(tmp_path / f"boilerclf-{kind}.npz")[1]["params"]["threshold"]
+        label = "HTML model's" if kind == "html" else "text model's"
+        assert f"the {label} threshold {thr}" in text
 
 
 def test_texts_at_applies_the_rules_of_the_extractor():

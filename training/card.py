@@ -45,6 +45,7 @@ def write(out_dir: str | Path, report: dict) -> None:
     (out_dir / "training_report.json").write_text(json.dumps(slim, indent=1, sort_keys=True, default=str) + "\n")
     (out_dir / "digests.json").write_text(json.dumps(digests, indent=2, sort_keys=True) + "\n")
     head = report.get("html_header") or _file_header(out_dir / "boilerclf-html.npz")
+    text_head = report.get("text_header") or _file_header(out_dir / "boilerclf-text.npz")
     # the code that trained the models: recorded in the report, else this checkout's
     commit = report.get("commit") or _git_commit()
     lines = [
@@ -91,7 +92,7 @@ def write(out_dir: str | Path, report: dict) -> None:
             "benchmark's shingle metric (`shared/tools/score.py`), html columns at the HTML model's "
             f"threshold {head.get('params', {}).get('threshold', 0.5)}, text columns (text renderings of "
             f"the same pages) at the text model's threshold "
-            f"{report.get('text_header', {}).get('params', {}).get('threshold', 0.5)}; trafilatura "
+            f"{text_head.get('params', {}).get('threshold', 0.5)}; trafilatura "
             "2.3.1 (default settings) on the same pages beside it.",
             "",
             "| set | html P | html R | html F1 | text P | text R | text F1 | trafilatura P | R | F1 |",
