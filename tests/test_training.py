@@ -86,8 +86,9 @@ def test_threshold_is_picked_on_the_larger_sets_only():
     f1 = {"big_a": {0.35: 0.90, 0.45: 0.88}, "big_b": {0.35: 0.80, 0.45: 0.79},
           "tiny": {0.35: 0.70, 0.45: 0.90}}
     by_thr = {t: {n: {"f1": f1[n][t]} for n in f1} for t in (0.35, 0.45)}
-    best, macro = train.pick_threshold(by_thr, {"big_a": 300, "big_b": 100, "tiny": 5})
+    best, macro, voters = train.pick_threshold(by_thr, {"big_a": 300, "big_b": 100, "tiny": 5})
     assert best == 0.35
+    assert voters == ["big_a", "big_b"]
     assert macro[0.35] == np.mean([0.90, 0.80])
     # Over all three sets 0.45 would win (0.857 vs 0.800).
     assert train.pick_threshold(by_thr, {"big_a": 300, "big_b": 100, "tiny": 5}, min_pages=1)[0] == 0.45

@@ -181,7 +181,7 @@ def run_variant(name: str, parts: dict[str, build.Part], sets: list[str], *, lod
     by_thr = {t: {n: metrics.evaluate(parts[n].gold, train.texts_at(parts[n], scores[n], t))
                   for n in sets} for t in train.THRESHOLDS}
     macro = {t: float(np.mean([m["f1"] for m in v.values()])) for t, v in by_thr.items()}
-    best = max(train.THRESHOLDS, key=lambda t: (round(macro[t], 3), -abs(t - 0.5)))
+    best = train.pick_threshold(by_thr, {n: len(parts[n].gold) for n in sets})[0]
     return {"variant": name, "scheme": "lodo" if lodo else "split", "threshold": best,
             "macro_f1": macro[best], "f1": {n: by_thr[best][n]["f1"] for n in sets},
             "precision": {n: by_thr[best][n]["precision"] for n in sets},

@@ -7,18 +7,13 @@ from pathlib import Path
 from boilerclf.model import LineClassifier, load, sha256
 
 from .datasets import LICENCES
+from .train import MIN_PAGES_FOR_THRESHOLD
 
 
 def _cell(m: dict | None) -> str:
     if not m:
         return "– | – | –"
     return f"{m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f}"
-
-
-def _min_pages() -> int:
-    from .train import MIN_PAGES_FOR_THRESHOLD
-
-    return MIN_PAGES_FOR_THRESHOLD
 
 
 def _git_commit() -> str:
@@ -115,7 +110,7 @@ def write(out_dir: str | Path, report: dict) -> None:
         lines += [
             "",
             f"The HTML model's threshold, {thr['best']}, is the one with the best macro LODO F1 "
-            f"over the sets of at least {_min_pages()} pages "
+            f"over the sets of at least {MIN_PAGES_FOR_THRESHOLD} pages "
             f"({', '.join(thr.get('voters') or lodo)}; a single number for all sets; per-set scores "
             "above are at it).",
             "",

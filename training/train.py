@@ -69,14 +69,14 @@ MIN_PAGES_FOR_THRESHOLD = 20
 
 
 def pick_threshold(by_thr: dict[float, dict[str, dict]], pages: dict[str, int],
-                   min_pages: int = MIN_PAGES_FOR_THRESHOLD) -> tuple[float, dict[float, float]]:
+                   min_pages: int = MIN_PAGES_FOR_THRESHOLD) -> tuple[float, dict[float, float], list[str]]:
     """The threshold of best macro F1 over the sets with at least ``min_pages``
-    pages (all sets if none has), and that macro per threshold.  Macros equal to
-    three decimals are broken towards 0.5."""
+    pages (all sets if none has), that macro per threshold, and those sets (the
+    voters).  Macros equal to three decimals are broken towards 0.5."""
     voters = [n for n, k in pages.items() if k >= min_pages] or list(pages)
     macro = {t: float(np.mean([v[n]["f1"] for n in voters])) for t, v in by_thr.items()}
     best = max(macro, key=lambda t: (round(macro[t], 3), -abs(t - 0.5)))
-    return best, macro
+    return best, macro, voters
 
 #: Prediction shortcuts per mode (``LineClassifier`` parameters, stored in the
 #: model file): stage 1 stops after 30 trees for a line scored below 0.05 so
@@ -181,11 +181,9 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
             by_thr = {t: {n: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t))
                           for n, sc in zip(eval_sets, scores)} for t in THRESHOLDS}
             macro = {t: float(np.mean([m["f1"] for m in v.values()])) for t, v in by_thr.items()}
-            pages = {n: len(mp[n].gold) for n in eval_sets}
-            best, voted = pick_threshold(by_thr, pages)
+            best, voted, voters = pick_threshold(by_thr, {n: len(mp[n].gold) for n in eval_sets})
             report.setdefault("thresholds", {})[mode] = {
-                "macro_f1": macro, "best": best, "voters_macro_f1": voted,
-                "voters": [n for n in eval_sets if pages[n] >= MIN_PAGES_FOR_THRESHOLD] or eval_sets}
+                "macro_f1": macro, "best": best, "voters_macro_f1": voted, "voters": voters}
             shown = fixed if fixed in THRESHOLDS else best  # per-set rows at the shipped threshold
             for n in eval_sets:
                 report["lodo"].setdefault(n, {})[mode] = m = by_thr[shown][n]
