@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import decision
+from .decision import Auto
 from .extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, InputError, Line, Result
 from .extract import load_model as _load_model
 from .labelsfile import LabelsError, page_record, read_labels, write_labels
@@ -32,7 +34,7 @@ from .site import SiteModel
 __version__ = "0.1.0"
 __all__ = [
     "extract", "extract_text", "classify", "load_model", "Extractor", "Result", "Line",
-    "Lines", "LineClassifier", "ModelError", "InputError", "PRESETS", "html_lines",
+    "Lines", "LineClassifier", "ModelError", "InputError", "PRESETS", "Auto", "decision", "html_lines",
     "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "SiteProfile",
     "ProfileError", "SiteModel", "MAX_BYTES", "MAX_NODES", "__version__",
 ]
@@ -51,7 +53,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'boilerclf' has no attribute {name!r}")
 
 
-def _extractor(threshold: float | str | None, site_profile=None, max_bytes: int | None = None,
+def _extractor(threshold: float | str | Auto | None, site_profile=None, max_bytes: int | None = None,
                max_nodes: int | None = None, comments: bool = False) -> Extractor:
     global _default
     if _default is None:
@@ -70,13 +72,14 @@ def _extractor(threshold: float | str | None, site_profile=None, max_bytes: int 
     return ex
 
 
-def extract(html: str | bytes, *, url: str | None = None, threshold: float | str | None = None,
+def extract(html: str | bytes, *, url: str | None = None, threshold: float | str | Auto | None = None,
             charset: str | None = None, site_profile: str | Path | SiteProfile | None = None,
             max_bytes: int | None = None, max_nodes: int | None = None, comments: bool = False) -> str:
     """The main text of an HTML page (str, or bytes in any charset).
 
-    ``threshold`` is a score in 0..1 or a preset ("precision", "balanced",
-    "recall"); ``charset`` a hint such as the HTTP header's.  ``site_profile``
+    ``threshold`` is a score in 0..1, "auto" (a threshold chosen per page from
+    its own scores, :mod:`boilerclf.decision`; the shipped model's default) or
+    a preset ("precision", "balanced" = "auto", "recall"); ``charset`` a hint such as the HTTP header's.  ``site_profile``
     is a site profile (file or :class:`SiteProfile`, see ``boilerclf profile``)
     whose repeated lines are damped.  ``url`` is accepted for API stability
     and currently unused by the model.  ``max_bytes`` (default
@@ -88,14 +91,14 @@ def extract(html: str | bytes, *, url: str | None = None, threshold: float | str
     return _extractor(threshold, site_profile, max_bytes, max_nodes, comments).extract(html, "html", charset)
 
 
-def extract_text(text: str | bytes, *, threshold: float | str | None = None,
+def extract_text(text: str | bytes, *, threshold: float | str | Auto | None = None,
                  site_profile: str | Path | SiteProfile | None = None,
                  max_bytes: int | None = None) -> str:
     """The main text of an already-extracted plain-text page (one paragraph per line)."""
     return _extractor(threshold, site_profile, max_bytes).extract(text, "text")
 
 
-def classify(page: str | bytes, *, kind: str | None = None, threshold: float | str | None = None,
+def classify(page: str | bytes, *, kind: str | None = None, threshold: float | str | Auto | None = None,
              features: bool = False, charset: str | None = None,
              site_profile: str | Path | SiteProfile | None = None, max_bytes: int | None = None,
              max_nodes: int | None = None, comments: bool = False) -> Result:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cues as _cues
+from . import decision as _decision
 from . import guard as _guard
 from . import lines as _lines
 from .decode import decode
@@ -22,8 +23,10 @@ from .model import LineClassifier, ModelError, load
 from .profile import SiteProfile, load_profile
 
 DEFAULT_MODELS = {"html": "boilerclf-html.npz", "text": "boilerclf-text.npz"}
-#: Threshold presets: the precision / balanced / recall knob.
-PRESETS = {"precision": 0.7, "balanced": 0.5, "recall": 0.3}
+#: Presets, the precision / balanced / recall knob: thresholds chosen per page
+#: (:mod:`boilerclf.decision`) with recall weighed 0.3, 1 and 3 times precision.
+PRESETS = {"precision": _decision.Auto(0.3), "balanced": _decision.Auto(1.0),
+           "recall": _decision.Auto(3.0)}
 #: Default cap on the bytes of one page (characters for str input); longer input is cut there.
 MAX_BYTES = 20_000_000
 #: Default cap on the DOM nodes walked per page (lines.MAX_NODES); the rest is ignored.
@@ -58,6 +61,9 @@ class Result:
     kind: str = "html"
     truncated: bool = False
     scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: The page's threshold: lines scored at or above it are kept (with
+    #: ``"auto"``, :mod:`boilerclf.decision`, it differs from page to page).
+    threshold: float = _decision.EMPTY_PAGE_THRESHOLD
 
     @property
     def text(self) -> str:
@@ -121,18 +127,20 @@ def check_limit(name: str, value: int) -> int:
     return int(value)
 
 
-def resolve_threshold(threshold: float | str | None, default: float) -> float:
-    """A number, a preset name ("precision", "balanced", "recall") or None."""
+def resolve_threshold(threshold: float | str | _decision.Auto | None,
+                      default: float | str | _decision.Auto) -> float | _decision.Auto:
+    """The decision for a ``threshold`` argument: a number, "auto" (also
+    "auto:<recall weight>"), a preset name ("precision", "balanced", "recall"),
+    or None for ``default`` (the model's own)."""
     if threshold is None:
-        return default
-    if isinstance(threshold, str):
-        if threshold in PRESETS:
-            return PRESETS[threshold]
-        try:
-            return float(threshold)
-        except ValueError:
-            raise ValueError(f"threshold must be a number or one of {sorted(PRESETS)}") from None
-    return float(threshold)
+        threshold = default
+    if isinstance(threshold, str) and threshold in PRESETS:
+        return PRESETS[threshold]
+    try:
+        return _decision.parse(threshold)
+    except ValueError:
+        raise ValueError(f"threshold must be a number, 'auto' or one of {sorted(PRESETS)}, "
+                         f"not {threshold!r}") from None
 
 
 class Extractor:
@@ -147,9 +155,11 @@ class Extractor:
     ----------
     model, text_model : path, optional
         Model files for HTML and plain-text input (default: the shipped ones).
-    threshold : float or preset name, optional
-        Score at or above which a line is kept ("precision", "balanced",
-        "recall" or a number; default the model's own threshold).
+    threshold : float, "auto" or preset name, optional
+        Score at or above which a line is kept: a number, "auto" (a threshold
+        per page chosen from the page's scores, :mod:`boilerclf.decision`),
+        or a preset, "precision", "balanced" (= "auto") or "recall".
+        Default: the model's own (the shipped HTML model's is "auto").
     max_bytes : int
         Bytes of a page read at most (characters for str input; default
         20,000,000): the rest of a longer page is ignored.
@@ -203,7 +213,7 @@ class Extractor:
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
-    def _get(self, kind: str) -> tuple[LineClassifier, float]:
+    def _get(self, kind: str) -> tuple[LineClassifier, float | _decision.Auto]:
         attr = "_m_" + kind
         got = self.__dict__.get(attr)
         if got is None:
@@ -253,7 +263,8 @@ class Extractor:
                ) -> list[tuple[np.ndarray, float, np.ndarray | None] | None]:
         """Per page ``(scores, threshold, feature matrix if asked)``, None for a
         page without lines; pages of one kind go through the model in one call.
-        The scores are final: cross-reference rule and site profile applied."""
+        The scores are final: cross-reference rule and site profile applied;
+        the threshold is the page's own (chosen from its scores for "auto")."""
         out: list = [None] * len(pages)
         for kind in ("html", "text"):
             nonempty = [i for i, p in enumerate(pages) if p.kind == kind and len(p)]
@@ -262,25 +273,30 @@ class Extractor:
             model, thr = self._get(kind)
             X = batch_features([pages[i] for i in nonempty])
             with _one_thread():
-                scores = model.decision_scores(X)
+                scores = raw = model.decision_scores(X)
             if getattr(self, "xref_rule", True):  # one search for the batch (the rule is per line)
                 scores = _cues.cap_scores(
                     scores, list(itertools.chain.from_iterable(pages[i].texts for i in nonempty)))
+            capped = scores < raw  # lines a rule capped (for "auto": never kept)
             if kind == "html":
                 drop = _cues.markup_mask(np.concatenate([pages[i].hints for i in nonempty]),
                                          np.concatenate([pages[i].flags for i in nonempty]),
                                          comments=getattr(self, "comments", False))
                 if drop.any():
                     scores = np.where(drop, np.minimum(scores, _cues.CAP), scores)
+                    capped |= drop
             row = 0
             for i in nonempty:
                 p = pages[i]
                 m = X[row:row + len(p)]
                 s = scores[row:row + len(p)]
+                c = capped[row:row + len(p)]
                 row += len(p)
                 if self.site_profile is not None:
                     s = self.site_profile.apply(s, p.texts)
-                out[i] = (s, thr, m if features else None)
+                t = (_decision.page_threshold(s, _decision.line_words(m), thr.recall_weight, c)
+                     if isinstance(thr, _decision.Auto) else thr)
+                out[i] = (s, t, m if features else None)
         return out
 
     def classify_lines(self, pages: list[_lines.Lines], *, features: bool = False) -> list[Result]:
@@ -300,7 +316,7 @@ class Extractor:
                        for t, k, sc, tg, f in zip(p.texts, keep, s.tolist(), tags, feats.tolist())]
             else:
                 out = [Line(t, k, sc, tg) for t, k, sc, tg in zip(p.texts, keep, s.tolist(), tags)]
-            results.append(Result(out, p.title, p.kind, p.truncated, s))
+            results.append(Result(out, p.title, p.kind, p.truncated, s, thr))
         return results
 
     def texts_of(self, pages: list[_lines.Lines]) -> list[str]:

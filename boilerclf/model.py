@@ -41,6 +41,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
+from . import decision
 from .features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
 from .lines import N_ANCESTORS
 from .trees import FlatTrees
@@ -173,8 +174,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         HistGradientBoosting down about 4x).  Context features are still
         computed on whole pages.  400 beat 150 in HTML leave-one-dataset-out
         runs with two seeds (8-set macro +0.0017 and +0.0031).
-    threshold : float, default 0.5
-        Score at or above which a line is content.
+    threshold : float or "auto", default 0.5
+        Score at or above which a line is content, or ``"auto"`` (also
+        ``"auto:<recall weight>"``): a threshold chosen per page from the
+        page's own scores (:mod:`boilerclf.decision`).  The shipped models
+        say which they use (``boilerclf train`` picks it by LODO F1).
     random_state : int or None, default 0
     exit_trees, exit_score : int, float, default 30, 0.0
         Early exit of stage 1 at prediction: after its first ``exit_trees``
@@ -324,7 +328,16 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - s, s])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return (self.decision_scores(X) >= self.threshold).astype(np.int64)
+        """1 for the lines kept at ``threshold`` (per page for ``"auto"``), else 0."""
+        X = np.asarray(X, dtype=np.float32)
+        return decision.keep(decision.parse(self.threshold), self.decision_scores(X), X).astype(np.int64)
+
+
+def threshold_param(value: Any) -> float | str:
+    """A model's ``threshold`` as stored: a float, or the string of an
+    :class:`~boilerclf.decision.Auto` (``ValueError`` for anything else)."""
+    d = decision.parse(value)
+    return d if isinstance(d, float) else str(d)
 
 
 # ---------------------------------------------------------------- model files
@@ -541,7 +554,7 @@ def _model_from_header(head: dict, s1: FlatTrees | None, s2: FlatTrees | None,
         raise ValueError(f"site-model weight must be a number in [0, 1], not {weight!r}")
     params = {k: v for k, v in (rec.get("params") or {}).items() if k in _SITE_PARAMS}
     model = SiteModel(base, estimator=_estimator_from_record(rec.get("estimator")), **params)
-    model.threshold = float(model.threshold)
+    model.threshold = threshold_param(model.threshold)
     model.base_ = base
     model.site_ = model.site_trees_ = site
     model.weight_ = float(weight)
@@ -568,7 +581,7 @@ def _line_model(rec: dict, s1: FlatTrees | None, s2: FlatTrees | None) -> LineCl
                            context_estimator=_estimator_from_record(rec.get("context_estimator")),
                            **params)
     model.context = s2 is not None
-    model.threshold = float(model.threshold)
+    model.threshold = threshold_param(model.threshold)
     model.stage1_ = model.trees1_ = s1
     model.stage2_ = model.trees2_ = s2
     model.classes_ = s1.classes_

@@ -40,7 +40,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from . import metrics
+from . import decision, metrics
 from .features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
 from .lines import Lines
 from .model import CONTEXT_NAMES, LineClassifier, _flatten, stage2_input
@@ -67,8 +67,9 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         never refitted or cloned (like a "prefit" estimator).
     estimator : classifier, default small HistGradientBoostingClassifier
         The site layer (cloned).
-    threshold : float, default 0.5
-        Score at or above which a line is content.
+    threshold : float or "auto", default 0.5
+        Score at or above which a line is content, or ``"auto"`` (a threshold
+        per page, :mod:`boilerclf.decision`).
     prior_pages : float, default 1.0
         How many pages the base model's opinion is worth: the score is
         ``w * site + (1 - w) * base`` with ``w = n / (n + prior_pages)`` for
@@ -145,7 +146,9 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - s, s])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return (self.decision_scores(X) >= self.threshold).astype(np.int64)
+        """1 for the lines kept at ``threshold`` (per page for ``"auto"``), else 0."""
+        X = np.asarray(X, dtype=np.float32)
+        return decision.keep(decision.parse(self.threshold), self.decision_scores(X), X).astype(np.int64)
 
 
 # ------------------------------------------------------------ labelled pages
@@ -171,10 +174,11 @@ class LabelledPages:
             out[pid] = "\n".join(t for t, lab in zip(self.texts[i], ys) if lab == 1)
         return out
 
-    def texts_at(self, scores: np.ndarray, threshold: float) -> dict[str, str]:
-        """Predicted text per page from the scores of all rows; lines without a
-        label are left out, as they are of :meth:`gold`."""
-        keep = (scores >= threshold) & (self.y >= 0)
+    def texts_at(self, scores: np.ndarray, threshold: float | str) -> dict[str, str]:
+        """Predicted text per page from the scores of all rows at ``threshold``
+        (a number or ``"auto"``, chosen per page from all its rows); lines
+        without a label are left out, as they are of :meth:`gold`."""
+        keep = decision.keep(decision.parse(threshold), scores, self.X) & (self.y >= 0)
         pages = self.pages
         out = {}
         for i, pid in enumerate(self.ids):

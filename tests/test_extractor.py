@@ -9,11 +9,17 @@ import numpy as np
 import pytest
 
 import boilerclf
-from boilerclf import PRESETS, Extractor, InputError, Line, Result
+from boilerclf import PRESETS, Extractor, InputError, Line, Result, decision
+from boilerclf.decision import Auto
 from boilerclf.features import FEATURE_NAMES, page_features
 from boilerclf.lines import html_lines, text_lines
 
 extract_mod = importlib.import_module("boilerclf.extract")
+
+
+def _words(r: Result) -> np.ndarray:
+    """Tokens per line of a result classified with ``features=True``."""
+    return np.expm1([ln.features["words"] for ln in r.lines])
 
 
 @pytest.fixture
@@ -96,22 +102,34 @@ def test_charset_argument(tiny_extractor):
 # ------------------------------------------------------------------ thresholds
 
 def test_presets_values():
-    assert PRESETS["precision"] > PRESETS["balanced"] > PRESETS["recall"]
+    weights = [PRESETS[p].recall_weight for p in ("precision", "balanced", "recall")]
+    assert weights == sorted(weights) and len(set(weights)) == 3
+    assert PRESETS["balanced"] == Auto()
     assert extract_mod.resolve_threshold("precision", 0.5) == PRESETS["precision"]
     assert extract_mod.resolve_threshold("recall", 0.5) == PRESETS["recall"]
+    assert extract_mod.resolve_threshold("auto", 0.5) == Auto()
+    assert extract_mod.resolve_threshold("auto:2", 0.5) == Auto(2.0)
+    assert extract_mod.resolve_threshold(None, "auto") == Auto()
     assert extract_mod.resolve_threshold("0.25", 0.5) == 0.25
     assert extract_mod.resolve_threshold(None, 0.42) == 0.42
     assert extract_mod.resolve_threshold(0.9, 0.5) == 0.9
-    with pytest.raises(ValueError, match="precision"):
-        extract_mod.resolve_threshold("strict", 0.5)
+    for bad in ("strict", "auto:0", "auto:x", True):
+        with pytest.raises(ValueError, match="precision"):
+            extract_mod.resolve_threshold(bad, 0.5)
 
 
-@pytest.mark.parametrize("preset,thr", [("precision", PRESETS["precision"]), ("balanced", PRESETS["balanced"]),
-                                        ("recall", PRESETS["recall"]), ("0.9", 0.9), (0.05, 0.05)])
+@pytest.mark.parametrize("preset,thr", [("precision", None), ("balanced", None), ("recall", None),
+                                        ("auto", None), ("0.9", 0.9), (0.05, 0.05)])
 def test_threshold_sets_labels(tiny_models, lighthouse_html, preset, thr):
     ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=preset)
-    r = ex.classify(lighthouse_html)
-    assert [ln.label for ln in r.lines] == [ln.score >= thr for ln in r.lines]
+    r = ex.classify(lighthouse_html, features=True)
+    assert [ln.label for ln in r.lines] == [ln.score >= r.threshold for ln in r.lines]
+    if thr is None:  # chosen for the page from its own scores and words
+        want = decision.page_threshold(r.scores, _words(r), extract_mod.resolve_threshold(preset, 0.5).recall_weight)
+        assert r.threshold == want
+        assert any(ln.label for ln in r.lines) and not all(ln.label for ln in r.lines)
+    else:
+        assert r.threshold == thr
 
 
 def test_threshold_extremes_and_monotone(tiny_models, lighthouse_html):
@@ -145,8 +163,9 @@ def test_api_extract_and_classify(api, tiny_extractor, lighthouse_html, rail_tex
 
 def test_api_threshold_on_fresh_default(api, lighthouse_html):
     # (the first call: the default extractor has not loaded its model yet)
-    r = api.classify(lighthouse_html, threshold="recall")
-    assert [ln.label for ln in r.lines] == [ln.score >= PRESETS["recall"] for ln in r.lines]
+    r = api.classify(lighthouse_html, threshold="recall", features=True)
+    assert [ln.label for ln in r.lines] == [ln.score >= r.threshold for ln in r.lines]
+    assert r.threshold == decision.page_threshold(r.scores, _words(r), PRESETS["recall"].recall_weight)
     r = api.classify(lighthouse_html, threshold=0.0)
     assert all(ln.label for ln in r.lines)
 
@@ -343,11 +362,17 @@ def test_api_threshold_after_default_loaded(monkeypatch, tiny_models, lighthouse
     import boilerclf
 
     extract_mod = importlib.import_module("boilerclf.extract")
+
+
+def _words(r: Result) -> np.ndarray:
+    """Tokens per line of a result classified with ``features=True``."""
+    return np.expm1([ln.features["words"] for ln in r.lines])
     shipped = {extract_mod.DEFAULT_MODELS["html"]: tiny_models[0],
                extract_mod.DEFAULT_MODELS["text"]: tiny_models[1]}
     monkeypatch.setattr(extract_mod, "_model_path", lambda name: shipped[name])
     monkeypatch.setattr(boilerclf, "_default", None)
     boilerclf.extract(lighthouse_html)
     assert all(ln.label for ln in boilerclf.classify(lighthouse_html, threshold=0.0).lines)
-    r = boilerclf.classify(lighthouse_html, threshold="precision")
-    assert [ln.label for ln in r.lines] == [ln.score >= 0.7 for ln in r.lines]
+    r = boilerclf.classify(lighthouse_html, threshold="precision", features=True)
+    assert [ln.label for ln in r.lines] == [ln.score >= r.threshold for ln in r.lines]
+    assert r.threshold == decision.page_threshold(r.scores, _words(r), PRESETS["precision"].recall_weight)

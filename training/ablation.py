@@ -186,7 +186,7 @@ def run_variant(name: str, parts: dict[str, build.Part], sets: list[str], *, lod
             "macro_f1": macro[best], "f1": {n: by_thr[best][n]["f1"] for n in sets},
             "precision": {n: by_thr[best][n]["precision"] for n in sets},
             "recall": {n: by_thr[best][n]["recall"] for n in sets},
-            "macro_by_threshold": macro, "seconds": round(time.time() - t0)}
+            "macro_by_threshold": {str(t): v for t, v in macro.items()}, "seconds": round(time.time() - t0)}
 
 
 def main(argv: list[str] | None = None) -> None:

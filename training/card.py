@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from boilerclf.extract import PRESETS
 from boilerclf.model import LineClassifier, load, sha256
 
 from .datasets import LICENCES
@@ -111,19 +112,28 @@ def write(out_dir: str | Path, report: dict) -> None:
             "",
             f"The HTML model's threshold, {thr['best']}, is the one with the best macro LODO F1 "
             f"over the sets of at least {MIN_PAGES_FOR_THRESHOLD} pages "
-            f"({', '.join(thr.get('voters') or lodo)}; a single number for all sets; per-set scores "
-            "above are at it).",
+            f"({', '.join(thr.get('voters') or lodo)}; one rule for all sets; per-set scores "
+            "above are at it). A number is a fixed score threshold; `auto` chooses each page's "
+            "threshold from the page's own scores (`boilerclf/decision.py`).",
             "",
-            "## Threshold presets (HTML model, LODO, macro over the sets above)",
+            "## Thresholds and presets (HTML model, LODO, macro over the sets above)",
             "",
-            "| threshold | macro precision | macro recall | macro F1 |",
-            "|---|---|---|---|",
+            "| threshold | preset | macro precision | macro recall | macro F1 |",
+            "|---|---|---|---|---|",
         ]
-        for t, f1 in sorted(thr["macro_f1"].items(), key=lambda kv: float(kv[0])):
-            per = [v["html_by_threshold"][t] for v in lodo.values() if "html_by_threshold" in v]
+        preset = {str(d): name for name, d in PRESETS.items()}
+
+        def order(t: str) -> tuple:
+            try:
+                return (0, float(t))
+            except ValueError:
+                return (1, float(t.partition(":")[2] or 1))
+
+        for t, f1 in sorted(thr["macro_f1"].items(), key=lambda kv: order(str(kv[0]))):
+            per = [v["html_by_threshold"][str(t)] for v in lodo.values() if "html_by_threshold" in v]
             p = sum(m["precision"] for m in per) / len(per)
             r = sum(m["recall"] for m in per) / len(per)
-            lines.append(f"| {t} | {p:.3f} | {r:.3f} | {f1:.3f} |")
+            lines.append(f"| {t} | {preset.get(str(t), '')} | {p:.3f} | {r:.3f} | {f1:.3f} |")
     if report.get("extra_md"):
         lines += ["", report["extra_md"].strip()]
     (out_dir / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")

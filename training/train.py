@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from boilerclf import cues, metrics
+from boilerclf import cues, decision, metrics
+from boilerclf.extract import PRESETS
 from boilerclf.model import LineClassifier, save
 
 from . import build, datasets
@@ -59,7 +60,12 @@ def fit(data: Data, **params) -> LineClassifier:
     return LineClassifier(**params).fit(data.X, data.y)
 
 
-THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+#: Decisions scored in LODO (report keys are their strings): fixed thresholds,
+#: "auto" (a threshold per page, :mod:`boilerclf.decision`) and the presets.
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7,
+              *dict.fromkeys(str(d) for d in PRESETS.values()))
+#: The decisions a model can ship with (:func:`pick_threshold` chooses among them).
+SHIPPABLE = tuple(t for t in THRESHOLDS if isinstance(t, float) or t == "auto")
 
 #: Sets with fewer pages than this do not vote on the shipped threshold: on
 #: webmainbench_sample (5 pages) one page moves the set's F1 by 0.1, which
@@ -68,14 +74,17 @@ THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 MIN_PAGES_FOR_THRESHOLD = 20
 
 
-def pick_threshold(by_thr: dict[float, dict[str, dict]], pages: dict[str, int],
-                   min_pages: int = MIN_PAGES_FOR_THRESHOLD) -> tuple[float, dict[float, float], list[str]]:
-    """The threshold of best macro F1 over the sets with at least ``min_pages``
-    pages (all sets if none has), that macro per threshold, and those sets (the
-    voters).  Macros equal to three decimals are broken towards 0.5."""
+def pick_threshold(by_thr: dict[float | str, dict[str, dict]], pages: dict[str, int],
+                   min_pages: int = MIN_PAGES_FOR_THRESHOLD
+                   ) -> tuple[float | str, dict[float | str, float], list[str]]:
+    """The threshold (a number or "auto") of best macro F1 over the sets with at
+    least ``min_pages`` pages (all sets if none has), that macro per threshold,
+    and those sets (the voters).  Macros equal to three decimals are broken
+    towards "auto", then towards 0.5."""
     voters = [n for n, k in pages.items() if k >= min_pages] or list(pages)
-    macro = {t: float(np.mean([v[n]["f1"] for n in voters])) for t, v in by_thr.items()}
-    best = max(macro, key=lambda t: (round(macro[t], 3), -abs(t - 0.5)))
+    macro = {t: float(np.mean([v[n]["f1"] for n in voters])) for t, v in by_thr.items()
+             if isinstance(t, float) or t == "auto"}
+    best = max(macro, key=lambda t: (round(macro[t], 3), -abs(t - 0.5) if isinstance(t, float) else 1.0))
     return best, macro, voters
 
 #: Prediction shortcuts per mode (``LineClassifier`` parameters, stored in the
@@ -91,26 +100,31 @@ def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: d
     return fit(stack(mp, others, max_lines=max_lines), **params).decision_scores(mp[name].X)
 
 
-def texts_at(part: build.Part, scores: np.ndarray, threshold: float) -> dict[str, str]:
-    """Predicted main text per page id, keeping lines scored >= threshold after
-    the rules that follow the model in :class:`boilerclf.Extractor` (the
-    lines of ``part.capped`` are capped at :data:`boilerclf.cues.CAP`)."""
+def texts_at(part: build.Part, scores: np.ndarray, threshold: float | str) -> dict[str, str]:
+    """Predicted main text per page id, keeping the lines at ``threshold`` (a
+    number, or "auto": per page, :mod:`boilerclf.decision`) after the rules
+    that follow the model in :class:`boilerclf.Extractor` (the lines of
+    ``part.capped`` are capped at :data:`boilerclf.cues.CAP`, and "auto"
+    never keeps them).  The Extractor searches for cross-references only
+    among lines scored above the cap; ``part.capped`` marks them all, which
+    can differ only for such lines scored at most the cap."""
     if part.capped is not None:
         scores = np.where(part.capped, np.minimum(scores, cues.CAP), scores)
     pages = part.X[:, 0].astype(np.int64)
-    keep = scores >= threshold
+    keep = decision.keep(decision.parse(threshold), scores, part.X, part.capped)
     bounds = np.searchsorted(pages, np.arange(len(part.ids) + 1))
     return {pid: "\n".join(t for t, k in zip(part.texts[i], keep[bounds[i]:bounds[i + 1]]) if k)
             for i, pid in enumerate(part.ids)}
 
 
-def predict_texts(model: LineClassifier, part: build.Part, threshold: float | None = None) -> dict[str, str]:
+def predict_texts(model: LineClassifier, part: build.Part, threshold: float | str | None = None
+                  ) -> dict[str, str]:
     """Predicted main text per page id of a cached dataset."""
     thr = model.threshold if threshold is None else threshold
     return texts_at(part, model.decision_scores(part.X), thr)
 
 
-def score_part(model: LineClassifier, part: build.Part, threshold: float | None = None) -> dict:
+def score_part(model: LineClassifier, part: build.Part, threshold: float | str | None = None) -> dict:
     pred = predict_texts(model, part, threshold)
     return metrics.evaluate(part.gold, pred)
 
@@ -182,12 +196,13 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
                           for n, sc in zip(eval_sets, scores)} for t in THRESHOLDS}
             macro = {t: float(np.mean([m["f1"] for m in v.values()])) for t, v in by_thr.items()}
             best, voted, voters = pick_threshold(by_thr, {n: len(mp[n].gold) for n in eval_sets})
-            report.setdefault("thresholds", {})[mode] = {
-                "macro_f1": macro, "best": best, "voters_macro_f1": voted, "voters": voters}
+            report.setdefault("thresholds", {})[mode] = {  # keys as strings (JSON): "0.35", "auto"
+                "macro_f1": {str(t): v for t, v in macro.items()}, "best": best,
+                "voters_macro_f1": {str(t): v for t, v in voted.items()}, "voters": voters}
             shown = fixed if fixed in THRESHOLDS else best  # per-set rows at the shipped threshold
             for n in eval_sets:
                 report["lodo"].setdefault(n, {})[mode] = m = by_thr[shown][n]
-                report["lodo"][n][mode + "_by_threshold"] = {t: by_thr[t][n] for t in THRESHOLDS}
+                report["lodo"][n][mode + "_by_threshold"] = {str(t): by_thr[t][n] for t in THRESHOLDS}
                 log(f"LODO {mode} {n}: P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
             log(f"LODO {mode} done ({time.time() - t0:.0f}s); threshold {best} "
                 f"(macro F1 {macro[best]:.3f}, at 0.5: {macro[0.5]:.3f}; over the sets "
