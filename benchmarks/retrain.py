@@ -19,8 +19,8 @@ benchmark's F1 (:mod:`boilerclf.metrics`), we report:
   and with the pool profile.
 
 The base model of a dataset's sites is trained WITHOUT that dataset
-(leave-that-dataset-out, reduced settings: 150,000 training lines, threshold
-0.35), so the sites are unseen; the shipped model, which saw every set, is
+(leave-that-dataset-out, reduced settings: 150,000 training lines, the
+shipped model's threshold), so the sites are unseen; the shipped model, which saw every set, is
 reported beside it.  ``--train-bases`` trains the bases (about 2.5 min each on
 one core), then::
 
@@ -43,7 +43,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from boilerclf import metrics
+from boilerclf import decision, metrics
 from boilerclf.extract import load_model
 from boilerclf.model import load
 from boilerclf.profile import SiteProfile
@@ -109,12 +109,15 @@ class SitePages:
             Xs.append(X)
         return np.concatenate(Xs)
 
-    def f1(self, pids: list[str], scores: np.ndarray, thr: float) -> float:
+    def f1(self, pids: list[str], scores: np.ndarray, thr: float | str) -> float:
+        """F1 of the pages ``pids`` (rows of ``scores`` in that order) at ``thr``
+        (a number or "auto", :mod:`boilerclf.decision`)."""
+        keep = decision.keep(decision.parse(thr), scores, self.matrix(pids))
         pred, row = {}, 0
         for p in pids:
-            s = scores[row:row + len(self.texts[p])]
+            k = keep[row:row + len(self.texts[p])]
             row += len(self.texts[p])
-            pred[p] = "\n".join(t for t, v in zip(self.texts[p], s) if v >= thr)
+            pred[p] = "\n".join(t for t, v in zip(self.texts[p], k) if v)
         return metrics.evaluate({p: self.gold[p] for p in pids}, pred)["f1"]
 
 
@@ -174,6 +177,13 @@ COLS = [("shipped", "shipped model (saw the set)"), ("base", "base"),
         ("site5_profile_pool", "5 labelled + profile (pool)")]
 
 
+def _base_threshold(args) -> str:
+    """The bases' threshold, from a base file's header (the shipped model's if none is there)."""
+    for p in sorted(Path(args.bases).glob("base-no-*.npz")):
+        return str(load(p)[1].get("params", {}).get("threshold"))
+    return str(load_model(None, "html")[0].threshold)
+
+
 def to_md(res: dict, args) -> str:
     sets = sorted({ds for ds, _ in res})
     out = ["# Teaching boilerclf a site: measured gain", "",
@@ -183,7 +193,7 @@ def to_md(res: dict, args) -> str:
            "(the ones a user labels or profiles) and the held-back rest; F1 is the benchmark's "
            "shingle F1 of the held-back pages against the dataset's gold, averaged over the splits. "
            "Base = a model trained without the site's dataset (leave-that-dataset-out, "
-           "150,000 training lines instead of all, threshold 0.35), so the site is unseen; "
+           f"150,000 training lines instead of all, threshold {_base_threshold(args)}), so the site is unseen; "
            "the shipped model (which was trained on these pages' dataset, so the sites are NOT "
            "unseen for it) is shown for reference only.", "",
            "## Summary", "",
@@ -206,7 +216,7 @@ def to_md(res: dict, args) -> str:
             allv[k].append(v)
     out += ["", "## Variants", "",
             "Mean over all sites. `profile_all_msX`: the all-pages profile with `min_share` X "
-            "(default 0.5); `siteK_t0.5`: the site model at threshold 0.5 instead of the base's 0.35; "
+            "(default 0.5); `siteK_t0.5`: the site model at threshold 0.5 instead of the base's; "
             "`siteK_profile_pool`: the site model with the pool profile; `siteK_unbalanced`: the site "
             "layer fitted without per-page weights (every labelled line weighs the same).", "",
             "| variant | mean F1 |", "|---|---|"]
@@ -216,19 +226,22 @@ def to_md(res: dict, args) -> str:
 
 
 def train_bases(root: Path, cache: Path, out: Path, held_out: list[str], max_lines: int = 150_000) -> None:
-    """``base-no-<set>.npz``: the HTML model trained on every other full-gold set."""
+    """``base-no-<set>.npz``: the HTML model trained on every other full-gold set,
+    with the shipped HTML model's threshold (so site models made from it
+    default to the same decision as ``boilerclf train --base`` on the shipped model)."""
     from boilerclf.model import save
     from boilerclf_training import train as tr
 
     out.mkdir(parents=True, exist_ok=True)
     sets = datasets.gold_sets(root)
     parts = {n: build.build(root / n, cache)["html"] for n in sets}
+    thr = load_model(None, "html")[0].threshold
     for held in held_out:
         t0 = time.time()
         others = [s for s in sets if s != held]
-        m = tr.fit(tr.stack(parts, others, max_lines=max_lines), threshold=0.35)
+        m = tr.fit(tr.stack(parts, others, max_lines=max_lines), threshold=thr)
         save(m, out / f"base-no-{held}.npz", kind="html", train_sets=others,
-             params={"threshold": 0.35, "max_lines": max_lines},
+             params={"threshold": thr, "max_lines": max_lines},
              note=f"leave-{held}-out base, reduced settings")
         print(f"base without {held}: {time.time() - t0:.0f}s", flush=True)
 

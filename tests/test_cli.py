@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import boilerclf
 from boilerclf import Extractor, metrics
 from boilerclf.cli import app, snippet_accuracy
 from boilerclf.lines import html_lines
@@ -76,6 +77,15 @@ def test_clean_threshold_option(pages_dir, model_args):
     assert r.exit_code == 0 and r.stdout.strip() == ""
 
 
+@pytest.mark.parametrize("spec", ["auto", "auto:3", "recall"])
+def test_clean_threshold_auto(pages_dir, model_args, tiny_models, spec):
+    r = runner.invoke(app, ["clean", str(pages_dir / "lighthouse.html"), "--threshold", spec, *model_args])
+    assert r.exit_code == 0, r.output
+    ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=spec)
+    want = ex.extract((pages_dir / "lighthouse.html").read_bytes())
+    assert want and r.stdout == want + "\n"
+
+
 def test_clean_several_files_prints_headers(pages_dir, model_args):
     r = runner.invoke(app, ["clean", str(pages_dir / "lighthouse.html"), str(pages_dir / "library.html"),
                             *model_args])
@@ -122,11 +132,11 @@ def test_clean_bad_kind_is_an_error(pages_dir, model_args):
     assert "kind" in r.stderr
 
 
-def test_clean_bad_threshold_is_an_error(pages_dir, model_args):
-    r = runner.invoke(app, ["clean", str(pages_dir / "lighthouse.html"), "--threshold", "strict",
-                            *model_args])
+@pytest.mark.parametrize("spec", ["strict", "auto:0", "auto:many"])
+def test_clean_bad_threshold_is_an_error(pages_dir, model_args, spec):
+    r = runner.invoke(app, ["clean", str(pages_dir / "lighthouse.html"), "--threshold", spec, *model_args])
     assert r.exit_code != 0
-    assert "threshold" in r.stderr and "precision" in r.stderr
+    assert "threshold" in r.stderr and "precision" in r.stderr and "auto" in r.stderr
 
 
 # ------------------------------------------------------------------ eval

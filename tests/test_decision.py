@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boilerclf import Auto, Extractor, LineClassifier, decision
+from boilerclf import Auto, Extractor, decision
 from boilerclf.features import FEATURE_NAMES, page_features
 from boilerclf.lines import html_lines
 from boilerclf.model import load, save

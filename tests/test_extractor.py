@@ -362,11 +362,6 @@ def test_api_threshold_after_default_loaded(monkeypatch, tiny_models, lighthouse
     import boilerclf
 
     extract_mod = importlib.import_module("boilerclf.extract")
-
-
-def _words(r: Result) -> np.ndarray:
-    """Tokens per line of a result classified with ``features=True``."""
-    return np.expm1([ln.features["words"] for ln in r.lines])
     shipped = {extract_mod.DEFAULT_MODELS["html"]: tiny_models[0],
                extract_mod.DEFAULT_MODELS["text"]: tiny_models[1]}
     monkeypatch.setattr(extract_mod, "_model_path", lambda name: shipped[name])
