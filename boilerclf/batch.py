@@ -587,6 +587,7 @@ def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, i
            "counts": {"lines": counts[0], "kept": counts[1], "chars": counts[2]},
            "truncated": result.truncated}
     if with_lines:
+        rec["threshold"] = round(float(result.threshold), 6)  # the page's own with "auto"
         rec["lines"] = [{"text": ln.text, "label": ln.label, "score": round(ln.score, 6),
                          "tag": ln.tag} for ln in result.lines]
     if fmt == "record":

@@ -204,6 +204,7 @@ def test_jsonl_and_jsonl_gz(tmp_path, crawl_jsonl, clean, tiny_extractor):
         assert [(ln["text"], ln["label"], ln["tag"]) for ln in g["lines"]] == [
             (ln.text, ln.label, ln.tag) for ln in want.lines]
         assert [ln["score"] for ln in g["lines"]] == pytest.approx([ln.score for ln in want.lines], abs=1e-6)
+        assert g["threshold"] == pytest.approx(want.threshold, abs=1e-6)
     assert not out.with_name("clean.jsonl.tmp").exists()
 
 
@@ -344,7 +345,8 @@ def test_time_limit_stops_a_pathological_page(tmp_path, lighthouse_html, library
     assert sorted(files(out)) == ["a.txt", "c.txt", "errors.jsonl"]
     assert (out / "c.txt").read_text() == tiny_extractor.extract(library_html) + "\n"  # after the kill
     (err,) = jsonl(out / "errors.jsonl")
-    assert err["id"] == "b_deep.html" and err["stage"] in ("parse", "classify")
+    # (on a loaded machine the 0.1 s can run out while the 12 MB page is still being sent)
+    assert err["id"] == "b_deep.html" and err["stage"] in ("send", "parse", "classify")
     assert err["reason"].startswith("timeout")
     assert took < 30
 
