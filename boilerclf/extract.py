@@ -294,10 +294,26 @@ class Extractor:
                 row += len(p)
                 if self.site_profile is not None:
                     s = self.site_profile.apply(s, p.texts)
-                t = (_decision.page_threshold(s, _decision.line_words(m), thr.recall_weight, c)
-                     if isinstance(thr, _decision.Auto) else thr)
+                t = self._auto_threshold(thr, s, m, c, p.texts) if isinstance(thr, _decision.Auto) else thr
                 out[i] = (s, t, m if features else None)
         return out
+
+    def _auto_threshold(self, auto: _decision.Auto, s: np.ndarray, X: np.ndarray, capped: np.ndarray,
+                        texts: list[str]) -> float:
+        """The page's threshold under ``auto``.  The batch's cross-reference search
+        covered only the lines scored above the cap; should the threshold reach
+        below it, the lines it would add are searched too, so that ``auto``
+        never keeps a cross-reference line."""
+        words = _decision.line_words(X)
+        t = _decision.page_threshold(s, words, auto.recall_weight, capped)
+        if t <= _cues.CAP and getattr(self, "xref_rule", True):
+            low = np.flatnonzero((s >= t) & (s <= _cues.CAP) & ~capped)
+            hit = _cues.xref_mask([texts[j] for j in low.tolist()]) if len(low) else low
+            if len(low) and hit.any():
+                capped = capped.copy()
+                capped[low[hit]] = True
+                t = _decision.page_threshold(s, words, auto.recall_weight, capped)
+        return t
 
     def classify_lines(self, pages: list[_lines.Lines], *, features: bool = False) -> list[Result]:
         """Classify already-split pages; pages of one kind go through the model in one call."""

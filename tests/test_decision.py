@@ -169,3 +169,33 @@ def test_model_file_with_a_bad_threshold_is_refused(tmp_path, tiny_models):
             z.writestr(name, json.dumps(head) if name == "header.json" else src.read(name))
     with pytest.raises(ModelError, match="threshold|decision"):
         load(tmp_path / "bad.npz")
+
+
+class _StubModel:
+    """Stands in for a model: fixed scores for the lines of one page."""
+
+    threshold = "auto"
+
+    def __init__(self, scores):
+        self.scores = np.asarray(scores, dtype=np.float64)
+
+    def decision_scores(self, X):
+        assert len(X) == len(self.scores)
+        return self.scores.copy()
+
+
+def test_auto_never_keeps_a_cross_reference_line_even_below_the_cap():
+    # A page the model is unsure of: the article at 0.04, a "See also" line at 0.03
+    # (below the cap, so the batch's search skipped it), a menu and a footer lower still.
+    article = " ".join(["The harbour authority said the new ferry would run every hour from May."] * 5)
+    html = (f"<html><body><p>Home News Sport</p><p>{article}</p>"
+            "<p>See also: Another story about the ferry timetable</p><p>Copyright 2024</p></body></html>")
+    L = html_lines(html)
+    assert [t[:9] for t in L.texts] == ["Home News", article[:9], "See also:", "Copyright"]
+    scores = [1e-5, 0.04, 0.03, 1e-5]
+    for rule, want in ((True, [False, True, False, False]), (False, [False, True, True, False])):
+        ex = Extractor(threshold="auto", xref_rule=rule)
+        ex.__dict__["_m_html"] = (_StubModel(scores), Auto())
+        r = ex.classify(html)
+        assert [ln.label for ln in r.lines] == want, rule
+        assert r.threshold <= 0.04
