@@ -47,6 +47,7 @@ from boilerclf import decision, metrics
 from boilerclf.extract import load_model
 from boilerclf.model import load
 from boilerclf.profile import SiteProfile
+from boilerclf import site as site_mod
 from boilerclf.site import SiteModel
 from boilerclf_training import build, datasets
 
@@ -138,6 +139,7 @@ def run_site(site: SitePages, base, shipped, repeats: int, seed: int) -> dict:
         pool, held = order[:POOL], order[POOL:]
         Xh = site.matrix(held)
         thr = base.threshold
+        site_thr = site_mod.default_threshold(base)  # what `boilerclf train --base` gives a site model
         s_base = base.decision_scores(Xh)
         rows["base"].append(site.f1(held, s_base, thr))
         rows["shipped"].append(site.f1(held, shipped.decision_scores(Xh), shipped.threshold))
@@ -152,20 +154,21 @@ def run_site(site: SitePages, base, shipped, repeats: int, seed: int) -> dict:
             lab = pool[:k]
             y = np.concatenate([site.y[p] for p in lab])
             if len(np.unique(y)) < 2:  # a page with no content (or no boilerplate) line
-                s_site = s_base
+                s_site = s_base  # no site model can be made: the base decides
                 m_thr = thr
             else:
-                m = SiteModel(base, threshold=thr).fit(site.matrix(lab), y)
+                m = SiteModel(base, threshold=site_thr).fit(site.matrix(lab), y)
                 s_site = m.decision_scores(Xh)
                 m_thr = m.threshold
             rows[f"site{k}"].append(site.f1(held, s_site, m_thr))
             if len(np.unique(y)) >= 2:
-                s_unb = SiteModel(base, threshold=thr, balance_pages=False).fit(site.matrix(lab), y
+                s_unb = SiteModel(base, threshold=site_thr, balance_pages=False).fit(site.matrix(lab), y
                                                                                ).decision_scores(Xh)
-                rows[f"site{k}_unbalanced"].append(site.f1(held, s_unb, thr))
+                rows[f"site{k}_unbalanced"].append(site.f1(held, s_unb, site_thr))
             else:
                 rows[f"site{k}_unbalanced"].append(site.f1(held, s_site, m_thr))
             rows[f"site{k}_t0.5"].append(site.f1(held, s_site, 0.5))
+            rows[f"site{k}_auto"].append(site.f1(held, s_site, "auto"))
             rows[f"site{k}_profile_pool"].append(site.f1(held, profiled(prof_pool, site, held, s_site), m_thr))
     return {k: float(np.mean(v)) for k, v in rows.items()}
 
@@ -216,7 +219,8 @@ def to_md(res: dict, args) -> str:
             allv[k].append(v)
     out += ["", "## Variants", "",
             "Mean over all sites. `profile_all_msX`: the all-pages profile with `min_share` X "
-            "(default 0.5); `siteK_t0.5`: the site model at threshold 0.5 instead of the base's; "
+            "(default 0.5); `siteK_t0.5`, `siteK_auto`: the site model at threshold 0.5 or `auto` instead of "
+            f"its default ({site_mod.SITE_THRESHOLD} when the base's is `auto`, `boilerclf/site.py`); "
             "`siteK_profile_pool`: the site model with the pool profile; `siteK_unbalanced`: the site "
             "layer fitted without per-page weights (every labelled line weighs the same).", "",
             "| variant | mean F1 |", "|---|---|"]

@@ -57,6 +57,20 @@ def _default_site_estimator(random_state: int | None) -> HistGradientBoostingCla
         l2_regularization=1.0, early_stopping=False, random_state=random_state)
 
 
+#: Threshold of a site model made from a base whose threshold is "auto".  A site
+#: layer fitted on a few pages gives scores that are not probabilities of the kind
+#: "auto" reads: on 41 sites (benchmarks/RETRAIN.md, 2026-11-23) site models made
+#: from 1 / 3 / 5 labelled pages scored 0.882 / 0.923 / 0.931 with "auto",
+#: 0.905 / 0.925 / 0.927 at 0.35 and 0.907 / 0.922 / 0.926 at 0.5.
+SITE_THRESHOLD = 0.35
+
+
+def default_threshold(base: LineClassifier) -> float | str:
+    """The threshold a site model made from ``base`` gets unless one is given:
+    the base's own when it is a number, else :data:`SITE_THRESHOLD`."""
+    return base.threshold if isinstance(decision.parse(base.threshold), float) else SITE_THRESHOLD
+
+
 class SiteModel(ClassifierMixin, BaseEstimator):
     """A fitted base :class:`~boilerclf.model.LineClassifier` with a site layer on top.
 
@@ -207,12 +221,12 @@ def cross_validate(base: LineClassifier, data: LabelledPages, *, k: int = 5,
     """F1 of the held-out pages before (base model) and after (site model), k-fold by page.
 
     Pages whose lines carry no label are never held out.  ``make`` builds the
-    site model from the base (default ``SiteModel(base, threshold=base.threshold)``).
+    site model from the base (default ``SiteModel(base, threshold=default_threshold(base))``).
     Returns ``{"before": metrics, "after": metrics, "k": folds, "n_pages": n}``;
     with a site ``profile``, also ``"before_profile"`` and ``"after_profile"``
     (the scores with the profile applied).
     """
-    make = make or (lambda b: SiteModel(b, threshold=b.threshold))
+    make = make or (lambda b: SiteModel(b, threshold=default_threshold(b)))
     pages = data.pages
     labelled = np.array([(data.y[pages == i] >= 0).any() for i in range(len(data.ids))], bool)
     idx = np.flatnonzero(labelled)
@@ -303,7 +317,7 @@ def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out
         raise ValueError(f"no labelled {kind} page in {', '.join(map(str, labels_paths))}{hint}")
     if len(np.unique(data.y[data.y >= 0])) < 2:
         raise ValueError("the labelled lines must include both content and boilerplate")
-    thr = base.threshold if threshold is None else threshold
+    thr = default_threshold(base) if threshold is None else threshold
 
     def make(b):
         return SiteModel(b, threshold=thr, prior_pages=prior_pages)

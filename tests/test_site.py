@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from typer.testing import CliRunner
 
 import boilerclf
@@ -327,3 +328,23 @@ def test_cli_eval_and_label_take_a_site_profile(site, tmp_path, tiny_models):
     assert r.exit_code == 0, r.output
     (rec,) = boilerclf.read_labels(lab)
     assert [ln["label"] for ln in rec["lines"] if ln["text"] == ABOUT] == [0]
+
+
+def test_site_model_of_an_auto_base_gets_a_fixed_threshold(site, base, tmp_path, tiny_fitted):
+    from boilerclf.site import SITE_THRESHOLD, default_threshold
+
+    assert default_threshold(base) == base.threshold  # a number stays
+    auto_base = clone(tiny_fitted[0])
+    auto_base.__dict__.update({k: v for k, v in tiny_fitted[0].__dict__.items() if k.endswith("_")})
+    auto_base.set_params(threshold="auto")
+    assert default_threshold(auto_base) == SITE_THRESHOLD
+    path = tmp_path / "auto-base.npz"
+    save(auto_base, path, kind="html")
+    lab = tmp_path / "labels.jsonl"
+    write_labels(lab, [_record(f"p{k}", h, g) for k, (h, g) in enumerate(site[:4])])
+    out = tmp_path / "site.npz"
+    r = runner.invoke(app, ["train", "--base", str(path), "--add", str(lab), "--out", str(out), "--folds", "2"])
+    assert r.exit_code == 0, r.output
+    m, head = load(out)
+    assert m.threshold == SITE_THRESHOLD and m.base_.threshold == "auto"
+    assert head["params"]["threshold"] == SITE_THRESHOLD
