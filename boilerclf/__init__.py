@@ -79,9 +79,10 @@ def extract(html: str | bytes, *, url: str | None = None, threshold: float | str
 
     ``threshold`` is a score in 0..1, "auto" (a threshold chosen per page from
     its own scores, :mod:`boilerclf.decision`; the shipped model's default) or
-    a preset ("precision", "balanced" = "auto", "recall"); ``charset`` a hint such as the HTTP header's.  ``site_profile``
-    is a site profile (file or :class:`SiteProfile`, see ``boilerclf profile``)
-    whose repeated lines are damped.  ``url`` is accepted for API stability
+    a preset ("precision", "balanced" = "auto", "recall"); ``charset`` a hint
+    such as the HTTP header's.  ``site_profile`` is a site profile (file or
+    :class:`SiteProfile`, see ``boilerclf profile``) whose repeated lines are
+    damped.  ``url`` is accepted for API stability
     and currently unused by the model.  ``max_bytes`` (default
     :data:`MAX_BYTES`, characters for str input) and ``max_nodes`` (default
     :data:`MAX_NODES`) cap the work on one page: the rest of a longer page is

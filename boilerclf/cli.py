@@ -76,7 +76,8 @@ def clean(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
     model: Optional[Path] = typer.Option(None, help="HTML model file (default: shipped)."),
     text_model: Optional[Path] = typer.Option(None, help="Plain-text model file (default: shipped)."),
-    threshold: Optional[str] = typer.Option(None, help="Score threshold, auto (per page) or precision|balanced|recall."),
+    threshold: Optional[str] = typer.Option(None, help="Score threshold, auto (per page) or "
+                                            "precision|balanced|recall."),
     dask: Optional[str] = typer.Option(None, "--dask", metavar="SCHEDULER",
                                        help="Run on a Dask cluster: a scheduler address (tcp://host:8786), "
                                        "a scheduler file (.json), or local[:N] for N local worker processes "
@@ -262,7 +263,8 @@ def review(
     read_only: bool = typer.Option(False, "--read-only", help="Show a labels file without saving anything."),
     model: Optional[Path] = typer.Option(None, help="HTML model for pages (default: shipped)."),
     text_model: Optional[Path] = typer.Option(None, help="Plain-text model for pages (default: shipped)."),
-    threshold: Optional[str] = typer.Option(None, help="Score threshold, auto (per page) or precision|balanced|recall."),
+    threshold: Optional[str] = typer.Option(None, help="Score threshold, auto (per page) or "
+                                            "precision|balanced|recall."),
     input_kind: str = typer.Option("auto", "--kind", "--input-kind", help="Pages are html, text or auto."),
     input_format: str = typer.Option("auto", "--input-format", help="auto (by file name), page, jsonl or warc."),
     glob: list[str] = typer.Option([], "--glob", help="Only files matching this pattern in directories (repeatable)."),
@@ -349,7 +351,8 @@ def snippet_accuracy(snippets: dict, pred: dict[str, str]) -> dict:
 def eval_cmd(
     dataset_dir: Path = typer.Argument(..., help="A dataset folder: html/<id>.html.gz + ground-truth.json."),
     model: Optional[Path] = typer.Option(None, help="HTML model file (default: shipped)."),
-    threshold: Optional[str] = typer.Option(None, help="Score threshold, auto (per page) or precision|balanced|recall."),
+    threshold: Optional[str] = typer.Option(None, help="Score threshold, auto (per page) or "
+                                            "precision|balanced|recall."),
     pred_out: Optional[Path] = typer.Option(None, "--pred-out", help="Write predictions JSON (score.py format)."),
     site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="Site profile (boilerclf profile): "
                                                 "damp the lines that repeat across the site's pages."),

@@ -22,8 +22,9 @@ whole (a short blog post at 0.25, a page of an unseen layout) keeps its best
 lines instead of coming out empty, and a page of many confident lines keeps
 about what a threshold near 0.5 would.  Measured leave-one-dataset-out on
 the shared sets (model card, "Per-page thresholds"): HTML macro F1 0.902 ->
-0.909 against the best fixed threshold (0.35), the same trees.  Larger ``recall_weight`` keeps more
-(the "recall" preset), smaller keeps less ("precision").
+0.909 against the best fixed threshold (0.35), with the same trees.  Larger
+``recall_weight`` keeps more (the "recall" preset), smaller keeps less
+("precision").
 
 Lines without words (weight 0) do not move the choice; they are kept when
 they score at or above the page's threshold.  Lines that a rule capped after

@@ -96,6 +96,15 @@ def test_threshold_is_picked_on_the_larger_sets_only():
     assert train.pick_threshold(by_thr, {"big_a": 3, "big_b": 3, "tiny": 3})[0] == 0.45
 
 
+def test_auto_is_a_candidate_and_wins_ties_but_presets_are_not_candidates():
+    by_thr = {0.35: {"a": {"f1": 0.9001}}, "auto": {"a": {"f1": 0.9004}}, "auto:3": {"a": {"f1": 0.95}}}
+    best, macro, _ = train.pick_threshold(by_thr, {"a": 50})
+    assert best == "auto" and "auto:3" not in macro
+    by_thr["auto"]["a"]["f1"] = 0.890
+    assert train.pick_threshold(by_thr, {"a": 50})[0] == 0.35
+    assert {"auto", "auto:0.3", "auto:3", 0.35} <= set(train.THRESHOLDS)
+
+
 def test_threshold_ties_to_three_decimals_go_towards_one_half():
     by_thr = {0.3: {"a": {"f1": 0.9004}}, 0.35: {"a": {"f1": 0.9001}}, 0.7: {"a": {"f1": 0.5}}}
     assert train.pick_threshold(by_thr, {"a": 50})[0] == 0.35

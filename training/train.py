@@ -64,8 +64,6 @@ def fit(data: Data, **params) -> LineClassifier:
 #: "auto" (a threshold per page, :mod:`boilerclf.decision`) and the presets.
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7,
               *dict.fromkeys(str(d) for d in PRESETS.values()))
-#: The decisions a model can ship with (:func:`pick_threshold` chooses among them).
-SHIPPABLE = tuple(t for t in THRESHOLDS if isinstance(t, float) or t == "auto")
 
 #: Sets with fewer pages than this do not vote on the shipped threshold: on
 #: webmainbench_sample (5 pages) one page moves the set's F1 by 0.1, which
@@ -79,7 +77,8 @@ def pick_threshold(by_thr: dict[float | str, dict[str, dict]], pages: dict[str, 
                    ) -> tuple[float | str, dict[float | str, float], list[str]]:
     """The threshold (a number or "auto") of best macro F1 over the sets with at
     least ``min_pages`` pages (all sets if none has), that macro per threshold,
-    and those sets (the voters).  Macros equal to three decimals are broken
+    and those sets (the voters).  The presets' decisions ("auto:0.3", ...) are
+    scored but not candidates.  Macros equal to three decimals are broken
     towards "auto", then towards 0.5."""
     voters = [n for n, k in pages.items() if k >= min_pages] or list(pages)
     macro = {t: float(np.mean([v[n]["f1"] for n in voters])) for t, v in by_thr.items()
@@ -105,9 +104,10 @@ def texts_at(part: build.Part, scores: np.ndarray, threshold: float | str) -> di
     number, or "auto": per page, :mod:`boilerclf.decision`) after the rules
     that follow the model in :class:`boilerclf.Extractor` (the lines of
     ``part.capped`` are capped at :data:`boilerclf.cues.CAP`, and "auto"
-    never keeps them).  The Extractor searches for cross-references only
-    among lines scored above the cap; ``part.capped`` marks them all, which
-    can differ only for such lines scored at most the cap."""
+    never keeps them).  ``part.capped`` marks every cross-reference line; the
+    Extractor searches the lines above the cap, and for "auto" also those a
+    page threshold below the cap would keep, so the two can differ only in
+    how such a line scored below the cap weighs in the choice."""
     if part.capped is not None:
         scores = np.where(part.capped, np.minimum(scores, cues.CAP), scores)
     pages = part.X[:, 0].astype(np.int64)
