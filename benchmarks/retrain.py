@@ -20,8 +20,8 @@ benchmark's F1 (:mod:`boilerclf.metrics`), we report:
 
 The base model of a dataset's sites is trained WITHOUT that dataset
 (leave-that-dataset-out, reduced settings: 150,000 training lines, the
-shipped model's threshold), so the sites are unseen; the shipped model, which saw every set, is
-reported beside it.  ``--train-bases`` trains the bases (about 2.5 min each on
+shipped model's threshold), so the sites are unseen; the shipped model,
+which saw every set, is reported beside it.  ``--train-bases`` trains the bases (about 2.5 min each on
 one core), then::
 
     OMP_NUM_THREADS=1 python benchmarks/retrain.py --cache /work/cache/lines \\
@@ -44,10 +44,10 @@ from urllib.parse import urlparse
 import numpy as np
 
 from boilerclf import decision, metrics
+from boilerclf import site as site_mod
 from boilerclf.extract import load_model
 from boilerclf.model import load
 from boilerclf.profile import SiteProfile
-from boilerclf import site as site_mod
 from boilerclf.site import SiteModel
 from boilerclf_training import build, datasets
 

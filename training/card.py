@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from boilerclf import decision
 from boilerclf.extract import PRESETS
 from boilerclf.model import LineClassifier, load, sha256
 
@@ -123,11 +124,9 @@ def write(out_dir: str | Path, report: dict) -> None:
         ]
         preset = {str(d): name for name, d in PRESETS.items()}
 
-        def order(t: str) -> tuple:
-            try:
-                return (0, float(t))
-            except ValueError:
-                return (1, float(t.partition(":")[2] or 1))
+        def order(t: str) -> tuple:  # numbers first, then "auto:K" by K
+            d = decision.parse(t)
+            return (1, d.recall_weight) if isinstance(d, decision.Auto) else (0, d)
 
         for t, f1 in sorted(thr["macro_f1"].items(), key=lambda kv: order(str(kv[0]))):
             per = [v["html_by_threshold"][str(t)] for v in lodo.values() if "html_by_threshold" in v]
