@@ -845,3 +845,53 @@ def stage2_input(const float[:, ::1] X, const double[::1] s1, const int64_t[::1]
                 out[j, base + 2 * k + 1] = <float> (w / pc)
     finally:
         free(cs); free(cw); free(cc)
+
+
+def headline_fill(float[:, ::1] out, Py_ssize_t c_jacc, Py_ssize_t c_heading, Py_ssize_t c_head,
+                  double min_jacc):
+    """The headline columns of one page (``boilerclf.features.headline_columns``,
+    whose numpy version in ``tests/test_features.py`` is the reference):
+    ``c_head`` .. ``c_head + 3`` from the title Jaccard, heading level and
+    character-count columns, bit-identical (float64 arithmetic, one rounding)."""
+    cdef Py_ssize_t n = out.shape[0], j, i = 0
+    cdef double best = 0.0, v, total, run_i = 0.0, run = 0.0
+    cdef float jac, top, lvl, mj = <float> min_jacc  # compared in float32, as numpy does
+    cdef int64_t sec = 0, sec_i = 0
+    if n == 0:
+        return
+    if c_head + 4 > out.shape[1] or c_jacc >= out.shape[1] or c_heading >= out.shape[1]:
+        raise ValueError("column out of range")
+    for j in range(n):
+        jac = out[j, c_jacc]
+        v = <double> jac + (0.5 if (out[j, c_heading] > 0 and jac > mj) else 0.0)
+        if j == 0 or v > best:
+            best = v
+            i = j
+    if not (out[i, c_jacc] >= mj):
+        for j in range(n):
+            out[j, c_head] = 0
+            out[j, c_head + 1] = 0
+            out[j, c_head + 2] = 0
+            out[j, c_head + 3] = 0
+        return
+    top = out[i, c_heading] if out[i, c_heading] > 0 else 2
+    for j in range(n):  # running totals up to and including line i
+        run += <double> out[j, 2]
+        lvl = out[j, c_heading]
+        if lvl > 0 and lvl <= top:
+            sec += 1
+        if j == i:
+            run_i = run
+            sec_i = sec
+    total = run if run > 1.0 else 1.0
+    run = 0.0
+    sec = 0
+    for j in range(n):
+        run += <double> out[j, 2]
+        lvl = out[j, c_heading]
+        if lvl > 0 and lvl <= top:
+            sec += 1
+        out[j, c_head] = <float> (<double> (j - i) / <double> n)
+        out[j, c_head + 1] = <float> ((run - run_i) / total)
+        out[j, c_head + 2] = <float> (sec - sec_i)
+        out[j, c_head + 3] = 1

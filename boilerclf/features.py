@@ -55,6 +55,15 @@ mainF_size                F% (75, 50) of the page's prose (lines of 80+
                           few links); whether the line is inside it, its
                           distance to it, and its size (lines, as a fraction)
 page_chars, page_lines    log1p of the page's characters and lines
+head_dist, head_chars     where the line is relative to the page's headline
+                          (the line that best matches the title, headings
+                          first): signed distance in lines and in characters,
+                          as fractions of the page
+head_sections             signed count of headings of the headline's level or
+                          higher between the headline and the line (a second
+                          article below the first starts a new section)
+has_head                  the page has a headline (best title Jaccard >= 0.2;
+                          without one the three columns above are 0)
 ========================  ====================================================
 """
 from __future__ import annotations
@@ -64,11 +73,11 @@ from collections import Counter
 
 import numpy as np
 
-from ._cfeat import ANC_FILL, FILL_NAMES, MAIN_FILL, FeatureTables, fill_features
+from ._cfeat import ANC_FILL, FILL_NAMES, MAIN_FILL, FeatureTables, fill_features, headline_fill
 from .lines import CONTEXT_FLAGS, HINTS, N_ANCESTORS, TAG_ID, Lines
 
 #: Version of the column layout below; bump on any change.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 STRUCT_NAMES = (
     ["page", "line", "nchars"]
@@ -114,8 +123,10 @@ NEIGHBOUR_NAMES = [
     f"{'prev' if o < 0 else 'next'}{abs(o)}_{n}" for o in NEIGHBOUR_OFFSETS for n in NEIGHBOUR_BASE
 ]
 LINE_NAMES = BASE_NAMES + TAG_NAMES + FLAG_NAMES + HINT_NAMES + ANC_NAMES + PAGE_NAMES
+#: Columns computed per page after the compiled pass (:func:`headline_columns`).
+HEAD_NAMES = ["head_dist", "head_chars", "head_sections", "has_head"]
 #: All columns of the matrix, structure columns first.
-FEATURE_NAMES = STRUCT_NAMES + LINE_NAMES + NEIGHBOUR_NAMES
+FEATURE_NAMES = STRUCT_NAMES + LINE_NAMES + NEIGHBOUR_NAMES + HEAD_NAMES
 _COL = {n: i for i, n in enumerate(LINE_NAMES)}
 
 # A multilingual list of very frequent short function words.
@@ -314,9 +325,9 @@ def _column_plan() -> dict:
         nb_off=[o for o, _, _ in nb], nb_src=[s for _, s, _ in nb], nb_dst=[d for _, _, d in nb],
     )
     written = (plan["cols"] + sum(plan["anc_cols"], []) + sum(plan["main_cols"], []) + plan["group_cols"]
-               + plan["flag_cols"] + plan["hint_cols"] + plan["nb_dst"])
+               + plan["flag_cols"] + plan["hint_cols"] + plan["nb_dst"] + [col[name] for name in HEAD_NAMES])
     if tuple(MAIN_FILL) != ("in", "dist", "size") or sorted(written) != list(range(len(FEATURE_NAMES))):
-        raise RuntimeError("the compiled feature pass does not write every column exactly once")
+        raise RuntimeError("the feature passes do not write every column exactly once")
     return plan
 
 
@@ -350,6 +361,26 @@ def _int_array(a, dtype: type, name: str) -> np.ndarray:
     return b
 
 
+#: A page's headline must share at least this Jaccard share of tokens with the title.
+HEADLINE_MIN_JACC = 0.2
+_C_JACC = FEATURE_NAMES.index("title_jacc")
+_C_HEADING = FEATURE_NAMES.index("heading")
+_C_HEAD = FEATURE_NAMES.index(HEAD_NAMES[0])
+
+
+def headline_columns(out: np.ndarray) -> None:
+    """Fill the :data:`HEAD_NAMES` columns of one page's matrix ``out`` (a
+    C-contiguous float32 array, every other column already computed) in place.
+
+    The headline is the line of highest title Jaccard, a heading that matches
+    (Jaccard above :data:`HEADLINE_MIN_JACC`) counting 0.5 more; the first
+    such line on ties.  Distances are signed (negative above the headline);
+    "in characters" is the difference of the running character counts (the
+    headline's own included).  Compiled (:func:`~boilerclf._cfeat.headline_fill`);
+    the numpy version is ``tests/test_features.py::_headline_reference``."""
+    headline_fill(out, _C_JACC, _C_HEADING, _C_HEAD, HEADLINE_MIN_JACC)
+
+
 def page_features(lines: Lines, page: int = 0, out: np.ndarray | None = None) -> np.ndarray:
     """The feature matrix of one page: ``(len(lines), len(FEATURE_NAMES))`` float32.
 
@@ -378,6 +409,7 @@ def page_features(lines: Lines, page: int = 0, out: np.ndarray | None = None) ->
         _int_array(lines.tag, np.int8, "tag"), _int_array(lines.gap_before, np.int8, "gap_before"),
         _int_array(lines.flags, np.int32, "flags"), _int_array(lines.hints, np.int32, "hints"),
         _int_array(lines.anc_start, np.int32, "anc_start"), _int_array(lines.anc_end, np.int32, "anc_end"))
+    headline_columns(out)
     return out
 
 

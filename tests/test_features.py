@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boilerclf.features import (
-    FEATURE_NAMES, LINE_NAMES, N_STRUCT, NEIGHBOUR_BASE, NEIGHBOUR_OFFSETS, SCHEMA_VERSION,
-    batch_features, page_features,
+    FEATURE_NAMES, LINE_NAMES, N_STRUCT, NEIGHBOUR_BASE, NEIGHBOUR_NAMES, NEIGHBOUR_OFFSETS, SCHEMA_VERSION,
+    batch_features, headline_columns, page_features,
 )
 from boilerclf.lines import Lines, html_lines, text_lines
 
@@ -44,7 +44,8 @@ def col(X, name):
 def test_schema():
     assert len(FEATURE_NAMES) == len(set(FEATURE_NAMES))
     assert FEATURE_NAMES[:3] == ["page", "line", "nchars"]
-    assert len(FEATURE_NAMES) == N_STRUCT + len(LINE_NAMES) + len(NEIGHBOUR_BASE) * len(NEIGHBOUR_OFFSETS)
+    assert len(FEATURE_NAMES) == N_STRUCT + len(LINE_NAMES) + len(NEIGHBOUR_BASE) * len(NEIGHBOUR_OFFSETS) + 4
+    assert FEATURE_NAMES[-4:] == ["head_dist", "head_chars", "head_sections", "has_head"]
     assert isinstance(SCHEMA_VERSION, int)
     for name in ("chars", "words", "link_density", "repeat", "title_contain", "ends_sentence",
                  "stopwords", "pos_line", "pos_char", "in_nav", "in_footer", "in_li", "hint_related",
@@ -497,7 +498,7 @@ def _page_features_reference(lines: Lines, page: int = 0) -> np.ndarray:
     f[:, c["page_chars"]] = np.log1p(total_chars)
     f[:, c["page_lines"]] = np.log1p(n)
     # neighbours
-    nb = out[:, N_STRUCT + len(LINE_NAMES):]
+    nb = out[:, N_STRUCT + len(LINE_NAMES):N_STRUCT + len(LINE_NAMES) + len(NEIGHBOUR_NAMES)]
     src = np.array([c[name] for name in NEIGHBOUR_BASE])
     width = len(NEIGHBOUR_BASE)
     for j, o in enumerate(NEIGHBOUR_OFFSETS):
@@ -513,7 +514,31 @@ def _page_features_reference(lines: Lines, page: int = 0) -> np.ndarray:
     out[:, 2] = nonspace
     out[:, 3:3 + N_ANCESTORS] = a0
     out[:, 3 + N_ANCESTORS:3 + 2 * N_ANCESTORS] = a1
+    _headline_reference(out)
     return out
+
+
+def _headline_reference(out: np.ndarray) -> None:
+    """The numpy version of :func:`boilerclf.features.headline_columns` (the
+    version first measured in LODO, session 10)."""
+    from boilerclf.features import HEAD_NAMES, HEADLINE_MIN_JACC
+
+    c = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    head = out[:, c[HEAD_NAMES[0]]:c[HEAD_NAMES[0]] + 4]
+    jac, level = out[:, c["title_jacc"]], out[:, c["heading"]]
+    i = int(np.argmax(jac + 0.5 * ((level > 0) & (jac > HEADLINE_MIN_JACC))))
+    if jac[i] < HEADLINE_MIN_JACC:
+        head[:] = 0
+        return
+    n = len(out)
+    idx = np.arange(n)
+    running = np.cumsum(out[:, 2].astype(np.float64))
+    head[:, 0] = (idx - i) / n
+    head[:, 1] = (running - running[i]) / max(running[-1], 1.0)
+    top = level[i] if level[i] > 0 else 2
+    big = np.cumsum((level > 0) & (level <= top))
+    head[:, 2] = big - big[i]
+    head[:, 3] = 1
 
 
 def _bits(X: np.ndarray) -> np.ndarray:
@@ -588,6 +613,7 @@ def test_compiled_fill_writes_every_cell():
     out = np.full((len(L), len(FEATURE_NAMES)), np.nan, dtype=np.float32)
     fill_features(_feature_tables(), out, 0, L.texts, L.title, Counter(L.texts), L.link_chars, L.depth,
                   L.tag, L.gap_before, L.flags, L.hints, L.anc_start, L.anc_end)
+    headline_columns(out)
     np.testing.assert_array_equal(_bits(out), _bits(page_features(L)))
 
 
@@ -681,3 +707,61 @@ def test_page_features_into_given_rows():
                 np.zeros((len(FEATURE_NAMES), len(b)), np.float32).T):
         with pytest.raises(ValueError, match="out must be"):
             page_features(b, out=bad)
+
+
+SECOND_ARTICLE = """<html><head><title>Harbour seals return to the estuary | Coast News</title></head><body>
+<nav><a href="/">Home</a> <a href="/nature">Nature</a></nav>
+<aside><p>Bob writes about the coast. He is the author of three books on seabirds and tides.</p></aside>
+<article><h1>Harbour seals return to the estuary</h1>
+<p>For the first time in twenty years, harbour seals have been seen resting on the sandbanks.</p>
+<h2>Counting from the air</h2>
+<p>Volunteers counted forty animals from a small plane on Sunday morning.</p></article>
+<article><h1>Storm closes the ferry for two days</h1>
+<p>The ferry to the islands will not run until Wednesday, the operator said.</p></article>
+</body></html>"""
+
+
+def _head_cols(L):
+    X = page_features(L)
+    c = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    return {name: X[:, c[name]] for name in ("head_dist", "head_chars", "head_sections", "has_head")}
+
+
+def test_headline_columns_place_lines_around_the_headline():
+    L = html_lines(SECOND_ARTICLE)
+    h = _head_cols(L)
+    at = {t: i for i, t in enumerate(L.texts)}
+    head = at["Harbour seals return to the estuary"]
+    assert (h["has_head"] == 1).all()
+    assert h["head_dist"][head] == 0 and h["head_chars"][head] == 0 and h["head_sections"][head] == 0
+    bio = at[next(t for t in L.texts if t.startswith("Bob writes"))]
+    assert h["head_dist"][bio] < 0 and h["head_chars"][bio] < 0 and h["head_sections"][bio] == -1
+    # the article's own h2 is lower than its h1: still the headline's section
+    assert h["head_sections"][at["Volunteers counted forty animals from a small plane on Sunday morning."]] == 0
+    # the next article's h1 opens a new section
+    ferry = at["The ferry to the islands will not run until Wednesday, the operator said."]
+    assert h["head_sections"][ferry] == 1 and 0 < h["head_dist"][ferry] < 1 and 0 < h["head_chars"][ferry] < 1
+
+
+def test_headline_columns_are_zero_without_a_matching_line():
+    L = html_lines("<title>Quarterly report</title><p>Nothing here shares a word with it.</p><p>Nor here.</p>")
+    h = _head_cols(L)
+    assert all((v == 0).all() for v in h.values())
+    # a text page's title is its first line, which is then its headline
+    h = _head_cols(text_lines("Seals return\n\nThe seals came back on Sunday."))
+    assert (h["has_head"] == 1).all() and h["head_dist"].tolist() == [0.0, 0.5]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 2**32 - 1))
+def test_headline_columns_match_reference_on_random_columns(n, seed):
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, len(FEATURE_NAMES)), dtype=np.float32)
+    c = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    X[:, 2] = rng.integers(0, 300, n)
+    X[:, c["title_jacc"]] = rng.choice(np.array([0, 0.1, 0.2, 0.2000001, 0.5, 1.0], np.float32), n)
+    X[:, c["heading"]] = rng.integers(0, 7, n) * (rng.random(n) < 0.4)
+    ref = X.copy()
+    _headline_reference(ref)
+    headline_columns(X)
+    np.testing.assert_array_equal(_bits(X), _bits(ref))

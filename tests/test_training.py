@@ -108,3 +108,11 @@ def test_auto_is_a_candidate_and_wins_ties_but_presets_are_not_candidates():
 def test_threshold_ties_to_three_decimals_go_towards_one_half():
     by_thr = {0.3: {"a": {"f1": 0.9004}}, 0.35: {"a": {"f1": 0.9001}}, 0.7: {"a": {"f1": 0.5}}}
     assert train.pick_threshold(by_thr, {"a": 50})[0] == 0.35
+
+
+def test_cache_digest_covers_the_compiled_feature_code(monkeypatch):
+    from boilerclf_training import build
+
+    with_compiled = build._code_digest()
+    monkeypatch.setattr(build, "_COMPILED", ())
+    assert build._code_digest() != with_compiled  # a change to _cfeat.pyx re-parses the pages

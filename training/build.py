@@ -39,10 +39,20 @@ def render_text(page: Lines) -> str:
     return "\n".join(out)
 
 
+#: Compiled sources whose code makes the cached matrices (next to the modules).
+_COMPILED = ("_cwalk.pyx", "_cfeat.pyx")
+
+
 def _code_digest() -> str:
+    """A digest of the code that makes a cache: the Python modules of the
+    pipeline up to the features and the compiled walker and feature pass."""
     h = hashlib.sha256()
     for mod in (lines, features, labels, cues, boilerclf.decode):
         h.update(Path(mod.__file__).read_bytes())
+    for name in _COMPILED:
+        src = Path(features.__file__).with_name(name)
+        if src.exists():
+            h.update(src.read_bytes())
     h.update(Path(__file__).read_bytes())
     return h.hexdigest()[:12]
 
