@@ -18,6 +18,10 @@ returning per-line counts and token hashes; it shares the line scanner
 (:func:`_scan_line`) with :func:`fill_features` and the tests check it against
 a numpy version (``tests/test_features.py::_char_stats_reference``).
 
+:func:`headline_fill` writes the headline columns of a page's matrix after
+:func:`fill_features` (``boilerclf.features.headline_columns``), checked
+against ``tests/test_features.py::_headline_reference``.
+
 :func:`stage2_input` assembles the second stage's input rows (a line's
 features and its context features) for :func:`boilerclf.model.stage2_input`,
 bit-identical to ``boilerclf.model.context_features``, the reference.

@@ -7,7 +7,9 @@ is compiled (``boilerclf/_cfeat.pyx``, :func:`~boilerclf._cfeat.fill_features`):
 one pass over each line's code points counts character classes and tokens,
 hashes every token (lower-cased) and looks it up among the stopwords and the
 title's tokens, and a few loops over the lines fill the matrix, with prefix
-sums over the lines for the container aggregates.  The logarithms are numpy's,
+sums over the lines for the container aggregates; one more loop
+(:func:`headline_columns`) then places every line relative to the page's
+headline.  The logarithms are numpy's,
 computed on whole arrays; the values are those of the numpy version kept in
 the tests (``tests/test_features.py::_page_features_reference``), to the bit.
 
