@@ -147,9 +147,9 @@ def _flatten(est) -> FlatTrees | None:
         return None
 
 
-def _default_base(random_state: int | None) -> HistGradientBoostingClassifier:
+def _default_base(random_state: int | None, max_iter: int = 150) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(
-        max_iter=150, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
+        max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
         l2_regularization=1.0, early_stopping=False, random_state=random_state,
     )
 
@@ -197,6 +197,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         file: the trees then do about half the work at the same F1, measured
         leave-one-dataset-out on the shared sets (model card).  Fitting uses
         neither setting (stage 2 learns from full out-of-fold scores).
+    max_iter : int, default 150
+        Trees per stage of the default estimator (HistGradientBoosting at
+        learning rate 0.1, 31 leaves); ignored for a stage given its own
+        ``estimator`` / ``context_estimator``.
 
     Attributes (after ``fit``): ``stage1_``, ``stage2_`` (None without the
     context pass) the fitted stage models; ``trees1_``, ``trees2_`` their
@@ -214,7 +218,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, estimator=None, context: bool = True, context_estimator=None,
                  n_folds: int = 2, max_lines_per_page: int | None = 400, threshold: float = 0.5,
                  random_state: int | None = 0, exit_trees: int = 30, exit_score: float = 0.0,
-                 cascade: float = 0.0):
+                 cascade: float = 0.0, max_iter: int = 150):
         self.estimator = estimator
         self.context = context
         self.context_estimator = context_estimator
@@ -225,10 +229,12 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.exit_trees = exit_trees
         self.exit_score = exit_score
         self.cascade = cascade
+        self.max_iter = max_iter
 
     def _base(self, which):
         est = which if which is not None else (
-            self.estimator if self.estimator is not None else _default_base(self.random_state))
+            self.estimator if self.estimator is not None
+            else _default_base(self.random_state, getattr(self, "max_iter", 150)))
         return clone(est)
 
     def _row_mask(self, X: np.ndarray) -> np.ndarray:
@@ -348,7 +354,7 @@ _MAGIC = b"PK\x03\x04"  # a zip file
 _MAX_UNZIPPED = 256 << 20  # refuse files that would unpack to more than this
 _STAGES = ("s1", "s2", "site")
 _PARAMS = ("context", "n_folds", "max_lines_per_page", "threshold", "random_state", "exit_trees",
-           "exit_score", "cascade")
+           "exit_score", "cascade", "max_iter")
 _SITE_PARAMS = ("threshold", "prior_pages", "balance_pages", "random_state")
 
 
@@ -577,6 +583,9 @@ def _line_model(rec: dict, s1: FlatTrees | None, s2: FlatTrees | None) -> LineCl
     k = params.get("exit_trees", 0)
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
         raise ValueError(f"exit_trees must be a non-negative integer, not {k!r}")
+    k = params.get("max_iter", 150)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"max_iter must be a positive integer, not {k!r}")
     model = LineClassifier(estimator=_estimator_from_record(rec.get("estimator")),
                            context_estimator=_estimator_from_record(rec.get("context_estimator")),
                            **params)

@@ -268,6 +268,21 @@ def test_cascade_skips_stage_two_for_low_stage_one_scores(tmp_path, tiny_fitted,
     np.testing.assert_array_equal(m.decision_scores(X), s)
 
 
+def test_max_iter_sets_the_trees_of_both_default_stages(tmp_path, data):
+    X, y = data
+    m = LineClassifier(max_iter=7, max_lines_per_page=None).fit(X, y)
+    assert (m.trees1_.n_trees, m.trees2_.n_trees) == (7, 7)
+    assert m.stage1_.max_iter == 7 and m.stage2_.max_iter == 7
+    # a stage given its own estimator keeps it
+    own = LineClassifier(max_iter=7, estimator=HistGradientBoostingClassifier(max_iter=4),
+                         context=False).fit(X, y)
+    assert own.trees1_.n_trees == 4
+    save(m, tmp_path / "m.npz", kind="html")
+    back, head = load(tmp_path / "m.npz")
+    assert back.max_iter == 7 and head["estimator"]["params"]["max_iter"] == 7
+    np.testing.assert_array_equal(back.decision_scores(X), m.decision_scores(X))
+
+
 def test_early_exit_of_stage_one(tiny_fitted, data):
     X, _ = data
     F = X[:, features.N_STRUCT:].astype(np.float32)
@@ -340,7 +355,8 @@ def _npy(a) -> bytes:
 @pytest.mark.parametrize("content", [
     "truncated", "truncated-head", "random", "empty", "text", "zip-without-header", "header-not-json",
     "not-our-format", "future-format", "missing-array", "object-array", "loop-in-tree",
-    "feature-out-of-range", "wrong-width", "zip-bomb", "bad-cascade", "bad-exit"])
+    "feature-out-of-range", "wrong-width", "zip-bomb", "bad-cascade", "bad-exit",
+    "bad-max-iter"])
 def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, content):
     good = tiny_models[0]
     bad = tmp_path / "bad.npz"
@@ -391,13 +407,15 @@ def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, c
         with zipfile.ZipFile(good) as z:
             s1 = {n.replace("s1_", "s2_"): z.read(n) for n in z.namelist() if n.startswith("s1_")}
         _rezip(good, bad, lambda m: {**m, **s1})
-    elif content in ("bad-cascade", "bad-exit"):  # prediction settings from the header are checked
+    elif content in ("bad-cascade", "bad-exit", "bad-max-iter"):  # header settings are checked
         def casc(m):
             h = json.loads(m["header.json"])
             if content == "bad-cascade":
                 h["estimator"]["params"]["cascade"] = "0.5; rm -rf /"
-            else:
+            elif content == "bad-exit":
                 h["estimator"]["params"]["exit_trees"] = -3
+            else:
+                h["estimator"]["params"]["max_iter"] = 2.5
             return {**m, "header.json": json.dumps(h).encode()}
         _rezip(good, bad, casc)
     elif content == "zip-bomb":  # sizes come from the zip directory: nothing is unpacked
