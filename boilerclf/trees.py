@@ -11,6 +11,12 @@ one thread, no GIL, no input validation beyond the shape) and gives exactly
 scikit-learn's ``predict_proba(X)[:, 1]``: the same comparisons in float64,
 the same summation order, the same ``scipy.special.expit``.
 
+The shipped models' trees are also compiled as C code when boilerclf is
+built (:mod:`boilerclf.codegen`); a FlatTrees whose arrays match one of those
+forests (by digest) predicts through it, about twice as fast, with the same
+scores to the bit.  Set ``BOILERCLF_COMPILED_TREES=0`` (or
+``boilerclf.trees.COMPILED = False``) to use the node table for every model.
+
 The arrays are all a model file needs (:func:`boilerclf.model.save` writes
 them with a JSON header, no pickle), and :meth:`FlatTrees.from_arrays` checks
 them before the compiled code sees them, so a corrupt or hostile file cannot
@@ -18,12 +24,24 @@ make the predictor read out of bounds or loop.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import expit
 
+from . import codegen
 from ._ctrees import Forest
+
+try:
+    from . import _cmodels
+    _COMPILED_INDEX = {d: k for k, d in enumerate(_cmodels.digests())}
+except ImportError:  # built without it: every forest walks the node table
+    _cmodels = None
+    _COMPILED_INDEX = {}
+
+#: Whether forests that were compiled at build time predict through their C code.
+COMPILED = os.environ.get("BOILERCLF_COMPILED_TREES", "1") != "0"
 
 #: Array names and dtypes of a :class:`FlatTrees` (also the names in model files).
 ARRAYS = {
@@ -58,6 +76,7 @@ class FlatTrees:
     n_features_in_: int
     classes_: np.ndarray = field(default_factory=lambda: np.array([0, 1]))
     _forest: Forest = field(init=False, repr=False)
+    _compiled: int | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         for name, dt in ARRAYS.items():
@@ -75,6 +94,18 @@ class FlatTrees:
         self._forest = Forest(self.feature, self.threshold, self.missing_left, self.left,
                               self.right, self.value, self.roots, self.baseline,
                               self.n_features_in_)
+        self._compiled = _COMPILED_INDEX.get(self.digest()) if _COMPILED_INDEX else None
+
+    def digest(self) -> str:
+        """The forest's :func:`boilerclf.codegen.digest` (of its node arrays and
+        feature count; not of the baseline or the class labels)."""
+        return codegen.digest({name: np.ascontiguousarray(getattr(self, name), dtype=fmt).tobytes()
+                               for name, fmt in codegen.LAYOUT.items()}, self.n_features_in_)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether this forest predicts through trees compiled at build time."""
+        return self._compiled is not None and COMPILED
 
     # -------------------------------------------------------------- building
     @classmethod
@@ -153,12 +184,26 @@ class FlatTrees:
 
         ``start``/``stop`` sum only trees ``start <= t < stop``, onto ``init``
         (the raw scores of the trees before ``start``) or the baseline; the
-        two parts chained give the whole sum to the bit."""
+        two parts chained give the whole sum to the bit (compiled trees or
+        not, see :attr:`compiled`)."""
+        if (self._compiled is not None and COMPILED and isinstance(X, np.ndarray)
+                and X.dtype == np.float32 and X.ndim == 2 and X.shape[1] == self.n_features_in_
+                and (X.shape[0] == 0 or X.strides[1] == X.itemsize)):
+            stop = self.n_trees if stop is None else stop
+            if not 0 <= start <= stop <= self.n_trees:
+                raise ValueError(f"tree range [{start}, {stop}) is not within [0, {self.n_trees}]")
+            if init is None:
+                out = np.full(X.shape[0], self.baseline, dtype=np.float64)
+            else:
+                out = np.array(init, dtype=np.float64, copy=True)
+                if out.shape != (X.shape[0],):
+                    raise ValueError(f"init has shape {out.shape}, not ({X.shape[0]},)")
+            return _cmodels.add_raw(self._compiled, X, start, stop, out)
         return self._forest.raw(X, start, stop, init)
 
     def predict_proba1(self, X: np.ndarray) -> np.ndarray:
         """Probability of ``classes_[1]`` for each row (1-D float64)."""
-        return expit(self._forest.raw(X))
+        return expit(self.raw_predict(X))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """``(n, 2)`` class probabilities, as scikit-learn's ``predict_proba``."""
@@ -173,7 +218,7 @@ class FlatTrees:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_forest"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_forest", "_compiled")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
