@@ -229,4 +229,6 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         for n in eval_sets:
             report["lodo"][n]["trafilatura"] = peer_scores(
                 root, n, Path(peers_cache) if peers_cache else None)
+    log("to ship these models, copy them to models/ and rebuild (pip install -e . or python setup.py "
+        "build_ext --inplace): the build compiles the shipped models' trees (boilerclf/codegen.py)")
     return report
