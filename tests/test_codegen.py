@@ -157,3 +157,14 @@ def test_environment_switch_turns_compiled_trees_off():
         out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                              env={"BOILERCLF_COMPILED_TREES": env, "PATH": "/usr/bin:/bin"}, check=True)
         assert out.stdout.strip() == want
+
+
+def test_a_pickled_forest_is_compiled_again(page_rows):
+    # worker processes (n_jobs, Dask) receive the model pickled
+    import pickle
+
+    _, ft = next(_forests())
+    back = pickle.loads(pickle.dumps(ft))
+    assert back.compiled and back._compiled == ft._compiled
+    X = np.ascontiguousarray(page_rows[:, features.N_STRUCT:], dtype=np.float32)
+    np.testing.assert_array_equal(back.raw_predict(X), ft.raw_predict(X))
