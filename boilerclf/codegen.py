@@ -166,9 +166,9 @@ def header(forests: list[dict]) -> str:
 
 def write_header(model_files: list[str | Path], dest: str | Path) -> list[str]:
     """Write the header for the forests of ``model_files`` (missing files are
-    skipped; an unreadable one is skipped with its error in the header's
-    comment) to ``dest``, unless it already has that content.  Returns the
-    names of the forests compiled."""
+    skipped; an unreadable one too, with its error's type in a comment, so a
+    bad model file never breaks the build) to ``dest``, unless it already has
+    that content.  Returns the names of the forests compiled."""
     forests, notes = [], []
     for p in model_files:
         if not Path(p).is_file():
