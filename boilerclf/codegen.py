@@ -40,6 +40,7 @@ LAYOUT = {
     "value": "<f8",
     "roots": "<i4",
 }
+#: struct codes of the dtypes a model file's arrays have.
 _STRUCT = {"<i4": "i", "<f8": "d", "|u1": "B"}
 #: Stages of a model file (the prefixes of its members).
 STAGES = ("s1", "s2", "site")
@@ -72,7 +73,7 @@ def _read_npy(data: bytes) -> tuple[str, tuple[int, ...], bytes]:
 
 
 def _values(descr: str, raw: bytes, count: int) -> list:
-    code = {"<i4": "i", "<f8": "d", "|u1": "B", "<u1": "B", "|b1": "?"}.get(descr)
+    code = _STRUCT.get(descr)
     if code is None:
         raise ValueError(f"unexpected dtype {descr}")
     return list(struct.unpack(f"<{count}{code}", raw[:count * struct.calcsize(code)]))

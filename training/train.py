@@ -92,14 +92,11 @@ def pick_threshold(by_thr: dict[float | str, dict[str, dict]], pages: dict[str, 
 #: models (2026-11-22): tree work 52 %, 8-set macro F1 0.8921 -> 0.8920, each
 #: set within 0.0015.  Not measured for the text model, which keeps every tree.
 SHORTCUTS = {"html": {"exit_trees": 30, "exit_score": 0.05, "cascade": 0.05}, "text": {}}
+# Both models keep LineClassifier's 150 trees per stage: 300 for the HTML model
+# (``params={"max_iter": 300}``) were measured in full LODO on 2026-11-23 and
+# lowered the 8-set macro, 0.9107 -> 0.9094
+# (``benchmarks/results/capacity_and_decision_lodo_html_2026-11-23.txt``).
 
-#: Model size per mode (``LineClassifier`` parameters; empty: its defaults, 150
-#: trees per stage).  300 trees per stage for the HTML model were measured in
-#: full HTML LODO (2026-11-23, session 11): dragnet 0.9045 -> 0.908 and
-#: utomo_chaos +0.005, but tiptopjaw 0.819 -> 0.804 and the 8-set macro
-#: 0.9107 -> 0.9094, so the shipped models keep 150
-#: (``benchmarks/results/capacity_and_decision_lodo_html_2026-11-23.txt``).
-SIZES: dict[str, dict] = {"html": {}, "text": {}}
 
 
 def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: dict) -> np.ndarray:
@@ -192,7 +189,7 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     for mode in ("html", "text"):
         mp = {n: parts[n][mode] for n in parts}
         fixed = (thresholds or {}).get(mode)
-        mparams = {**SHORTCUTS.get(mode, {}), **SIZES.get(mode, {}), **params}
+        mparams = {**SHORTCUTS.get(mode, {}), **params}
         if lodo:
             from joblib import Parallel, delayed
 
