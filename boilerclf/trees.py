@@ -186,19 +186,16 @@ class FlatTrees:
         (the raw scores of the trees before ``start``) or the baseline; the
         two parts chained give the whole sum to the bit (compiled trees or
         not, see :attr:`compiled`)."""
-        if (self._compiled is not None and COMPILED and isinstance(X, np.ndarray)
-                and X.dtype == np.float32 and X.ndim == 2 and X.shape[1] == self.n_features_in_
-                and (X.shape[0] == 0 or X.strides[1] == X.itemsize)):
-            stop = self.n_trees if stop is None else stop
-            if not 0 <= start <= stop <= self.n_trees:
-                raise ValueError(f"tree range [{start}, {stop}) is not within [0, {self.n_trees}]")
+        if (self.compiled and isinstance(X, np.ndarray) and X.dtype == np.float32 and X.ndim == 2
+                and X.shape[1] == self.n_features_in_ and (X.shape[0] == 0 or X.strides[1] == X.itemsize)):
             if init is None:
                 out = np.full(X.shape[0], self.baseline, dtype=np.float64)
             else:
                 out = np.array(init, dtype=np.float64, copy=True)
                 if out.shape != (X.shape[0],):
                     raise ValueError(f"init has shape {out.shape}, not ({X.shape[0]},)")
-            return _cmodels.add_raw(self._compiled, X, start, stop, out)
+            # add_raw checks the tree range
+            return _cmodels.add_raw(self._compiled, X, start, self.n_trees if stop is None else stop, out)
         return self._forest.raw(X, start, stop, init)
 
     def predict_proba1(self, X: np.ndarray) -> np.ndarray:

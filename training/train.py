@@ -98,7 +98,6 @@ SHORTCUTS = {"html": {"exit_trees": 30, "exit_score": 0.05, "cascade": 0.05}, "t
 # (``benchmarks/results/capacity_and_decision_lodo_html_2026-11-23.txt``).
 
 
-
 def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: dict) -> np.ndarray:
     """Train on ``others``; the line scores of ``name``."""
     return fit(stack(mp, others, max_lines=max_lines), **params).decision_scores(mp[name].X)
