@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from .extract import MAX_BYTES, MAX_NODES, Extractor, resolve_threshold
+from .metrics import snippet_accuracy
 from .model import ModelError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -333,20 +334,6 @@ def review(
     typer.echo("stopped", err=True)
 
 
-def snippet_accuracy(snippets: dict, pred: dict[str, str]) -> dict:
-    """trafilatura_eval's metric: "with" snippets must be in the output, "without" must not."""
-    good = total = 0
-    for pid, sn in snippets.items():
-        text = pred.get(pid, "")
-        for s in sn.get("with") or []:
-            total += 1
-            good += s in text
-        for s in sn.get("without") or []:
-            total += 1
-            good += s not in text
-    return {"snippet_accuracy": good / total if total else float("nan"), "n_snippets": total}
-
-
 @app.command("eval")
 def eval_cmd(
     dataset_dir: Path = typer.Argument(..., help="A dataset folder: html/<id>.html.gz + ground-truth.json."),
@@ -403,6 +390,11 @@ def train(
                                                 "cross-validated F1 with this site profile applied."),
     cache: Path = typer.Option(Path(".cache/lines"), help="Cache of parsed pages and features."),
     sets: Optional[str] = typer.Option(None, help="Comma-separated training sets (default: all with gold)."),
+    snippet_sets: Optional[str] = typer.Option(
+        None, "--snippet-sets", help="Comma-separated snippet-labelled sets (snippets.json) whose snippet lines "
+        "also train the HTML model (default: every such set; 'none' for none)."),
+    snippet_weight: float = typer.Option(20.0, help="Weight of a snippet-labelled line in training (20: a "
+                                         "snippet page weighs about as much as a full-gold page)."),
     lodo: bool = typer.Option(True, help="Run leave-one-dataset-out evaluation."),
     peers_cache: Optional[Path] = typer.Option(None, help="Cache of peer predictions (<peer>/<set>.json)."),
     max_lines: int = typer.Option(0, help="Subsample pages to about this many training lines (0: all)."),
@@ -452,8 +444,14 @@ def train(
     from boilerclf_training import card, train as tr
 
     out = out or Path("models")
+    names = None if snippet_sets is None else [n for n in snippet_sets.split(",") if n.strip().lower() != "none"]
+    for n in names or ():
+        if not (datasets_root / n / "snippets.json").is_file():
+            _fail_usage(f"--snippet-sets: no {datasets_root / n / 'snippets.json'}")
     report = tr.run(datasets_root, out, cache_dir=cache,
                     train_sets=sets.split(",") if sets else None, lodo=lodo,
+                    snippet_sets=names,
+                    snippet_weight=snippet_weight,
                     peers_cache=peers_cache, max_lines=max_lines, n_jobs=jobs,
                     thresholds={"text": text_threshold} if text_threshold is not None and text_threshold >= 0
                     else None, log=lambda s: typer.echo(s, err=True))

@@ -53,3 +53,35 @@ def coverage(texts: list[str], gold: str) -> np.ndarray:
 def labels(texts: list[str], gold: str, threshold: float = 0.5) -> np.ndarray:
     """1 for lines whose coverage by the gold is at least ``threshold``, else 0."""
     return (coverage(texts, gold) >= threshold).astype(np.int8)
+
+
+_WS_RE = re.compile(r"\s+")
+
+
+def snippet_labels(texts: list[str], keep: list[str], drop: list[str]) -> np.ndarray:
+    """Labels from snippets (trafilatura_eval's format): 1 for the lines that
+    hold a snippet of ``keep`` (text that must be in the output), 0 for those
+    that hold one of ``drop`` (text that must not), -1 (no label) for the rest
+    and for a line that holds both.  Whitespace runs count as one space; a
+    snippet that runs across lines marks each line it touches."""
+    norm = [_WS_RE.sub(" ", t) for t in texts]
+    joined = " ".join(norm)
+    starts = np.cumsum([0] + [len(t) + 1 for t in norm])[:-1]
+    ends = starts + np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+    hit = np.zeros((len(texts), 2), dtype=bool)
+    for label, snippets in ((1, keep), (0, drop)):
+        for s in snippets or ():
+            s = _WS_RE.sub(" ", s).strip()
+            if not s:
+                continue
+            inside = [i for i, t in enumerate(norm) if s in t]
+            if inside:
+                hit[inside, label] = True
+                continue
+            j = joined.find(s)
+            if j >= 0:
+                hit[(starts < j + len(s)) & (ends > j), label] = True
+    out = np.full(len(texts), -1, dtype=np.int8)
+    out[hit[:, 1] & ~hit[:, 0]] = 1
+    out[hit[:, 0] & ~hit[:, 1]] = 0
+    return out

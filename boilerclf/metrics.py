@@ -4,7 +4,8 @@ Same definition as ``shared/tools/score.py`` (4-token shingles of ``\\w+``
 tokens as multisets, per-page counts normalised so every page weighs the same,
 precision averaged over pages with a non-empty prediction, recall over pages
 with a non-empty gold, F1 the harmonic mean of the averages), so that
-``boilerclf eval`` prints the same numbers to three decimals.
+``boilerclf eval`` prints the same numbers to three decimals; and
+trafilatura_eval's snippet accuracy (:func:`snippet_accuracy`).
 """
 from __future__ import annotations
 
@@ -59,3 +60,17 @@ def aggregate(counts: Iterable[tuple[float, float, float]]) -> dict:
 def evaluate(gold: dict[str, str], pred: dict[str, str]) -> dict:
     """Score predictions ``{id: text}`` against gold ``{id: text}`` (missing = empty)."""
     return aggregate(page_counts(gold[k], pred.get(k, "")) for k in gold)
+
+
+def snippet_accuracy(snippets: dict, pred: dict[str, str]) -> dict:
+    """trafilatura_eval's metric: "with" snippets must be in the output, "without" must not."""
+    good = total = 0
+    for pid, sn in snippets.items():
+        text = pred.get(pid, "")
+        for s in sn.get("with") or []:
+            total += 1
+            good += s in text
+        for s in sn.get("without") or []:
+            total += 1
+            good += s not in text
+    return {"snippet_accuracy": good / total if total else float("nan"), "n_snippets": total}

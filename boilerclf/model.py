@@ -237,29 +237,44 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             else _default_base(self.random_state, getattr(self, "max_iter", 150)))
         return clone(est)
 
-    def _row_mask(self, X: np.ndarray) -> np.ndarray:
-        """Rows to fit on: at most ``max_lines_per_page`` random lines per page."""
+    def _row_mask(self, X: np.ndarray, labelled: np.ndarray) -> np.ndarray:
+        """Rows to fit on: at most ``max_lines_per_page`` random labelled lines per page."""
         cap = self.max_lines_per_page
         if not cap:
-            return np.ones(len(X), dtype=bool)
+            return labelled.copy()
         pages = X[:, 0]
         rng = np.random.default_rng(self.random_state)
-        order = np.lexsort((rng.random(len(X)), pages))
+        # labelled lines first within a page, in random order (the same draws
+        # and order as without the key when every line is labelled)
+        order = np.lexsort((rng.random(len(X)), ~labelled, pages))
         sp = pages[order]
         first = np.searchsorted(sp, sp)
         rank = np.empty(len(X), dtype=np.int64)
         rank[order] = np.arange(len(X)) - first
-        return rank < cap
+        return (rank < cap) & labelled
 
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None):
-        """Fit stage 1, then stage 2 on out-of-fold stage-1 scores. Returns self."""
+        """Fit stage 1, then stage 2 on out-of-fold stage-1 scores. Returns self.
+
+        ``y`` is 1 (content) or 0 (boilerplate) per line, or -1 for a line
+        without a label (a page labelled only in part, such as a page of
+        snippets that must or must not be kept): such a line is no training
+        row, but its stage-1 score is part of its neighbours' context inputs.
+        """
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y).astype(np.int64)
         if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES):
             raise ValueError(f"X must have {len(FEATURE_NAMES)} columns (features schema "
                              f"{SCHEMA_VERSION}), got shape {X.shape}")
+        if y.shape != (len(X),) or not np.isin(y, (-1, 0, 1)).all():
+            raise ValueError("y must hold one label per row of X: 1 (content), 0 (boilerplate) "
+                             "or -1 (no label)")
+        labelled = y >= 0
+        if not labelled.any():
+            raise ValueError("y has no labelled line (every label is -1)")
+        y = np.maximum(y, 0)
         F = X[:, N_STRUCT:]
-        rows = self._row_mask(X)
+        rows = self._row_mask(X, labelled)
         sw = None if sample_weight is None else np.asarray(sample_weight)
 
         def fit_on(est, A, mask):
@@ -279,7 +294,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
                     mask = np.zeros(len(X), dtype=bool)
                     mask[tr] = True
                     m = fit_on(self._base(None), F, mask & rows)
-                    oof[te] = m.predict_proba(F[te])[:, 1]
+                    cls = list(m.classes_)  # a fold of few labelled lines may hold one class
+                    oof[te] = m.predict_proba(F[te])[:, cls.index(1)] if 1 in cls else 0.0
             else:
                 oof = self.stage1_.predict_proba(F)[:, 1]
             C = context_features(X, oof)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from boilerclf.labels import coverage, labels
+from boilerclf.labels import coverage, labels, snippet_labels
 from boilerclf.lines import html_lines
 
 PARA = "The new bridge opened to traffic on Monday after three years of building work."
@@ -80,3 +80,21 @@ def test_fixture_page_labels(lighthouse_html, lighthouse_gold):
     for boiler in ("Politics", "Related stories", "Sea wall repairs delayed until next year",
                    "Leave a Reply", "About us", "Share this article Facebook Twitter WhatsApp Email"):
         assert boiler not in kept
+
+
+def test_snippet_labels_mark_the_lines_that_hold_a_snippet():
+    texts = ["Home  News  Sport", "The harbour reopened on Monday after two winters of repairs.",
+             "The old sea wall", "now stands a metre higher.", "Share on Twitter", "Cookies & tracking"]
+    y = snippet_labels(texts, keep=["reopened on Monday", "sea wall now stands"],
+                              drop=["on Twitter", "Cookies &\n tracking", "not on the page"])
+    # a snippet across a line break marks both lines; whitespace runs count as one space
+    assert y.tolist() == [-1, 1, 1, 1, 0, 0]
+    assert y.dtype == np.int8
+
+
+def test_snippet_labels_leave_a_line_with_both_kinds_unlabelled():
+    y = snippet_labels(["Lead paragraph. Related: other story", "Footer"],
+                              keep=["Lead paragraph"], drop=["Related: other story"])
+    assert y.tolist() == [-1, -1]
+    assert snippet_labels([], ["a"], ["b"]).tolist() == []
+    assert snippet_labels(["a b c"], [], ["", "  "]).tolist() == [-1]

@@ -554,3 +554,31 @@ def test_malicious_model_never_runs(evil, tmp_path, lighthouse_html):
     with pytest.raises(ModelError, match="LineClassifier"):
         load(pkl, trusted=True)
     assert marker.exists()
+
+
+def test_unlabelled_lines_give_context_but_are_no_training_rows(data):
+    X, y = data
+    pages = X[:, 0].astype(int)
+    part = np.where(pages == 0, -1, y)  # page 0 keeps labels on two lines only
+    first = np.flatnonzero(pages == 0)
+    two = [first[y[first] == 1][0], first[y[first] == 0][0]]
+    part[two] = y[two]
+    n_lab = int((part >= 0).sum())
+    m = quick(max_lines_per_page=None).fit(X, part)
+    assert m.stage1_.tree_.n_node_samples[0] == n_lab  # rows: the labelled lines only
+    assert m.stage2_.tree_.n_node_samples[0] == n_lab
+    # stage 1 is the model fitted on the labelled lines alone
+    alone = clone(m.estimator).fit(X[part >= 0, features.N_STRUCT:], part[part >= 0])
+    np.testing.assert_array_equal(m.stage1_.predict_proba(X[:, features.N_STRUCT:]),
+                                  alone.predict_proba(X[:, features.N_STRUCT:]))
+    # the per-page cap draws from the labelled lines: two labelled of many still both train
+    capped = quick(max_lines_per_page=2).fit(X, part)
+    n_pages = len(np.unique(pages))
+    assert capped.stage1_.tree_.n_node_samples[0] == 2 * n_pages
+
+
+def test_fit_refuses_labels_other_than_content_boilerplate_or_none(data):
+    X, y = data
+    for bad in (np.where(y == 1, 2, y), np.full(len(y), -1), y[:-1]):
+        with pytest.raises(ValueError):
+            quick().fit(X, bad)

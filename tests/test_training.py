@@ -116,3 +116,71 @@ def test_cache_digest_covers_the_compiled_feature_code(monkeypatch):
     with_compiled = build._code_digest()
     monkeypatch.setattr(build, "_COMPILED", ())
     assert build._code_digest() != with_compiled  # a change to _cfeat.pyx re-parses the pages
+
+
+def test_stack_keeps_unlabelled_lines_and_weights_a_set():
+    snip = _part(2)
+    snip.cov = np.tile(np.array([0.0, np.nan, 1.0], np.float32), 2)  # a snippet set: NaN = no label
+    parts = {"a": _part(1), "s": snip}
+    d = train.stack(parts, ["a", "s"], weights={"s": 20.0})
+    assert d.y.tolist() == [0, 1, 1] + [0, -1, 1] * 2
+    assert d.w.tolist() == [1.0] * 3 + [20.0] * 6
+    assert train.stack(parts, ["a", "s"]).w is None  # no weights: the plain fit
+
+
+def _gold_set(root, name, pages):
+    import gzip
+    import json
+
+    (root / name / "html").mkdir(parents=True)
+    for pid, (html, _) in pages.items():
+        (root / name / "html" / f"{pid}.html.gz").write_bytes(gzip.compress(html))
+    (root / name / "ground-truth.json").write_text(json.dumps({p: {"articleBody": g} for p, (_, g) in pages.items()}))
+
+
+def test_run_trains_on_snippet_sets_and_scores_them_with_a_model_that_has_not_seen_them(
+        tmp_path, lighthouse_html, lighthouse_gold, library_html, library_gold, rail_html, rail_gold):
+    import gzip
+    import json
+
+    from boilerclf.model import load
+    from boilerclf_training import card
+
+    root = tmp_path / "ds"
+    _gold_set(root, "ga", {"a": (lighthouse_html, lighthouse_gold)})
+    _gold_set(root, "gb", {"b": (rail_html.encode(), rail_gold)})
+    (root / "sn" / "html").mkdir(parents=True)
+    (root / "sn" / "html" / "c.html.gz").write_bytes(gzip.compress(library_html))
+    sn = {"c": {"with": ["will open on Sundays from the first week of June", "reading club"],
+                "without": ["School wins national robotics prize", "Letters: parking"]}}
+    (root / "sn" / "snippets.json").write_text(json.dumps(sn))
+    logs = []
+    report = train.run(root, tmp_path / "m", cache_dir=tmp_path / "cache", params={"max_iter": 5},
+                       log=logs.append)
+    assert report["train_sets"] == ["ga", "gb"] and set(report["lodo"]) == {"ga", "gb"}
+    assert report["snippet_sets"] == {"sets": ["sn"], "weight": train.SNIPPET_WEIGHT, "mode": "html"}
+    held = report["snippets"]["sn"]
+    assert held["n_snippets"] == 4 and 0 <= held["snippet_accuracy"] <= 1
+    assert held["trained_without"] == "sn"
+    assert any("labelled 4" in s for s in logs)  # the lines of the four snippets
+    html_head = load(tmp_path / "m" / "boilerclf-html.npz")[1]
+    text_head = load(tmp_path / "m" / "boilerclf-text.npz")[1]
+    assert html_head["train_sets"] == ["ga", "gb", "sn"] and text_head["train_sets"] == ["ga", "gb"]
+    card.write(tmp_path / "m", report)
+    text = (tmp_path / "m" / "MODEL_CARD.md").read_text()
+    assert "| sn (snippets, HTML model only) |" in text and "Snippet accuracy on sn" in text
+    # snippet_sets=[]: the gold sets alone, as before
+    plain = train.run(root, tmp_path / "m2", cache_dir=tmp_path / "cache", params={"max_iter": 5},
+                      snippet_sets=[], log=logs.append, lodo=False)
+    assert "snippets" not in plain and "snippet_sets" not in plain
+
+
+def test_cli_train_refuses_a_snippet_set_without_snippets_before_training(tmp_path):
+    from typer.testing import CliRunner
+
+    from boilerclf.cli import app
+
+    (tmp_path / "ds" / "nope").mkdir(parents=True)
+    r = CliRunner().invoke(app, ["train", str(tmp_path / "ds"), "--out", str(tmp_path / "m"),
+                                 "--snippet-sets", "nope"])
+    assert r.exit_code == 2 and "snippets.json" in r.output and not (tmp_path / "m").exists()

@@ -62,7 +62,7 @@ class Part:
     """Cached lines of one dataset in one mode."""
 
     X: np.ndarray          # features (page column = index into ``ids``)
-    cov: np.ndarray        # gold coverage per line
+    cov: np.ndarray        # gold coverage per line (snippet sets: 1, 0, NaN = no label)
     texts: list[list[str]]  # per page, its lines' texts
     ids: list[str]         # page ids
     gold: dict[str, str]   # gold text per page id
@@ -70,7 +70,9 @@ class Part:
 
     @property
     def y(self) -> np.ndarray:
-        return (self.cov >= 0.5).astype(np.int64)
+        """1 content, 0 boilerplate, -1 no label (a NaN coverage: a line no
+        snippet of a snippet set touches)."""
+        return np.where(np.isnan(self.cov), -1, self.cov >= 0.5).astype(np.int64)
 
 
 def _one(args: tuple[str, str, str]) -> tuple:
@@ -117,3 +119,40 @@ def build(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1) -> dict[st
     joblib.dump({mode: vars(p) for mode, p in parts.items()}, tmp)
     tmp.replace(path)
     return parts
+
+
+def _one_snippets(args: tuple[str, str, dict]) -> tuple:
+    pid, ds_dir, sn = args
+    hl = lines.html_lines(datasets.read_html(ds_dir, pid))
+    y = labels.snippet_labels(hl.texts, sn.get("with") or [], sn.get("without") or [])
+    cov = np.where(y < 0, np.nan, y).astype(np.float32)
+    return pid, features.page_features(hl), cov, hl.texts, cues.rule_mask(hl)
+
+
+def build_snippets(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1) -> Part:
+    """Cached HTML :class:`Part` of a snippet set: the lines that hold a "with"
+    snippet are labelled content, those that hold a "without" snippet
+    boilerplate, the others have no label (NaN coverage; see
+    :func:`boilerclf.labels.snippet_labels`).  ``gold`` is empty."""
+    ds_dir = Path(ds_dir)
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / f"{ds_dir.name}.snippets.s{features.SCHEMA_VERSION}.{_code_digest()}.joblib"
+    if path.exists():
+        return Part(**joblib.load(path))
+    snippets = datasets.load_snippets(ds_dir)
+    jobs = [(p, str(ds_dir), snippets[p]) for p in datasets.page_ids(ds_dir) if p in snippets]
+    if n_jobs > 1:
+        with ProcessPoolExecutor(n_jobs) as ex:
+            results = list(ex.map(_one_snippets, jobs, chunksize=16))
+    else:
+        results = [_one_snippets(j) for j in jobs]
+    for i, r in enumerate(results):
+        r[1][:, 0] = i
+    part = Part(np.concatenate([r[1] for r in results]), np.concatenate([r[2] for r in results]),
+                [r[3] for r in results], [r[0] for r in results], {},
+                np.concatenate([r[4] for r in results]))
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    joblib.dump(vars(part), tmp)
+    tmp.replace(path)
+    return part

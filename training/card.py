@@ -79,6 +79,22 @@ def write(out_dir: str | Path, report: dict) -> None:
     ]
     for s in report.get("train_sets", []):
         lines.append(f"| {s} | {LICENCES.get(s, 'see SOURCE.md')} |")
+    snip = report.get("snippet_sets") or {}
+    for s in snip.get("sets", []):
+        lines.append(f"| {s} (snippets, HTML model only) | {LICENCES.get(s, 'see SOURCE.md')} |")
+    if snip.get("sets"):
+        lines += [
+            "",
+            f"The lines of {', '.join(snip['sets'])} that hold a snippet (text a page's output must or "
+            "must not contain) train the HTML model too, as content or boilerplate, at weight "
+            f"{snip.get('weight')} per line; the other lines of those pages give context only "
+            "(`boilerclf/labels.py:snippet_labels`). They are in every LODO fold below; they are not scored "
+            "with the shingle metric (no full gold).",
+        ]
+    for s, v in sorted((report.get("snippets") or {}).items()):
+        lines += ["", f"Snippet accuracy on {s}, {v['mode'].upper()} model trained without it (the "
+                  f"gold sets and any other snippet set): {v['snippet_accuracy']:.4f} of "
+                  f"{v['n_snippets']} snippets."]
     lodo = report.get("lodo") or {}
     if lodo:
         lines += [

@@ -31,6 +31,17 @@ def gold_sets(root: str | Path) -> list[str]:
                   if p.parent.name not in SNIPPET_SETS)
 
 
+def snippet_sets(root: str | Path) -> list[str]:
+    """Names of the dataset folders under ``root`` labelled by snippets
+    (``snippets.json``: ``{id: {"with": [...], "without": [...]}}``)."""
+    return sorted(p.parent.name for p in Path(root).glob("*/snippets.json"))
+
+
+def load_snippets(ds_dir: str | Path) -> dict[str, dict]:
+    with open(Path(ds_dir) / "snippets.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
 def load_gold(ds_dir: str | Path) -> dict[str, dict]:
     with open(Path(ds_dir) / "ground-truth.json", encoding="utf-8") as f:
         return json.load(f)

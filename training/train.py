@@ -26,19 +26,31 @@ DEFAULT_TRAIN = None  # None = every full-gold set found
 
 @dataclass
 class Data:
-    """Lines of several datasets stacked for one mode."""
+    """Lines of several datasets stacked for one mode (``y`` -1: no label;
+    ``w``: sample weights, None when every line weighs 1)."""
 
     X: np.ndarray
     y: np.ndarray
     names: list[str] = field(default_factory=list)
+    w: np.ndarray | None = None
 
 
-def stack(parts: dict[str, build.Part], names: list[str], *, max_lines: int = 0, seed: int = 0) -> Data:
+#: Weight of a labelled line of a snippet set in training.  A page of
+#: trafilatura_eval has 6.5 labelled lines (its snippets' lines), a page of the
+#: full-gold sets gives 148 training rows (at most 400 lines a page), so at 20
+#: a snippet page weighs about as much as a gold page.  Measured in HTML LODO
+#: (model card, "Session 13").
+SNIPPET_WEIGHT = 20.0
+
+
+def stack(parts: dict[str, build.Part], names: list[str], *, max_lines: int = 0, seed: int = 0,
+          weights: dict[str, float] | None = None) -> Data:
     """Stack datasets with unique page ids; with ``max_lines`` whole pages are
     subsampled to about that many lines in all.  (Pages are balanced by the
-    model's ``max_lines_per_page``.)"""
+    model's ``max_lines_per_page``.)  ``weights`` gives the lines of a set a
+    sample weight other than 1."""
     rng = np.random.default_rng(seed)
-    Xs, ys = [], []
+    Xs, ys, ws = [], [], []
     page_base = 0
     for n in names:
         p = parts[n]
@@ -47,17 +59,18 @@ def stack(parts: dict[str, build.Part], names: list[str], *, max_lines: int = 0,
         X[:, 0] += page_base
         page_base += n_pages
         Xs.append(X)
-        ys.append((p.cov >= 0.5).astype(np.int64))
-    X, y = np.concatenate(Xs), np.concatenate(ys)
+        ys.append(p.y)
+        ws.append(np.full(len(X), (weights or {}).get(n, 1.0)))
+    X, y, w = np.concatenate(Xs), np.concatenate(ys), np.concatenate(ws)
     if max_lines and len(X) > max_lines:
         chosen = rng.random(page_base) < max_lines / len(X)
         m = chosen[X[:, 0].astype(np.int64)]
-        X, y = X[m], y[m]
-    return Data(X, y, list(names))
+        X, y, w = X[m], y[m], w[m]
+    return Data(X, y, list(names), None if (w == 1.0).all() else w)
 
 
 def fit(data: Data, **params) -> LineClassifier:
-    return LineClassifier(**params).fit(data.X, data.y)
+    return LineClassifier(**params).fit(data.X, data.y, sample_weight=data.w)
 
 
 #: Decisions scored in LODO (report keys are their strings): fixed thresholds,
@@ -98,9 +111,10 @@ SHORTCUTS = {"html": {"exit_trees": 30, "exit_score": 0.05, "cascade": 0.05}, "t
 # (``benchmarks/results/capacity_and_decision_lodo_html_2026-11-23.txt``).
 
 
-def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: dict) -> np.ndarray:
+def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: dict,
+               weights: dict[str, float] | None = None) -> np.ndarray:
     """Train on ``others``; the line scores of ``name``."""
-    return fit(stack(mp, others, max_lines=max_lines), **params).decision_scores(mp[name].X)
+    return fit(stack(mp, others, max_lines=max_lines, weights=weights), **params).decision_scores(mp[name].X)
 
 
 def texts_at(part: build.Part, scores: np.ndarray, threshold: float | str) -> dict[str, str]:
@@ -119,6 +133,13 @@ def texts_at(part: build.Part, scores: np.ndarray, threshold: float | str) -> di
     bounds = np.searchsorted(pages, np.arange(len(part.ids) + 1))
     return {pid: "\n".join(t for t, k in zip(part.texts[i], keep[bounds[i]:bounds[i + 1]]) if k)
             for i, pid in enumerate(part.ids)}
+
+
+def snippet_accuracy(part: build.Part, snippets: dict[str, dict], scores: np.ndarray,
+                     threshold: float | str) -> dict:
+    """trafilatura_eval's metric (:func:`boilerclf.metrics.snippet_accuracy`)
+    on a snippet set's cached lines scored ``scores``."""
+    return metrics.snippet_accuracy(snippets, texts_at(part, scores, threshold))
 
 
 def predict_texts(model: LineClassifier, part: build.Part, threshold: float | str | None = None
@@ -163,12 +184,19 @@ def peer_scores(root: Path, name: str, peers_cache: Path | None, peer: str = "tr
 def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_sets: list[str] | None = None,
         eval_sets: list[str] | None = None, lodo: bool = True, peers_cache: str | Path | None = None,
         max_lines: int = 0, n_jobs: int = 1, log=print, params: dict | None = None,
-        thresholds: dict[str, float] | None = None) -> dict:
+        thresholds: dict[str, float] | None = None, snippet_sets: list[str] | None = None,
+        snippet_weight: float = SNIPPET_WEIGHT) -> dict:
     """Build caches, run LODO, fit and save the HTML and text models, write the card.
 
     Each model ships with the threshold of best macro LODO F1 over the sets of
     at least :data:`MIN_PAGES_FOR_THRESHOLD` pages (:func:`pick_threshold`), unless
     ``thresholds`` names one for its mode (recorded in the report as ``set``).
+
+    ``snippet_sets`` (default: every set under ``root`` with ``snippets.json``;
+    ``[]`` for none) add their snippet-labelled lines to the HTML model's
+    training, in every LODO fold and in the shipped fit, at ``snippet_weight``
+    per line (:data:`SNIPPET_WEIGHT`).  Each snippet set's snippet accuracy is
+    measured with a model trained without it (report ``"snippets"``).
     """
     root = Path(root)
     out_dir = Path(out_dir)
@@ -176,17 +204,32 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     all_sets = datasets.gold_sets(root)
     train_sets = train_sets or all_sets
     eval_sets = eval_sets or all_sets
+    snippet_sets = datasets.snippet_sets(root) if snippet_sets is None else snippet_sets
+    for n in snippet_sets:
+        if not (root / n / "snippets.json").is_file():
+            raise ValueError(f"snippet set {n!r}: no {root / n / 'snippets.json'}")
     params = params or {}
     parts = {}
     for n in sorted(set(train_sets) | set(eval_sets)):
         t0 = time.time()
         parts[n] = build.build(root / n, cache_dir, n_jobs=n_jobs)
         log(f"lines of {n}: {len(parts[n]['html'].X)} ({time.time() - t0:.0f}s)")
+    snip = {}
+    for n in snippet_sets:
+        t0 = time.time()
+        snip[n] = build.build_snippets(root / n, cache_dir, n_jobs=n_jobs)
+        log(f"lines of {n} (snippets): {len(snip[n].X)}, labelled {int((snip[n].y >= 0).sum())} "
+            f"({time.time() - t0:.0f}s)")
     from .card import _git_commit
 
     report: dict = {"train_sets": train_sets, "lodo": {}, "params": params, "commit": _git_commit()}
+    if snip:
+        report["snippet_sets"] = {"sets": snippet_sets, "weight": snippet_weight, "mode": "html"}
     for mode in ("html", "text"):
         mp = {n: parts[n][mode] for n in parts}
+        extra = list(snip) if mode == "html" else []
+        mp.update({n: snip[n] for n in extra})
+        weights = {n: snippet_weight for n in extra}
         fixed = (thresholds or {}).get(mode)
         mparams = {**SHORTCUTS.get(mode, {}), **params}
         if lodo:
@@ -194,7 +237,8 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
 
             t0 = time.time()
             scores = Parallel(n_jobs=n_jobs)(
-                delayed(_lodo_fold)(mp, [s for s in train_sets if s != n], n, max_lines, mparams)
+                delayed(_lodo_fold)(mp, [s for s in train_sets if s != n] + extra, n, max_lines, mparams,
+                                    weights)
                 for n in eval_sets)
             by_thr = {t: {n: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t))
                           for n, sc in zip(eval_sets, scores)} for t in THRESHOLDS}
@@ -215,8 +259,17 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
             report.setdefault("thresholds", {}).setdefault(mode, {})["set"] = fixed
         thr = fixed if fixed is not None else (best if lodo else None)
         mode_params = mparams if thr is None else {**mparams, "threshold": thr}
-        model = fit(stack(mp, train_sets, max_lines=max_lines), **mode_params)
-        head = save(model, out_dir / f"boilerclf-{mode}.npz", kind=mode, train_sets=train_sets,
+        if lodo:
+            for n in extra:  # snippet accuracy of a model that has not seen the set
+                t0 = time.time()
+                sc = _lodo_fold(mp, train_sets + [s for s in extra if s != n], n, max_lines, mparams, weights)
+                held = snippet_accuracy(snip[n], datasets.load_snippets(root / n), sc,
+                                        thr if thr is not None else 0.5)
+                report.setdefault("snippets", {})[n] = {**held, "mode": mode, "trained_without": n}
+                log(f"snippet accuracy {mode} {n} (model trained without it): "
+                    f"{held['snippet_accuracy']:.4f} of {held['n_snippets']} ({time.time() - t0:.0f}s)")
+        model = fit(stack(mp, train_sets + extra, max_lines=max_lines, weights=weights), **mode_params)
+        head = save(model, out_dir / f"boilerclf-{mode}.npz", kind=mode, train_sets=train_sets + extra,
                     lodo={n: v.get(mode) for n, v in report["lodo"].items()},
                     trained=time.strftime("%Y-%m-%d"), params=mode_params)
         report[f"{mode}_header"] = head
