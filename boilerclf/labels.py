@@ -10,6 +10,10 @@ tokens: a heading, "Share", a date) is covered only when the gold has it next
 to the text that surrounds it on the page, which is what tells a real subhead
 from the same word in a menu.  A gold with fewer than four tokens is matched
 as one short shingle.  The label is ``coverage >= 0.5``.
+
+A page labelled by snippets instead (text its output must or must not
+contain, as trafilatura_eval is) labels only the lines that hold one
+(:func:`snippet_labels`); its other lines have no label (-1).
 """
 from __future__ import annotations
 
