@@ -352,11 +352,17 @@ def eval_cmd(
 
     from . import metrics
 
+    from .extract import load_model
+
     ex = _extractor(model, None, threshold, site_profile, trusted=trusted_model, comments=comments)
     try:
         ex._get("html")
+        head = load_model(model, "html", trusted=trusted_model)[1]  # cached: the file is read once
     except ModelError as e:
         _fail_usage(str(e))
+    if dataset_dir.name in (head.get("train_sets") or []):
+        typer.echo(f"note: the model was trained on {dataset_dir.name}'s pages, so this is not a score "
+                   "on unseen pages (the model card has the leave-one-dataset-out scores)", err=True)
     ids = datasets.page_ids(dataset_dir)
     pred = dict(zip(ids, ex.extract_many((datasets.read_html(dataset_dir, i) for i in ids), kind="html")))
     if pred_out:

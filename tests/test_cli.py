@@ -234,3 +234,16 @@ def test_clean_comments_option_keeps_the_comment_thread_to_the_model(tmp_path, m
     r = runner.invoke(app, ["clean", str(page), "--threshold", "0.06", "--comments", *model_args])
     assert r.exit_code == 0, r.output
     assert all(c in r.stdout for c in COMMENTS)
+
+
+def test_eval_says_when_the_model_was_trained_on_the_set(dataset, tiny_models, tiny_fitted, tmp_path):
+    from boilerclf import model as model_mod
+
+    d, _ = dataset
+    r = runner.invoke(app, ["eval", str(d), "--model", str(tiny_models[0])])
+    assert r.exit_code == 0 and "not a score on unseen pages" not in r.stderr
+    seen = tmp_path / "seen.npz"
+    model_mod.save(tiny_fitted[0], seen, kind="html", trained="test", train_sets=["other", "tinyset"])
+    r = runner.invoke(app, ["eval", str(d), "--model", str(seen)])
+    assert r.exit_code == 0, r.output
+    assert "trained on tinyset's pages" in r.stderr and "tinyset: precision" in r.stdout
