@@ -711,21 +711,26 @@ def _fork_is_safe() -> bool:
     """
     import threading
 
-    if threading.active_count() != 1:
-        return False
     try:
         from threadpoolctl import threadpool_info
 
         blas = sum(max(0, int(i.get("num_threads", 1)) - 1) for i in threadpool_info()
                    if i.get("internal_api") == "openblas" and i.get("threading_layer") == "pthreads")
-        tasks = 0
-        for t in os.listdir("/proc/self/task"):
-            try:
-                with open(f"/proc/self/task/{t}/comm") as f:
-                    tasks += f.read().strip() != "jemalloc_bg_thd"
-            except OSError:  # the thread ended meanwhile
-                pass
-        return tasks <= 1 + blas
+        for attempt in range(4):
+            if attempt:  # a thread just joined (a closed pool's) can take a moment to be gone
+                time.sleep(0.005 * attempt)
+            if threading.active_count() != 1:
+                continue
+            tasks = 0
+            for t in os.listdir("/proc/self/task"):
+                try:
+                    with open(f"/proc/self/task/{t}/comm") as f:
+                        tasks += f.read().strip() != "jemalloc_bg_thd"
+                except OSError:  # the thread ended meanwhile
+                    pass
+            if tasks <= 1 + blas:
+                return True
+        return False
     except Exception:  # noqa: BLE001 - no /proc, no threadpoolctl: take the safe road
         return False
 
