@@ -184,3 +184,16 @@ def test_cli_train_refuses_a_snippet_set_without_snippets_before_training(tmp_pa
     r = CliRunner().invoke(app, ["train", str(tmp_path / "ds"), "--out", str(tmp_path / "m"),
                                  "--snippet-sets", "nope"])
     assert r.exit_code == 2 and "snippets.json" in r.output and not (tmp_path / "m").exists()
+
+
+def test_snippet_sets_are_the_folders_with_snippets_and_no_full_gold(tmp_path):
+    from boilerclf_training import datasets
+
+    for name, files in {"gold": ["ground-truth.json"], "snip": ["snippets.json"],
+                        "both": ["ground-truth.json", "snippets.json"], "trafilatura_eval": ["snippets.json"],
+                        "empty": []}.items():
+        (tmp_path / name).mkdir()
+        for f in files:
+            (tmp_path / name / f).write_text("{}")
+    assert datasets.gold_sets(tmp_path) == ["both", "gold"]
+    assert datasets.snippet_sets(tmp_path) == ["snip", "trafilatura_eval"]

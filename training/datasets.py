@@ -33,8 +33,10 @@ def gold_sets(root: str | Path) -> list[str]:
 
 def snippet_sets(root: str | Path) -> list[str]:
     """Names of the dataset folders under ``root`` labelled by snippets
-    (``snippets.json``: ``{id: {"with": [...], "without": [...]}}``)."""
-    return sorted(p.parent.name for p in Path(root).glob("*/snippets.json"))
+    (``snippets.json``: ``{id: {"with": [...], "without": [...]}}``) and not
+    by full gold (a folder with both is a gold set: :func:`gold_sets`)."""
+    gold = set(gold_sets(root))
+    return sorted(p.parent.name for p in Path(root).glob("*/snippets.json") if p.parent.name not in gold)
 
 
 def load_snippets(ds_dir: str | Path) -> dict[str, dict]:
