@@ -93,7 +93,7 @@ def main() -> None:
             raise SystemExit("the shipped model trained on trafilatura_eval, but the report has no "
                              "held-out snippet accuracy (run boilerclf train with LODO)")
         snip["boilerclf"] = held["snippet_accuracy"]
-        what = "HTML model trained without trafilatura_eval (the shipped model trains on its snippets)"
+        what = "HTML model trained without trafilatura_eval; the shipped model trains on its snippets"
     else:
         what = "shipped model; not a training set" if args.model is None else f"model {args.model}"
     if snip:

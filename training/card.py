@@ -93,8 +93,8 @@ def write(out_dir: str | Path, report: dict) -> None:
         ]
     for s, v in sorted((report.get("snippets") or {}).items()):
         lines += ["", f"Snippet accuracy on {s}, {v['mode'].upper()} model trained without it (the "
-                  f"gold sets and any other snippet set): {v['snippet_accuracy']:.4f} of "
-                  f"{v['n_snippets']} snippets."]
+                  f"gold sets and any other snippet set): {v['snippet_accuracy']:.4f} "
+                  f"over {v['n_snippets']} snippets."]
     lodo = report.get("lodo") or {}
     if lodo:
         lines += [
