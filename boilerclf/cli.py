@@ -351,7 +351,6 @@ def eval_cmd(
     from boilerclf_training import datasets
 
     from . import metrics
-
     from .extract import load_model
 
     ex = _extractor(model, None, threshold, site_profile, trusted=trusted_model, comments=comments)
