@@ -398,8 +398,9 @@ def train(
     snippet_sets: Optional[str] = typer.Option(
         None, "--snippet-sets", help="Comma-separated snippet-labelled sets (snippets.json) whose snippet lines "
         "also train the HTML model (default: every such set; 'none' for none)."),
-    snippet_weight: float = typer.Option(20.0, help="Weight of a snippet-labelled line in training (20: a "
-                                         "snippet page weighs about as much as a full-gold page)."),
+    snippet_weight: Optional[float] = typer.Option(None, help="Weight of a snippet-labelled line in training "
+                                                   "(default 20: a snippet page weighs about as much as a "
+                                                   "full-gold page)."),
     lodo: bool = typer.Option(True, help="Run leave-one-dataset-out evaluation."),
     peers_cache: Optional[Path] = typer.Option(None, help="Cache of peer predictions (<peer>/<set>.json)."),
     max_lines: int = typer.Option(0, help="Subsample pages to about this many training lines (0: all)."),
@@ -446,17 +447,18 @@ def train(
         _fail_usage("give DATASETS_ROOT (full training) or --base/--add (site retraining)")
     if card_notes is not None and not card_notes.is_file():
         _fail_usage(f"--card-notes: file not found: {card_notes}")  # before, not after, a long training
-    from boilerclf_training import card, train as tr
+    from boilerclf_training import card, datasets, train as tr
 
     out = out or Path("models")
     names = None if snippet_sets is None else [n for n in snippet_sets.split(",") if n.strip().lower() != "none"]
-    for n in names or ():
-        if not (datasets_root / n / "snippets.json").is_file():
-            _fail_usage(f"--snippet-sets: no {datasets_root / n / 'snippets.json'}")
+    try:  # before, not after, a long training
+        names = datasets.resolve_snippet_sets(datasets_root, names)
+    except ValueError as e:
+        _fail_usage(f"--snippet-sets: {e}")
     report = tr.run(datasets_root, out, cache_dir=cache,
                     train_sets=sets.split(",") if sets else None, lodo=lodo,
                     snippet_sets=names,
-                    snippet_weight=snippet_weight,
+                    **({} if snippet_weight is None else {"snippet_weight": snippet_weight}),
                     peers_cache=peers_cache, max_lines=max_lines, n_jobs=jobs,
                     thresholds={"text": text_threshold} if text_threshold is not None and text_threshold >= 0
                     else None, log=lambda s: typer.echo(s, err=True))

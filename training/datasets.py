@@ -39,6 +39,17 @@ def snippet_sets(root: str | Path) -> list[str]:
     return sorted(p.parent.name for p in Path(root).glob("*/snippets.json") if p.parent.name not in gold)
 
 
+def resolve_snippet_sets(root: str | Path, names: list[str] | None) -> list[str]:
+    """``names`` checked to be snippet sets under ``root`` (``ValueError``
+    names the missing ``snippets.json``), or every snippet set for None."""
+    if names is None:
+        return snippet_sets(root)
+    for n in names:
+        if not (Path(root) / n / "snippets.json").is_file():
+            raise ValueError(f"snippet set {n!r}: no {Path(root) / n / 'snippets.json'}")
+    return list(names)
+
+
 def load_snippets(ds_dir: str | Path) -> dict[str, dict]:
     with open(Path(ds_dir) / "snippets.json", encoding="utf-8") as f:
         return json.load(f)

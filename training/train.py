@@ -204,10 +204,7 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     all_sets = datasets.gold_sets(root)
     train_sets = train_sets or all_sets
     eval_sets = eval_sets or all_sets
-    snippet_sets = datasets.snippet_sets(root) if snippet_sets is None else snippet_sets
-    for n in snippet_sets:
-        if not (root / n / "snippets.json").is_file():
-            raise ValueError(f"snippet set {n!r}: no {root / n / 'snippets.json'}")
+    snippet_sets = datasets.resolve_snippet_sets(root, snippet_sets)
     params = params or {}
     parts = {}
     for n in sorted(set(train_sets) | set(eval_sets)):
@@ -263,8 +260,7 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
             for n in extra:  # snippet accuracy of a model that has not seen the set
                 t0 = time.time()
                 sc = _lodo_fold(mp, train_sets + [s for s in extra if s != n], n, max_lines, mparams, weights)
-                held = snippet_accuracy(snip[n], datasets.load_snippets(root / n), sc,
-                                        thr if thr is not None else 0.5)
+                held = snippet_accuracy(snip[n], datasets.load_snippets(root / n), sc, thr)
                 report.setdefault("snippets", {})[n] = {**held, "mode": mode, "trained_without": n}
                 log(f"snippet accuracy {mode} {n} (model trained without it): "
                     f"{held['snippet_accuracy']:.4f} of {held['n_snippets']} ({time.time() - t0:.0f}s)")
