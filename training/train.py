@@ -38,8 +38,9 @@ class Data:
 #: Weight of a labelled line of a snippet set in training.  A page of
 #: trafilatura_eval has 6.5 labelled lines (its snippets' lines), a page of the
 #: full-gold sets gives 148 training rows (at most 400 lines a page), so at 20
-#: a snippet page weighs about as much as a gold page.  Measured in HTML LODO
-#: (model card, "Session 13").
+#: a snippet page weighs about as much as a gold page.  Measured in HTML LODO:
+#: weights 10, 20 and 40 give the same macro within a seed's spread and move F1
+#: between sets (model card, "Session 13" and "Session 14").
 SNIPPET_WEIGHT = 20.0
 
 
