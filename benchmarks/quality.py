@@ -40,18 +40,20 @@ def peer_f1(root: Path, name: str, peer: str, cache: Path) -> dict | None:
     return metrics.evaluate(gold, pred)
 
 
-def snippet_row(root: Path, cache: Path, model: str | None, held: float | None = None) -> dict:
-    """Snippet accuracy of boilerclf (``held`` when given: a number measured
-    elsewhere, else ``model`` run on the pages) and of each cached peer."""
+def model_snippet_accuracy(root: Path, model: str | None) -> float:
+    """Snippet accuracy of ``model`` (default: the shipped one) run on trafilatura_eval."""
     d = root / "trafilatura_eval"
-    snippets = json.loads((d / "snippets.json").read_text())
-    if held is None:
-        ids = [i for i in datasets.page_ids(d) if i in snippets]
-        ex = Extractor(model=model)
-        pred = dict(zip(ids, ex.extract_many((datasets.read_html(d, i) for i in ids), kind="html")))
-        wrapped = {k: {"articleBody": v} for k, v in pred.items()}
-        held = peers_mod.snippet_accuracy(snippets, wrapped)["snippet_accuracy"]
-    row = {"boilerclf": held}
+    snippets = datasets.load_snippets(d)
+    ids = [i for i in datasets.page_ids(d) if i in snippets]
+    pred = dict(zip(ids, Extractor(model=model).extract_many(
+        (datasets.read_html(d, i) for i in ids), kind="html")))
+    return metrics.snippet_accuracy(snippets, pred)["snippet_accuracy"]
+
+
+def snippet_row(root: Path, cache: Path, ours: float) -> dict:
+    """trafilatura_eval snippet accuracy: boilerclf's (``ours``) and each cached peer's."""
+    snippets = datasets.load_snippets(root / "trafilatura_eval")
+    row = {"boilerclf": ours}
     for p in PEERS:
         path = cache / p / "trafilatura_eval.json"
         if path.exists():
@@ -97,10 +99,10 @@ def main() -> None:
             if not held:
                 raise SystemExit("the shipped model trained on trafilatura_eval, but the report has no "
                                  "held-out snippet accuracy (run boilerclf train with LODO)")
-            snip = snippet_row(root, cache, None, held["snippet_accuracy"])
+            snip = snippet_row(root, cache, held["snippet_accuracy"])
             what = "HTML model trained without trafilatura_eval; the shipped model trains on its snippets"
         else:
-            snip = snippet_row(root, cache, args.model)
+            snip = snippet_row(root, cache, model_snippet_accuracy(root, args.model))
             what = "shipped model; not a training set" if args.model is None else f"model {args.model}"
     if snip:
         out += ["", f"trafilatura_eval snippet accuracy ({what}):", "",

@@ -450,7 +450,8 @@ def train(
     from boilerclf_training import card, datasets, train as tr
 
     out = out or Path("models")
-    names = None if snippet_sets is None else [n for n in snippet_sets.split(",") if n.strip().lower() != "none"]
+    names = None if snippet_sets is None else [
+        n for n in (x.strip() for x in snippet_sets.split(",")) if n and n.lower() != "none"]
     try:  # before, not after, a long training
         names = datasets.resolve_snippet_sets(datasets_root, names)
     except ValueError as e:

@@ -184,6 +184,13 @@ def test_cli_train_refuses_a_snippet_set_without_snippets_before_training(tmp_pa
     r = CliRunner().invoke(app, ["train", str(tmp_path / "ds"), "--out", str(tmp_path / "m"),
                                  "--snippet-sets", "nope"])
     assert r.exit_code == 2 and "snippets.json" in r.output and not (tmp_path / "m").exists()
+    (tmp_path / "ds" / "sn").mkdir()
+    (tmp_path / "ds" / "sn" / "snippets.json").write_text("{}")
+    # names are stripped ("a, b" is two sets), so only the missing one is refused
+    r = CliRunner().invoke(app, ["train", str(tmp_path / "ds"), "--out", str(tmp_path / "m"),
+                                 "--snippet-sets", "sn, nope"])
+    assert r.exit_code == 2 and "'nope'" in r.output and "'sn'" not in r.output
+    assert not (tmp_path / "m").exists()
 
 
 def test_snippet_sets_are_the_folders_with_snippets_and_no_full_gold(tmp_path):
