@@ -100,7 +100,9 @@ def main() -> None:
                 raise SystemExit("the shipped model trained on trafilatura_eval, but the report has no "
                                  "held-out snippet accuracy (run boilerclf train with LODO)")
             snip = snippet_row(root, cache, held["snippet_accuracy"])
-            what = "HTML model trained without trafilatura_eval; the shipped model trains on its snippets"
+            pseudo = (report.get("snippet_sets") or {}).get("pseudo_labels")
+            what = ("HTML model trained without trafilatura_eval; the shipped model trains on its snippets"
+                    + (f" and on {pseudo['peer']}'s output for its other lines" if pseudo else ""))
         else:
             snip = snippet_row(root, cache, model_snippet_accuracy(root, args.model))
             what = "shipped model; not a training set" if args.model is None else f"model {args.model}"

@@ -1,6 +1,7 @@
 """The ``boilerclf`` command line: clean, label, review, eval, train, profile."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -401,6 +402,11 @@ def train(
     snippet_weight: Optional[float] = typer.Option(None, help="Weight of a snippet-labelled line in training "
                                                    "(default 20: a snippet page weighs about as much as a "
                                                    "full-gold page)."),
+    pseudo_peer: str = typer.Option("trafilatura", "--pseudo-peer", help="Peer whose output labels the snippet "
+                                    "sets' other lines (read from --peers-cache, or trafilatura run here when "
+                                    "installed: pip install -e '.[bench]'); 'none' for none."),
+    pseudo_weight: Optional[float] = typer.Option(None, help="Weight of a pseudo-labelled line in training "
+                                                  "(default 1, as a line of a full-gold set)."),
     lodo: bool = typer.Option(True, help="Run leave-one-dataset-out evaluation."),
     peers_cache: Optional[Path] = typer.Option(None, help="Cache of peer predictions (<peer>/<set>.json)."),
     max_lines: int = typer.Option(0, help="Subsample pages to about this many training lines (0: all)."),
@@ -456,10 +462,19 @@ def train(
         names = datasets.resolve_snippet_sets(datasets_root, names)
     except ValueError as e:
         _fail_usage(f"--snippet-sets: {e}")
+    peer = None if pseudo_peer.strip().lower() in ("", "none") else pseudo_peer.strip()
+    missing = [n for n in (names if peer else [])
+               if peers_cache is None or not (peers_cache / peer / f"{n}.json").is_file()]
+    if missing and not (peer == "trafilatura" and importlib.util.find_spec("trafilatura") is not None):
+        _fail_usage(f"--pseudo-peer {peer}: no output of {peer} on {', '.join(missing)} in --peers-cache "
+                    f"(<peer>/<set>.json, as benchmarks/quality.py writes them)"
+                    + (", and trafilatura is not installed (pip install -e '.[bench]')" if peer == "trafilatura"
+                       else "") + "; or --pseudo-peer none")
     report = tr.run(datasets_root, out, cache_dir=cache,
                     train_sets=sets.split(",") if sets else None, lodo=lodo,
-                    snippet_sets=names,
+                    snippet_sets=names, pseudo_peer=peer,
                     **({} if snippet_weight is None else {"snippet_weight": snippet_weight}),
+                    **({} if pseudo_weight is None else {"pseudo_weight": pseudo_weight}),
                     peers_cache=peers_cache, max_lines=max_lines, n_jobs=jobs,
                     thresholds={"text": text_threshold} if text_threshold is not None and text_threshold >= 0
                     else None, log=lambda s: typer.echo(s, err=True))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from boilerclf.features import page_features
 from boilerclf.lines import html_lines
@@ -154,11 +155,19 @@ def test_run_trains_on_snippet_sets_and_scores_them_with_a_model_that_has_not_se
     sn = {"c": {"with": ["will open on Sundays from the first week of June", "reading club"],
                 "without": ["School wins national robotics prize", "Letters: parking"]}}
     (root / "sn" / "snippets.json").write_text(json.dumps(sn))
+    # trafilatura's output on the snippet page (a peers cache, as benchmarks/quality.py writes it)
+    # labels the lines no snippet touches: the pseudo labels
+    peers = tmp_path / "peers"
+    (peers / "trafilatura").mkdir(parents=True)
+    (peers / "trafilatura" / "sn.json").write_text(json.dumps({"c": {"articleBody": library_gold}}))
     logs = []
     report = train.run(root, tmp_path / "m", cache_dir=tmp_path / "cache", params={"max_iter": 5},
-                       log=logs.append)
+                       peers_cache=peers, log=logs.append)
     assert report["train_sets"] == ["ga", "gb"] and set(report["lodo"]) == {"ga", "gb"}
-    assert report["snippet_sets"] == {"sets": ["sn"], "weight": train.SNIPPET_WEIGHT, "mode": "html"}
+    n_lines = len(html_lines(library_html))
+    assert report["snippet_sets"] == {"sets": ["sn"], "weight": train.SNIPPET_WEIGHT, "mode": "html",
+                                      "pseudo_labels": {"peer": "trafilatura", "weight": train.PSEUDO_WEIGHT,
+                                                        "lines": {"sn": n_lines - 4}}}
     held = report["snippets"]["sn"]
     assert held["n_snippets"] == 4 and 0 <= held["snippet_accuracy"] <= 1
     assert held["trained_without"] == "sn"
@@ -169,10 +178,65 @@ def test_run_trains_on_snippet_sets_and_scores_them_with_a_model_that_has_not_se
     card.write(tmp_path / "m", report)
     text = (tmp_path / "m" / "MODEL_CARD.md").read_text()
     assert "| sn (snippets, HTML model only) |" in text and "Snippet accuracy on sn" in text
+    assert "labelled by trafilatura's output on the page" in text and f"(sn: {n_lines - 4} lines)" in text
     # snippet_sets=[]: the gold sets alone, as before
     plain = train.run(root, tmp_path / "m2", cache_dir=tmp_path / "cache", params={"max_iter": 5},
                       snippet_sets=[], log=logs.append, lodo=False)
     assert "snippets" not in plain and "snippet_sets" not in plain
+    # a peer whose output is neither cached nor computable: refused before any model is written
+    with pytest.raises(ValueError, match="pseudo labels for sn: no nopeer output"):
+        train.run(root, tmp_path / "m3", cache_dir=tmp_path / "cache", params={"max_iter": 5},
+                  peers_cache=peers, pseudo_peer="nopeer", log=logs.append)
+    assert not list((tmp_path / "m3").glob("*.npz"))
+    # pseudo_peer=None: snippet lines alone, as before
+    snip_only = train.run(root, tmp_path / "m4", cache_dir=tmp_path / "cache", params={"max_iter": 5},
+                          pseudo_peer=None, log=logs.append, lodo=False)
+    assert snip_only["snippet_sets"] == {"sets": ["sn"], "weight": train.SNIPPET_WEIGHT, "mode": "html"}
+
+
+def test_pseudo_labels_fill_only_the_lines_no_snippet_touches():
+    from boilerclf_training import build
+
+    snip = _part(3)  # lines: nav "Home", the harbour sentence, the comment
+    snip.cov = np.array([0.0, np.nan, np.nan] + [np.nan] * 3 + [np.nan, 1.0, np.nan], np.float32)
+    peer = {"p0": "The harbour reopened on Monday after two winters of repairs to the old sea wall.",
+            "p2": "Home. Comment by Ann: finally!"}  # p1: no peer output, keeps its NaNs
+    part, mask = build.pseudo_labelled(snip, peer)
+    assert part.y.tolist() == [0, 1, 0] + [-1] * 3 + [0, 1, 1]
+    assert mask.tolist() == [False, True, True] + [False] * 3 + [True, False, True]
+    assert np.isnan(snip.cov).sum() == 7  # the part given is not changed
+
+
+def test_stack_takes_a_weight_per_line():
+    parts = {"a": _part(1), "s": _part(2)}
+    d = train.stack(parts, ["a", "s"], weights={"s": np.array([20.0, 1.0, 1.0] * 2)})
+    assert d.w.tolist() == [1.0] * 3 + [20.0, 1.0, 1.0] * 2
+
+
+def test_peer_texts_runs_trafilatura_without_comments_and_caches_it(tmp_path, monkeypatch, lighthouse_html):
+    import json
+    import sys
+    import types
+
+    calls = []
+
+    def extract(raw, **kw):
+        calls.append(kw)
+        if b"<p>junk" == raw:
+            raise RuntimeError("broken page")
+        return "the lighthouse text"
+
+    monkeypatch.setitem(sys.modules, "trafilatura", types.SimpleNamespace(extract=extract))
+    _gold_set(tmp_path / "ds", "g", {"a": (lighthouse_html, "gold"), "b": (b"<p>junk", "gold b")})
+    got = train.peer_texts(tmp_path / "ds", "g", tmp_path / "peers")
+    assert got == {"a": "the lighthouse text", "b": ""}  # a page it fails on: empty, not a lost set
+    assert calls == [{"include_comments": False}] * 2  # as benchmarks/peers.py runs it
+    assert json.loads((tmp_path / "peers" / "trafilatura" / "g.json").read_text())["a"] == {
+        "articleBody": "the lighthouse text"}
+    calls.clear()
+    assert train.peer_texts(tmp_path / "ds", "g", tmp_path / "peers") == got and not calls  # from the cache
+    assert train.peer_scores(tmp_path / "ds", "g", tmp_path / "peers")["f1"] < 0.5
+    assert train.peer_texts(tmp_path / "ds", "g", None, peer="other") is None
 
 
 def test_cli_train_refuses_a_snippet_set_without_snippets_before_training(tmp_path):
@@ -191,6 +255,19 @@ def test_cli_train_refuses_a_snippet_set_without_snippets_before_training(tmp_pa
                                  "--snippet-sets", "sn, nope"])
     assert r.exit_code == 2 and "'nope'" in r.output and "'sn'" not in r.output
     assert not (tmp_path / "m").exists()
+
+
+def test_cli_train_refuses_a_pseudo_peer_without_output_before_training(tmp_path):
+    from typer.testing import CliRunner
+
+    from boilerclf.cli import app
+
+    (tmp_path / "ds" / "sn").mkdir(parents=True)
+    (tmp_path / "ds" / "sn" / "snippets.json").write_text("{}")
+    r = CliRunner().invoke(app, ["train", str(tmp_path / "ds"), "--out", str(tmp_path / "m"),
+                                 "--pseudo-peer", "readability", "--peers-cache", str(tmp_path / "peers")])
+    assert r.exit_code == 2 and "no output of readability on sn" in r.output
+    assert "--pseudo-peer none" in r.output and not (tmp_path / "m").exists()
 
 
 def test_snippet_sets_are_the_folders_with_snippets_and_no_full_gold(tmp_path):

@@ -156,3 +156,24 @@ def build_snippets(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1) -
     joblib.dump(vars(part), tmp)
     tmp.replace(path)
     return part
+
+
+def pseudo_labelled(part: Part, peer_texts: dict[str, str]) -> tuple[Part, np.ndarray]:
+    """A snippet set's :class:`Part` whose unlabelled lines (NaN coverage: no
+    snippet touches them) take their coverage by a peer extractor's output for
+    their page (``peer_texts``: page id -> text, as a gold text is used for a
+    full-gold set), and the mask of the lines so labelled.  Snippet labels
+    stay as they are; a page missing from ``peer_texts`` keeps its NaNs."""
+    cov = part.cov.astype(np.float32, copy=True)
+    pages = part.X[:, 0].astype(np.int64)
+    bounds = np.searchsorted(pages, np.arange(len(part.ids) + 1))
+    for i, pid in enumerate(part.ids):
+        if pid not in peer_texts:
+            continue
+        lo, hi = bounds[i], bounds[i + 1]
+        seg = cov[lo:hi]
+        free = np.isnan(seg)
+        if free.any():
+            seg[free] = labels.coverage(part.texts[i], peer_texts[pid] or "")[free]
+    mask = np.isnan(part.cov) & ~np.isnan(cov)
+    return Part(part.X, cov, part.texts, part.ids, part.gold, part.capped), mask

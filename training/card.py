@@ -82,13 +82,19 @@ def write(out_dir: str | Path, report: dict) -> None:
     snip = report.get("snippet_sets") or {}
     for s in snip.get("sets", []):
         lines.append(f"| {s} (snippets, HTML model only) | {LICENCES.get(s, 'see SOURCE.md')} |")
+    pseudo = snip.get("pseudo_labels")
     if snip.get("sets"):
+        others = ("give context only" if not pseudo else
+                  f"are labelled by {pseudo['peer']}'s output on the page (pseudo labels: a line is content "
+                  f"when that output covers half its words or more, as a gold text does; "
+                  f"`training/build.py:pseudo_labelled`), at weight {pseudo['weight']} per line ("
+                  + ", ".join(f"{n}: {k} lines" for n, k in pseudo["lines"].items()) + ")")
         lines += [
             "",
             f"The lines of {', '.join(snip['sets'])} that hold a snippet (text a page's output must or "
             "must not contain) train the HTML model too, as content or boilerplate, at weight "
-            f"{snip.get('weight')} per line; the other lines of those pages give context only "
-            "(`boilerclf/labels.py:snippet_labels`). They are in every LODO fold below; they are not scored "
+            f"{snip.get('weight')} per line (`boilerclf/labels.py:snippet_labels`); the other lines of "
+            f"those pages {others}. They are in every LODO fold below; they are not scored "
             "with the shingle metric (no full gold).",
         ]
     for s, v in sorted((report.get("snippets") or {}).items()):

@@ -43,13 +43,21 @@ class Data:
 #: between sets (model card, "Session 13" and "Session 14").
 SNIPPET_WEIGHT = 20.0
 
+#: The peer whose output labels a snippet set's other lines (those no snippet
+#: touches: 97 % of trafilatura_eval's lines), and the weight of such a line.
+#: Pseudo labels from trafilatura's output on trafilatura_eval's 990 pages,
+#: measured in HTML LODO on 2026-11-24 (model card, "Session 15"): 9-set macro
+#: F1 0.9146 -> 0.9183, 8-set 0.9127 -> 0.9153.
+PSEUDO_PEER = "trafilatura"
+PSEUDO_WEIGHT = 1.0
+
 
 def stack(parts: dict[str, build.Part], names: list[str], *, max_lines: int = 0, seed: int = 0,
-          weights: dict[str, float] | None = None) -> Data:
+          weights: dict[str, float | np.ndarray] | None = None) -> Data:
     """Stack datasets with unique page ids; with ``max_lines`` whole pages are
     subsampled to about that many lines in all.  (Pages are balanced by the
     model's ``max_lines_per_page``.)  ``weights`` gives the lines of a set a
-    sample weight other than 1."""
+    sample weight other than 1: one for all its lines, or an array, one per line."""
     rng = np.random.default_rng(seed)
     Xs, ys, ws = [], [], []
     page_base = 0
@@ -61,7 +69,7 @@ def stack(parts: dict[str, build.Part], names: list[str], *, max_lines: int = 0,
         page_base += n_pages
         Xs.append(X)
         ys.append(p.y)
-        ws.append(np.full(len(X), (weights or {}).get(n, 1.0)))
+        ws.append(np.broadcast_to(np.asarray((weights or {}).get(n, 1.0), dtype=np.float64), (len(X),)))
     X, y, w = np.concatenate(Xs), np.concatenate(ys), np.concatenate(ws)
     if max_lines and len(X) > max_lines:
         chosen = rng.random(page_base) < max_lines / len(X)
@@ -113,7 +121,7 @@ SHORTCUTS = {"html": {"exit_trees": 30, "exit_score": 0.05, "cascade": 0.05}, "t
 
 
 def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: dict,
-               weights: dict[str, float] | None = None) -> np.ndarray:
+               weights: dict[str, float | np.ndarray] | None = None) -> np.ndarray:
     """Train on ``others``; the line scores of ``name``."""
     return fit(stack(mp, others, max_lines=max_lines, weights=weights), **params).decision_scores(mp[name].X)
 
@@ -155,38 +163,49 @@ def score_part(model: LineClassifier, part: build.Part, threshold: float | str |
     return metrics.evaluate(part.gold, pred)
 
 
-def peer_scores(root: Path, name: str, peers_cache: Path | None, peer: str = "trafilatura") -> dict | None:
-    """The peer's score on a dataset, from a predictions cache (``<peer>/<name>.json``),
-    computing and caching trafilatura's predictions when missing and installed."""
-    gold = {k: (v.get("articleBody") or "") for k, v in datasets.load_gold(root / name).items()}
+def peer_texts(root: Path, name: str, peers_cache: Path | None, peer: str = "trafilatura",
+               ids: list[str] | None = None) -> dict[str, str] | None:
+    """A peer extractor's output text per page of a dataset, from a predictions
+    cache (``<peer>/<name>.json``, as ``benchmarks/quality.py`` writes it),
+    computing and caching trafilatura's (``include_comments=False``, as in
+    ``benchmarks/peers.py``) when missing and trafilatura is installed; None
+    when neither.  ``ids``: the pages wanted (default: the set's gold pages)."""
     path = peers_cache / peer / f"{name}.json" if peers_cache else None
     if path is not None and path.exists():
-        pred = {k: (v or {}).get("articleBody") or "" for k, v in json.loads(path.read_text()).items()}
-        return metrics.evaluate(gold, pred)
+        return {k: (v or {}).get("articleBody") or "" for k, v in json.loads(path.read_text()).items()}
     if peer != "trafilatura":
         return None
     try:
         import trafilatura
     except ImportError:
         return None
+    if ids is None:
+        ids = [p for p in datasets.page_ids(root / name) if p in datasets.load_gold(root / name)]
     pred = {}
-    for pid in datasets.page_ids(root / name):
-        if pid in gold:
-            try:
-                pred[pid] = trafilatura.extract(datasets.read_html(root / name, pid)) or ""
-            except Exception:
-                pred[pid] = ""
+    for pid in ids:
+        try:
+            pred[pid] = trafilatura.extract(datasets.read_html(root / name, pid), include_comments=False) or ""
+        except Exception:
+            pred[pid] = ""
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({k: {"articleBody": v} for k, v in pred.items()}))
-    return metrics.evaluate(gold, pred)
+    return pred
+
+
+def peer_scores(root: Path, name: str, peers_cache: Path | None, peer: str = "trafilatura") -> dict | None:
+    """The peer's score on a dataset (:func:`peer_texts`; None when it has no output)."""
+    gold = {k: (v.get("articleBody") or "") for k, v in datasets.load_gold(root / name).items()}
+    pred = peer_texts(root, name, peers_cache, peer, [p for p in datasets.page_ids(root / name) if p in gold])
+    return None if pred is None else metrics.evaluate(gold, pred)
 
 
 def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_sets: list[str] | None = None,
         eval_sets: list[str] | None = None, lodo: bool = True, peers_cache: str | Path | None = None,
         max_lines: int = 0, n_jobs: int = 1, log=print, params: dict | None = None,
         thresholds: dict[str, float] | None = None, snippet_sets: list[str] | None = None,
-        snippet_weight: float = SNIPPET_WEIGHT) -> dict:
+        snippet_weight: float = SNIPPET_WEIGHT, pseudo_peer: str | None = PSEUDO_PEER,
+        pseudo_weight: float = PSEUDO_WEIGHT) -> dict:
     """Build caches, run LODO, fit and save the HTML and text models, write the card.
 
     Each model ships with the threshold of best macro LODO F1 over the sets of
@@ -198,6 +217,12 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     training, in every LODO fold and in the shipped fit, at ``snippet_weight``
     per line (:data:`SNIPPET_WEIGHT`).  Each snippet set's snippet accuracy is
     measured with a model trained without it (report ``"snippets"``).
+
+    With ``pseudo_peer`` (default :data:`PSEUDO_PEER`; None for none), the
+    snippet sets' other lines are labelled by that peer's output for their page
+    (:func:`peer_texts`, :func:`boilerclf_training.build.pseudo_labelled`) and
+    weigh ``pseudo_weight`` each.  ``ValueError`` (before any fit) when the
+    peer's output is neither in ``peers_cache`` nor computable.
     """
     root = Path(root)
     out_dir = Path(out_dir)
@@ -218,16 +243,30 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         snip[n] = build.build_snippets(root / n, cache_dir, n_jobs=n_jobs)
         log(f"lines of {n} (snippets): {len(snip[n].X)}, labelled {int((snip[n].y >= 0).sum())} "
             f"({time.time() - t0:.0f}s)")
+    pseudo = {}
+    for n in snip if pseudo_peer else ():
+        texts = peer_texts(root, n, Path(peers_cache) if peers_cache else None, pseudo_peer, snip[n].ids)
+        if texts is None:
+            raise ValueError(f"pseudo labels for {n}: no {pseudo_peer} output in the peers cache "
+                             f"({peers_cache}) and it cannot be computed here (trafilatura not installed, "
+                             f"or another peer); install boilerclf[bench], or train without pseudo labels")
+        snip[n], pseudo[n] = build.pseudo_labelled(snip[n], texts)
+        log(f"pseudo labels of {n} from {pseudo_peer}: {int(pseudo[n].sum())} lines, "
+            f"{float((snip[n].cov[pseudo[n]] >= 0.5).mean()) if pseudo[n].any() else 0.0:.3f} content")
     from .card import _git_commit
 
     report: dict = {"train_sets": train_sets, "lodo": {}, "params": params, "commit": _git_commit()}
     if snip:
         report["snippet_sets"] = {"sets": snippet_sets, "weight": snippet_weight, "mode": "html"}
+    if pseudo:
+        report["snippet_sets"]["pseudo_labels"] = {
+            "peer": pseudo_peer, "weight": pseudo_weight, "lines": {n: int(m.sum()) for n, m in pseudo.items()}}
     for mode in ("html", "text"):
         mp = {n: parts[n][mode] for n in parts}
         extra = list(snip) if mode == "html" else []
         mp.update({n: snip[n] for n in extra})
-        weights = {n: snippet_weight for n in extra}
+        weights = {n: np.where(pseudo[n], pseudo_weight, snippet_weight) if n in pseudo else snippet_weight
+                   for n in extra}
         fixed = (thresholds or {}).get(mode)
         mparams = {**SHORTCUTS.get(mode, {}), **params}
         if lodo:
