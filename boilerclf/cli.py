@@ -404,7 +404,7 @@ def train(
                                                    "full-gold page)."),
     pseudo_peer: str = typer.Option("trafilatura", "--pseudo-peer", help="Peer whose output labels the snippet "
                                     "sets' other lines (read from --peers-cache, or trafilatura run here when "
-                                    "installed: pip install -e '.[bench]'); 'none' for none."),
+                                    "installed, from the bench extra); 'none' for none."),
     pseudo_weight: Optional[float] = typer.Option(None, help="Weight of a pseudo-labelled line in training "
                                                   "(default 1, as a line of a full-gold set)."),
     lodo: bool = typer.Option(True, help="Run leave-one-dataset-out evaluation."),

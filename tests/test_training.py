@@ -258,6 +258,9 @@ def test_cli_train_refuses_a_snippet_set_without_snippets_before_training(tmp_pa
 
 
 def test_cli_train_refuses_a_pseudo_peer_without_output_before_training(tmp_path):
+    import importlib.util
+    from unittest import mock
+
     from typer.testing import CliRunner
 
     from boilerclf.cli import app
@@ -268,6 +271,12 @@ def test_cli_train_refuses_a_pseudo_peer_without_output_before_training(tmp_path
                                  "--pseudo-peer", "readability", "--peers-cache", str(tmp_path / "peers")])
     assert r.exit_code == 2 and "no output of readability on sn" in r.output
     assert "--pseudo-peer none" in r.output and not (tmp_path / "m").exists()
+    # the default peer, trafilatura, not installed and not cached: refused too, saying how to get it
+    find_spec = importlib.util.find_spec
+    with mock.patch("importlib.util.find_spec", lambda n, *a: None if n == "trafilatura" else find_spec(n, *a)):
+        r = CliRunner().invoke(app, ["train", str(tmp_path / "ds"), "--out", str(tmp_path / "m")])
+    assert r.exit_code == 2 and "trafilatura is not installed (pip install -e '.[bench]')" in r.output
+    assert not (tmp_path / "m").exists()
 
 
 def test_snippet_sets_are_the_folders_with_snippets_and_no_full_gold(tmp_path):
