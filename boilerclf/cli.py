@@ -1,7 +1,6 @@
 """The ``boilerclf`` command line: clean, label, review, eval, train, profile."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -463,13 +462,9 @@ def train(
     except ValueError as e:
         _fail_usage(f"--snippet-sets: {e}")
     peer = None if pseudo_peer.strip().lower() in ("", "none") else pseudo_peer.strip()
-    missing = [n for n in (names if peer else [])
-               if peers_cache is None or not (peers_cache / peer / f"{n}.json").is_file()]
-    if missing and not (peer == "trafilatura" and importlib.util.find_spec("trafilatura") is not None):
-        _fail_usage(f"--pseudo-peer {peer}: no output of {peer} on {', '.join(missing)} in --peers-cache "
-                    f"(<peer>/<set>.json, as benchmarks/quality.py writes them)"
-                    + (", and trafilatura is not installed (pip install -e '.[bench]')" if peer == "trafilatura"
-                       else "") + "; or --pseudo-peer none")
+    why = tr.peer_output_missing(names, peers_cache, peer) if peer else None
+    if why:  # before, not after, a long training
+        _fail_usage(f"--pseudo-peer {peer}: {why}; or --pseudo-peer none")
     report = tr.run(datasets_root, out, cache_dir=cache,
                     train_sets=sets.split(",") if sets else None, lodo=lodo,
                     snippet_sets=names, pseudo_peer=peer,

@@ -184,7 +184,7 @@ def test_run_trains_on_snippet_sets_and_scores_them_with_a_model_that_has_not_se
                       snippet_sets=[], log=logs.append, lodo=False)
     assert "snippets" not in plain and "snippet_sets" not in plain
     # a peer whose output is neither cached nor computable: refused before any model is written
-    with pytest.raises(ValueError, match="pseudo labels for sn: no nopeer output"):
+    with pytest.raises(ValueError, match="pseudo labels: no output of nopeer on sn"):
         train.run(root, tmp_path / "m3", cache_dir=tmp_path / "cache", params={"max_iter": 5},
                   peers_cache=peers, pseudo_peer="nopeer", log=logs.append)
     assert not list((tmp_path / "m3").glob("*.npz"))
@@ -228,15 +228,16 @@ def test_peer_texts_runs_trafilatura_without_comments_and_caches_it(tmp_path, mo
 
     monkeypatch.setitem(sys.modules, "trafilatura", types.SimpleNamespace(extract=extract))
     _gold_set(tmp_path / "ds", "g", {"a": (lighthouse_html, "gold"), "b": (b"<p>junk", "gold b")})
-    got = train.peer_texts(tmp_path / "ds", "g", tmp_path / "peers")
+    got = train.peer_texts(tmp_path / "ds", "g", tmp_path / "peers", "trafilatura", ["a", "b"])
     assert got == {"a": "the lighthouse text", "b": ""}  # a page it fails on: empty, not a lost set
     assert calls == [{"include_comments": False}] * 2  # as benchmarks/peers.py runs it
     assert json.loads((tmp_path / "peers" / "trafilatura" / "g.json").read_text())["a"] == {
         "articleBody": "the lighthouse text"}
     calls.clear()
-    assert train.peer_texts(tmp_path / "ds", "g", tmp_path / "peers") == got and not calls  # from the cache
+    assert train.peer_texts(tmp_path / "ds", "g", tmp_path / "peers", "trafilatura", ["a", "b"]) == got
+    assert not calls  # from the cache
     assert train.peer_scores(tmp_path / "ds", "g", tmp_path / "peers")["f1"] < 0.5
-    assert train.peer_texts(tmp_path / "ds", "g", None, peer="other") is None
+    assert train.peer_texts(tmp_path / "ds", "g", None, "other", ["a", "b"]) is None
 
 
 def test_cli_train_refuses_a_snippet_set_without_snippets_before_training(tmp_path):

@@ -7,6 +7,7 @@ was trained on.  The shipped models are then trained on all training sets.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from dataclasses import dataclass, field
@@ -163,13 +164,13 @@ def score_part(model: LineClassifier, part: build.Part, threshold: float | str |
     return metrics.evaluate(part.gold, pred)
 
 
-def peer_texts(root: Path, name: str, peers_cache: Path | None, peer: str = "trafilatura",
-               ids: list[str] | None = None) -> dict[str, str] | None:
+def peer_texts(root: Path, name: str, peers_cache: Path | None, peer: str, ids: list[str]
+               ) -> dict[str, str] | None:
     """A peer extractor's output text per page of a dataset, from a predictions
     cache (``<peer>/<name>.json``, as ``benchmarks/quality.py`` writes it),
     computing and caching trafilatura's (``include_comments=False``, as in
-    ``benchmarks/peers.py``) when missing and trafilatura is installed; None
-    when neither.  ``ids``: the pages wanted (default: the set's gold pages)."""
+    ``benchmarks/peers.py``) on the pages ``ids`` when missing and trafilatura
+    is installed; None when neither (:func:`peer_output_missing`)."""
     path = peers_cache / peer / f"{name}.json" if peers_cache else None
     if path is not None and path.exists():
         return {k: (v or {}).get("articleBody") or "" for k, v in json.loads(path.read_text()).items()}
@@ -179,8 +180,6 @@ def peer_texts(root: Path, name: str, peers_cache: Path | None, peer: str = "tra
         import trafilatura
     except ImportError:
         return None
-    if ids is None:
-        ids = [p for p in datasets.page_ids(root / name) if p in datasets.load_gold(root / name)]
     pred = {}
     for pid in ids:
         try:
@@ -191,6 +190,18 @@ def peer_texts(root: Path, name: str, peers_cache: Path | None, peer: str = "tra
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({k: {"articleBody": v} for k, v in pred.items()}))
     return pred
+
+
+def peer_output_missing(names: list[str], peers_cache: str | Path | None, peer: str) -> str | None:
+    """Why :func:`peer_texts` would have no output of ``peer`` for some of
+    ``names`` (not in ``peers_cache``, and not trafilatura installed here), or
+    None when it has output for all."""
+    missing = [n for n in names if peers_cache is None or not (Path(peers_cache) / peer / f"{n}.json").is_file()]
+    if not missing or (peer == "trafilatura" and importlib.util.find_spec("trafilatura") is not None):
+        return None
+    return (f"no output of {peer} on {', '.join(missing)} in the peers cache (<peer>/<set>.json, as "
+            "benchmarks/quality.py writes them)"
+            + (", and trafilatura is not installed (pip install -e '.[bench]')" if peer == "trafilatura" else ""))
 
 
 def peer_scores(root: Path, name: str, peers_cache: Path | None, peer: str = "trafilatura") -> dict | None:
@@ -221,8 +232,9 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     With ``pseudo_peer`` (default :data:`PSEUDO_PEER`; None for none), the
     snippet sets' other lines are labelled by that peer's output for their page
     (:func:`peer_texts`, :func:`boilerclf_training.build.pseudo_labelled`) and
-    weigh ``pseudo_weight`` each.  ``ValueError`` (before any fit) when the
-    peer's output is neither in ``peers_cache`` nor computable.
+    weigh ``pseudo_weight`` each.  ``ValueError`` (before any page is read) when
+    the peer's output is neither in ``peers_cache`` nor computable
+    (:func:`peer_output_missing`).
     """
     root = Path(root)
     out_dir = Path(out_dir)
@@ -232,6 +244,9 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     eval_sets = eval_sets or all_sets
     snippet_sets = datasets.resolve_snippet_sets(root, snippet_sets)
     params = params or {}
+    why = peer_output_missing(snippet_sets, peers_cache, pseudo_peer) if pseudo_peer else None
+    if why:
+        raise ValueError(f"pseudo labels: {why}")
     parts = {}
     for n in sorted(set(train_sets) | set(eval_sets)):
         t0 = time.time()
@@ -246,10 +261,6 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     pseudo = {}
     for n in snip if pseudo_peer else ():
         texts = peer_texts(root, n, Path(peers_cache) if peers_cache else None, pseudo_peer, snip[n].ids)
-        if texts is None:
-            raise ValueError(f"pseudo labels for {n}: no {pseudo_peer} output in the peers cache "
-                             f"({peers_cache}) and it cannot be computed here (trafilatura not installed, "
-                             f"or another peer); install boilerclf[bench], or train without pseudo labels")
         snip[n], pseudo[n] = build.pseudo_labelled(snip[n], texts)
         log(f"pseudo labels of {n} from {pseudo_peer}: {int(pseudo[n].sum())} lines, "
             f"{float((snip[n].cov[pseudo[n]] >= 0.5).mean()) if pseudo[n].any() else 0.0:.3f} content")
