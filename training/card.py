@@ -108,7 +108,7 @@ def write(out_dir: str | Path, report: dict) -> None:
             "## Leave-one-dataset-out scores",
             "",
             "Each row: a model trained on the other sets only, scored on this set with the "
-            "benchmark's shingle metric (`shared/tools/score.py`), html columns at the HTML model's "
+            "benchmark's shingle metric (`boilerclf.metrics`), html columns at the HTML model's "
             f"threshold {head.get('params', {}).get('threshold', 0.5)}, text columns (text renderings of "
             f"the same pages) at the text model's threshold "
             f"{text_head.get('params', {}).get('threshold', 0.5)}; trafilatura "
