@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,18 +179,30 @@ class InputFile:
 
 
 def split_name(name: str) -> tuple[str, str, bool]:
-    """``(stem, format, gzipped)`` of a file name: format is page, jsonl or warc."""
+    """``(stem, format, gzipped)`` of a file name: format is page, jsonl or warc.
+
+    The stem is safe to use under ``--out``: a path component that is empty or
+    only dots (``...jsonl`` has the stem ``..``) has its dots replaced by
+    underscores, so no output ever lands outside ``--out``.
+    """
     gz = name.lower().endswith(".gz")
     base = name[:-3] if gz else name
     low = base.lower()
-    for fmt, suffixes in (("jsonl", _JSONL_SUFFIXES), ("warc", _WARC_SUFFIXES)):
-        for s in suffixes:
-            if low.endswith(s) and len(base) > len(s):
-                return base[: -len(s)], fmt, gz
-    for s in _PAGE_SUFFIXES:
-        if low.endswith(s) and len(base) > len(s):
-            return base[: -len(s)], "page", gz
-    return base, "page", gz
+    stem, fmt = base, "page"
+    for f, suffixes in (("jsonl", _JSONL_SUFFIXES), ("warc", _WARC_SUFFIXES), ("page", _PAGE_SUFFIXES)):
+        s = next((s for s in suffixes if low.endswith(s) and len(base) > len(s)), None)
+        if s is not None:
+            stem, fmt = base[: -len(s)], f
+            break
+    return safe_stem(stem), fmt, gz
+
+
+def safe_stem(rel: str) -> str:
+    """``rel`` (a posix relative path) with no component that is empty, ``.`` or ``..``."""
+    parts = rel.split("/")
+    if all(p.strip(".") for p in parts):
+        return rel
+    return "/".join(p if p.strip(".") else "_" * max(1, len(p)) for p in parts)
 
 
 def safe_name(ident: str) -> str:
@@ -312,8 +324,8 @@ class Reader:
             else:
                 with open(inp.path, "rb") as f:
                     yield from self._warc_pages(f, inp, stem)
-        except OSError as e:  # unreadable file: report it and go on
-            yield Page(inp.rel, inp.label, stem, error=f"cannot read file: {e}")
+        except OSError as e:  # unreadable or missing file: report it and go on
+            yield Page(inp.rel, inp.label, stem, error=f"cannot read file: {_os_reason(e)}")
 
     # -- one page per file --------------------------------------------------
     def _file_page(self, inp: InputFile, stem: str, gz: bool) -> Page:
@@ -597,6 +609,18 @@ def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, i
 
 # ----------------------------------------------------------------- workers
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8; lone surrogates (from JSON escapes or undecodable file names)
+    become U+FFFD, so every output is valid UTF-8."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
+
+
 def clip(msg: str, n: int = 240) -> str:
     """A one-line, printable, bounded error message."""
     msg = "".join(c if c.isprintable() else " " for c in msg)
@@ -609,7 +633,7 @@ def _reason(e: BaseException) -> str:
     return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
 
 
-def _worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lines: bool,
+def worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lines: bool,
                  close_fds: tuple[int, ...] = ()) -> None:
     """A worker process: load the model(s) once, then classify batches until told to stop."""
     import signal
@@ -634,17 +658,20 @@ def _worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lin
             warm.append(ex.lines("<p>Warm up the parser and the model.</p>", k))
         ex.classify_lines(warm)  # first-call costs are not charged to a page's time limit
     except BaseException as e:  # noqa: BLE001 - reported as fatal to the main process
-        conn.send(("fatal", str(e) or type(e).__name__))
-        return
-    conn.send(("ready",))
-    while True:
         try:
+            conn.send(("fatal", str(e) or type(e).__name__))
+        except OSError:
+            pass
+        return
+    try:
+        conn.send(("ready",))
+        while True:
             task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        conn.send(("done", process_pages(ex, task, fmt, with_lines, conn.send)))
+            if task is None:
+                return
+            conn.send(("done", process_pages(ex, task, fmt, with_lines, conn.send)))
+    except (EOFError, OSError):  # the main process is gone (killed): end quietly
+        return
 
 
 def page_task(p: Page) -> tuple:
@@ -761,7 +788,7 @@ class _Worker:
         close: tuple[int, ...] = ()
         if ctx.get_start_method() == "fork":
             close = (parent.fileno(), *(w.conn.fileno() for w in others))
-        self.proc = ctx.Process(target=_worker_main, args=(child, *args, close), daemon=True)
+        self.proc = ctx.Process(target=worker_main, args=(child, *args, close), daemon=True)
         self.proc.start()
         child.close()
         self.conn = parent
@@ -910,15 +937,38 @@ class Pool:
 
 # ----------------------------------------------------------------- writers
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _exclusive(path, flags: int) -> int:
+    return os.open(path, flags | os.O_EXCL | _NOFOLLOW, 0o666)
+
+
+def open_new(path: Path, mode: str = "wb"):
+    """A new file at ``path``, created exclusively, never through a symbolic link.
+
+    Whatever is at ``path`` already (a leftover temporary file, or a link
+    planted there to redirect the output) is removed first; the file is then
+    created with ``O_EXCL | O_NOFOLLOW``, so a link planted in between makes
+    the open fail instead of writing elsewhere.
+    """
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    return open(path, mode, opener=_exclusive)
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write ``path`` whole or not at all: a temporary file, renamed over it.
 
-    On failure (e.g. a full disk) the temporary file is removed and ``path``,
-    if it existed, is left as it was.
+    The temporary file ``.NAME.tmp`` is created exclusively (:func:`open_new`).
+    On failure (e.g. a full disk) it is removed and ``path``, if it existed,
+    is left as it was.
     """
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with open(tmp, "wb") as f:
+        with open_new(tmp) as f:
             f.write(data)
         os.replace(tmp, path)
     except BaseException:
@@ -940,6 +990,7 @@ class DirWriter:
 
     def assign(self, page: Page) -> None:
         """Give ``page`` a unique output path (``name~2`` on a clash), in input order."""
+        page.rel = safe_stem(page.rel)  # never outside ``out``, whatever made the name
         rel, n = page.rel, 1
         while True:
             key = hashlib.blake2b(rel.encode("utf-8", "surrogatepass"), digest_size=8).digest()
@@ -964,7 +1015,7 @@ class DirWriter:
         if p.parent not in self.dirs:
             p.parent.mkdir(parents=True, exist_ok=True)
             self.dirs.add(p.parent)
-        _atomic_write(p, text.encode("utf-8", "surrogatepass"))
+        _atomic_write(p, utf8(text))
 
     def finish(self, ok: bool) -> None:
         pass
@@ -974,23 +1025,33 @@ class FileWriter:
     """All pages into one JSONL file: ``OUT.tmp`` grows in input order, renamed at the end.
 
     With ``resume``, the complete records of ``OUT.tmp`` (or of ``OUT``) are kept and
-    their pages skipped.
+    their pages skipped.  Records are matched by ``(source, id)`` and by their
+    order among the records of that key, so ids that repeat in an input (or
+    empty ids replaced by line numbers that clash with real ids) are each
+    resumed once: the n-th page of a key is done when the output holds n.
     """
 
     def __init__(self, out: Path, resume: bool):
         self.out = out
         self.tmp = out.with_name(out.name + ".tmp")
-        self.seen: set[tuple[str, str]] = set()
+        self.seen: Counter[tuple[str, str]] = Counter()  # complete records per (source, id)
+        self.met: Counter[tuple[str, str]] = Counter()   # pages of each key admitted so far
         out.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.islink(self.tmp):  # never ours: a link planted to redirect the output
+            os.unlink(self.tmp)
         if resume and (self.tmp.is_file() or out.is_file()):
             if not self.tmp.is_file():
-                shutil.copyfile(out, self.tmp)
-            self._load_done()
-            self.f = open(self.tmp, "ab")
+                with open(out, "rb") as src, open_new(self.tmp) as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            self.good = self._load_done()
+            self.f = open(self.tmp, "ab", opener=lambda p, fl: os.open(p, fl | _NOFOLLOW))
         else:
-            self.f = open(self.tmp, "wb")
+            self.good = 0
+            self.f = open_new(self.tmp)
+        self.written = 0  # records written by this run
 
-    def _load_done(self) -> None:
+    def _load_done(self) -> int:
+        """Count the complete records of ``OUT.tmp``, cut it after the last; its new size."""
         good = 0
         with open(self.tmp, "rb") as f:
             for line in f:
@@ -998,30 +1059,54 @@ class FileWriter:
                     break
                 try:
                     rec = json.loads(line)
-                    self.seen.add((str(rec["source"]), str(rec["id"])))
+                    self.seen[(str(rec["source"]), str(rec["id"]))] += 1
                 except (ValueError, KeyError, TypeError):
                     break
                 good += len(line)
-        with open(self.tmp, "r+b") as f:  # drop a half-written last record
-            f.truncate(good)
+        fd = os.open(self.tmp, os.O_WRONLY | _NOFOLLOW)
+        try:  # drop a half-written last record
+            os.ftruncate(fd, good)
+        finally:
+            os.close(fd)
+        return good
 
     def assign(self, page: Page) -> None:
         pass
 
     def done(self, page: Page) -> bool:
-        return (page.source, page.id) in self.seen
+        """Whether ``page``'s record is already in the output (call once per page, in input order)."""
+        key = (page.source, page.id)
+        n = self.met[key]
+        self.met[key] = n + 1
+        return n < self.seen[key]
 
     def target(self, page: Page | None) -> str:
         return str(self.tmp)
 
     def write(self, page: Page, text: str) -> None:
-        self.f.write(text.encode("utf-8", "surrogatepass"))
+        """Append one record, flushed: ``self.written`` counts only records that reached the file."""
+        data = utf8(text)
+        self.f.write(data)
+        self.f.flush()
+        self.good += len(data)
+        self.written += 1
 
     def finish(self, ok: bool) -> None:
-        """Close and, if ``ok``, rename into place (raises OSError if that fails)."""
+        """Close and, if ``ok``, rename into place (raises OSError if that fails).
+
+        A run that failed leaves ``OUT.tmp`` cut after its last complete record.
+        """
         if not ok:
-            try:  # the flush of a full disk fails again: OUT.tmp keeps its complete records
+            try:
                 self.f.close()
+            except OSError:  # the flush of a full disk fails again
+                pass
+            try:
+                fd = os.open(self.tmp, os.O_WRONLY | _NOFOLLOW)
+                try:
+                    os.ftruncate(fd, self.good)
+                finally:
+                    os.close(fd)
             except OSError:
                 pass
             return
@@ -1049,7 +1134,7 @@ class StdoutWriter:
         if self.headers:
             text = f"==> {page.id} <==\n{text}"
         if self.stream is not None:
-            self.stream.write(text.encode("utf-8", "surrogatepass"))
+            self.stream.write(utf8(text))
         else:
             sys.stdout.write(text)
 
@@ -1068,19 +1153,22 @@ class ErrorLog:
     removes a stale errors file left in ``--out`` by an earlier run.
     """
 
-    def __init__(self, path: Path, remove_stale: bool):
-        self.path = path
-        self.tmp = path.with_name(path.name + ".tmp")
+    def __init__(self, path: Path | None, remove_stale: bool):
+        self.path = path  # None: no file (output to stdout; each error is printed on stderr)
+        self.tmp = path.with_name(path.name + ".tmp") if path is not None else None
         self.remove_stale = remove_stale
         self.f = None
         self.count = 0
 
     def write(self, page: Page, stage: str, reason: str) -> None:
+        if self.path is None:
+            self.count += 1
+            return
         if self.f is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.f = open(self.tmp, "w", encoding="utf-8")
+            self.f = open_new(self.tmp)
         rec = {"id": page.id, "source": page.source, "url": page.url, "stage": stage, "reason": reason}
-        self.f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        self.f.write(utf8(json.dumps(rec, ensure_ascii=False) + "\n"))
         self.f.flush()
         self.count += 1
 
@@ -1089,7 +1177,7 @@ class ErrorLog:
             self.f.close()
             self.f = None
             os.replace(self.tmp, self.path)
-        elif self.remove_stale and self.path.is_file():
+        elif self.remove_stale and self.path is not None and self.path.is_file():
             self.path.unlink()
 
     def abandon(self) -> None:
@@ -1108,9 +1196,11 @@ def _inside(p: Path, root: Path) -> bool:
     return p == root or root in p.parents
 
 
-def default_errors_path(opts: Options) -> Path:
+def default_errors_path(opts: Options) -> Path | None:
+    """Where failed pages are listed: beside ``--out``; with output to stdout, no
+    file (each failure is printed on stderr) unless ``--errors`` names one."""
     if opts.out is None:
-        return Path("errors.jsonl")
+        return None
     if opts.format == "jsonl":
         name = opts.out.name[:-6] if opts.out.name.endswith(".jsonl") else opts.out.name
         return opts.out.with_name(name + ".errors.jsonl")
@@ -1138,14 +1228,20 @@ def check(paths: list[str], opts: Options) -> None:
     if paths.count("-") > 1:
         raise UsageError("- (stdin) can be given only once")
     roots: list[Path] = []
+    missing: list[str] = []
     for p in paths:
         if p == "-":
             continue
-        if not os.path.exists(p):
-            raise UsageError(f"no such file or directory: {p}")
+        if not os.path.exists(p):  # among others: a failed page of the run, the rest go on
+            missing.append(p)
+            continue
         roots.append(Path(p).resolve())
+    if missing and len(missing) == len(paths):
+        raise UsageError(f"no such file or directory: {missing[0]}"
+                         + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
     out = opts.out.resolve() if opts.out is not None else None
-    errors = (opts.errors or default_errors_path(opts)).resolve()
+    errors = opts.errors or default_errors_path(opts)
+    errors = errors.resolve() if errors is not None else None
     if out is not None:
         if opts.format == "jsonl" and out.is_dir():
             raise UsageError(f"--out {opts.out} is a directory; with --format jsonl it names a file")
@@ -1156,12 +1252,12 @@ def check(paths: list[str], opts: Options) -> None:
                 raise UsageError(f"--out {opts.out} is, contains or lies inside the input {r}: "
                                  "inputs are never overwritten; choose another --out")
     for r in roots:
-        if _inside(errors, r) or _inside(errors.with_name(errors.name + ".tmp"), r):
+        if errors is not None and (_inside(errors, r) or _inside(errors.with_name(errors.name + ".tmp"), r)):
             raise UsageError(f"the errors file {errors} would be written inside the input {r}: "
                              "choose another --errors")
         if out is not None and opts.format == "jsonl" and _inside(out.with_name(out.name + ".tmp"), r):
             raise UsageError(f"--out {opts.out}.tmp (written while running) is the input {r}")
-    if out is not None and errors == out:
+    if out is not None and errors is not None and errors == out:
         raise UsageError("--errors and --out are the same path")
 
 
@@ -1223,6 +1319,13 @@ def _single_page(paths: list[str], opts: Options, stdin: Stdin | None) -> bool:
 MAX_LOGGED_ERRORS = 20
 
 
+def where(page: Page) -> str:
+    """``SOURCE [ID]`` of a page for messages; a page file (its id is its name) only once."""
+    if page.source == page.id or page.source.endswith("/" + page.id):
+        return page.source
+    return f"{page.source} [{page.id}]"
+
+
 class Output:
     """The writing end of a run, shared by every engine: outcomes in, files out.
 
@@ -1237,6 +1340,8 @@ class Output:
         self.summ = summ
         self.say = say
         self.errors_path = opts.errors or default_errors_path(opts)
+        if self.errors_path is None and opts.quiet:  # no errors file: failures still reach stderr
+            self.say = lambda msg: print(msg, file=sys.stderr)
         summ.errors_path = self.errors_path
         try:
             if opts.out is None:
@@ -1253,7 +1358,7 @@ class Output:
 
     def paths(self) -> tuple[Path, ...]:
         """The run's own output paths (and their temporary names): never read as inputs."""
-        outs = [self.errors_path.resolve()] + ([self.opts.out.resolve()] if self.opts.out is not None else [])
+        outs = [x.resolve() for x in (self.errors_path, self.opts.out) if x is not None]
         return tuple(outs + [x.with_name(x.name + ".tmp") for x in outs])
 
     def admit(self, page: Page) -> tuple | None:
@@ -1269,7 +1374,6 @@ class Output:
         """Write one outcome (``process_pages``'s, or ``admit``'s); raises
         :class:`OutputError` when the output or the errors file cannot be written."""
         summ = self.summ
-        summ.pages_in += 1
         if res[1] == "ok":
             try:
                 self.writer.write(page, res[2])
@@ -1283,16 +1387,17 @@ class Output:
         elif res[1] == "skipped":
             summ.skipped += 1
         else:
-            summ.failed += 1
             try:
                 self.errlog.write(page, res[2], res[3])
             except OSError as e:
                 raise OutputError(f"cannot write the errors file {self.errlog.tmp}: "
                                   f"{_os_reason(e)}") from None
-            if summ.failed <= MAX_LOGGED_ERRORS:
-                self.say(f"error: {page.source} [{page.id}]: {res[3]}")
+            summ.failed += 1
+            if summ.failed <= MAX_LOGGED_ERRORS or self.errlog.path is None:
+                self.say(f"error: {where(page)}: {res[3]}")
             elif summ.failed == MAX_LOGGED_ERRORS + 1:
                 self.say(f"error: more failed pages; see {self.errors_path}")
+        summ.pages_in += 1  # counted once its outcome is written: the counts always add up
 
     def finish(self, ok: bool, failure: OutputError | None = None) -> OutputError | None:
         """Close the outputs; a run that did not finish (``ok`` False) leaves
@@ -1312,6 +1417,28 @@ class Output:
             if failure is None:
                 failure = OutputError(f"cannot write the errors file {self.errlog.path}: {_os_reason(e)}")
         return failure
+
+
+#: Bytes of page data the main process holds at most (pages read, not yet written),
+#: beside the page count limit of ``4 x jobs x batch size``; one page over it is still read.
+MAX_HELD_BYTES = 256 << 20
+#: Bytes of page data sent to a worker in one batch at most (at least one page).
+MAX_BATCH_BYTES = 32 << 20
+
+
+def page_bytes(page: Page) -> int:
+    """The memory a page's data takes (0 without data)."""
+    return 0 if page.data is None else sys.getsizeof(page.data)
+
+
+def take_batch(queue: deque[Page], size: int) -> list[Page]:
+    """Up to ``size`` pages from the front of ``queue`` and under :data:`MAX_BATCH_BYTES` (at least one)."""
+    out = [queue.popleft()]
+    n = page_bytes(out[0])
+    while queue and len(out) < size and n + page_bytes(queue[0]) <= MAX_BATCH_BYTES:
+        n += page_bytes(queue[0])
+        out.append(queue.popleft())
+    return out
 
 
 def run(paths: list[str], ex: Extractor, opts: Options, *,
@@ -1351,12 +1478,14 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
     pending: dict[int, Page] = {}
     outcomes: dict[int, tuple] = {}
     n_read = next_out = 0
+    held = 0  # bytes of the pages read but not yet written
     exhausted = False
     ok = False
     failure: OutputError | None = None
     try:
         while True:
-            while not exhausted and n_read - next_out < limit:
+            while not exhausted and n_read - next_out < limit and (held < MAX_HELD_BYTES
+                                                                   or n_read == next_out):
                 page = next(source, None)
                 if page is None:
                     exhausted = True
@@ -1364,19 +1493,23 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
                 page.seq = n_read
                 n_read += 1
                 pending[page.seq] = page
+                held += page_bytes(page)
                 res = output.admit(page)
                 if res is not None:
                     outcomes[page.seq] = res
                 else:
                     queue.append(page)
+            full = n_read - next_out >= limit or held >= MAX_HELD_BYTES
             for w in pool.idle():
                 if pool.retry:
                     pool.submit(w, pool.retry.popleft())
-                elif queue and (len(queue) >= opts.batch_size or exhausted
-                                or n_read - next_out >= limit):
-                    pool.submit(w, [queue.popleft() for _ in range(min(opts.batch_size, len(queue)))])
+                elif queue and (len(queue) >= opts.batch_size or exhausted or full
+                                or sum(map(page_bytes, queue)) >= MAX_BATCH_BYTES):
+                    pool.submit(w, take_batch(queue, opts.batch_size))
             while next_out in outcomes:
-                output.put(pending.pop(next_out), outcomes.pop(next_out))
+                page = pending.pop(next_out)
+                output.put(page, outcomes.pop(next_out))
+                held -= page_bytes(page)
                 next_out += 1
             prog.update(next_out, summ.failed)
             if exhausted and next_out == n_read:
@@ -1397,6 +1530,8 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
         summ.seconds = time.monotonic() - t0
     if failure is not None:
         written = summ.cleaned + summ.empty
+        if isinstance(output.writer, FileWriter):
+            written = output.writer.written
         if opts.out is None:
             where = ""
         elif isinstance(output.writer, FileWriter):

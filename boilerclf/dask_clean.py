@@ -132,11 +132,14 @@ class ModelPlugin(WorkerPlugin):
 # ----------------------------------------------------------------- the tasks
 
 def _clean_unit(ex: Extractor, ropts: Options, inputs: list[InputFile],
-                skip: frozenset = frozenset()) -> tuple[list[tuple[Page, tuple | None]], int]:
+                skip: dict | None = None) -> tuple[list[tuple[Page, tuple | None]], int]:
     """Read and clean ``inputs`` on a worker: ``([(page without data, outcome), ...], other_records)``.
 
     The outcome is None for a page that could not be read (``page.error``) or
-    whose ``(source, id)`` is in ``skip``; the caller decides about those.
+    already in the output: ``skip`` maps ``(source, id)`` to the number of
+    records of that key written before, and the first that many pages of the
+    key are skipped (as :meth:`boilerclf.batch.FileWriter.done` decides); the
+    caller decides about those.
     """
     wex = worker_extractor(ex)
     reader = batch.Reader(ropts, wex.max_bytes)
@@ -151,11 +154,12 @@ def _clean_unit(ex: Extractor, ropts: Options, inputs: list[InputFile],
             p.data = None
         todo.clear()
 
+    met: dict = {}
     for inp in inputs:
         for page in reader.file_pages(inp):
             page.seq = len(out)
             out.append((page, None))
-            if page.error is None and (page.source, page.id) not in skip:
+            if page.error is None and not _already_done(page, skip, met):
                 todo.append(page)
                 if len(todo) >= ropts.batch_size:
                     flush()
@@ -164,6 +168,16 @@ def _clean_unit(ex: Extractor, ropts: Options, inputs: list[InputFile],
     if todo:
         flush()
     return out, reader.other_records
+
+
+def _already_done(page: Page, skip: dict | None, met: dict) -> bool:
+    """Whether ``page`` is among the first ``skip[(source, id)]`` pages of its key."""
+    if not skip:
+        return False
+    key = (page.source, page.id)
+    n = met.get(key, 0)
+    met[key] = n + 1
+    return n < skip.get(key, 0)
 
 
 def _reader_options(opts: Options) -> Options:
@@ -478,7 +492,7 @@ def _clean_on(client: Client, paths: list[str], ex: Extractor, opts: Options, su
             window = max(4, 2 * sum(client.nthreads().values()))
             for unit in itertools.islice(units, max(0, window - len(inflight))):
                 labels = {inp.label for inp in unit}
-                skip = frozenset(k for k in seen if k[0] in labels) if seen else frozenset()
+                skip = {k: v for k, v in seen.items() if k[0] in labels} if seen else None
                 unit = [_for_worker(inp) for inp in unit]
                 inflight.append((unit, client.submit(_clean_unit, ex, ropts, unit, skip, pure=False)))
             if not inflight:
