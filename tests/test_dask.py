@@ -250,3 +250,16 @@ def test_killed_worker_loses_and_duplicates_nothing(tmp_path, client, tiny_extra
         assert [(g["id"], g["text"]) for g in got] == recs  # each page once, in order
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
     assert pid not in client.run(os.getpid).values()
+
+
+def test_dotted_input_name_stays_inside_out_on_the_cluster(tmp_path, client, model_args):
+    c, v = tmp_path / "c", tmp_path / "v"
+    c.mkdir()
+    (v / "out").mkdir(parents=True)
+    (v / "con.txt").write_text("precious\n")
+    (c / "...jsonl").write_text(json.dumps({"id": "con", "html": "<p>x</p>"}) + "\n")
+    r = runner.invoke(app, ["clean", str(c), "--out", str(v / "out"), "--dask", client.scheduler.address,
+                            *model_args])
+    assert r.exit_code == 0, r.output
+    assert (v / "con.txt").read_text() == "precious\n"
+    assert sorted(files(v / "out")) == ["__/con.txt"]
