@@ -10,23 +10,47 @@ given directly) the server is read-only and shows the model's predictions.
 
 Endpoints (JSON)::
 
-    GET  /                   the page
+    GET  /                   the page (it carries the server's token)
     GET  /api/state          {"file", "readonly", "pages": [summary, ...]}
-    GET  /api/page?i=N       page N: id, url, kind, model, reviewed, lines
-    POST /api/page?i=N       {"id": ..., "labels": [1, 0, null, ...]} -> summary;
-                             the page is marked reviewed and the file saved
+    GET  /api/page?i=N       page N: id, url, kind, model, reviewed, lines, version
+    POST /api/page?i=N       {"id": ..., "labels": [1, 0, null, ...], "version": ...}
+                             -> summary and the new version; the page is marked
+                             reviewed and the file saved
 
-Requests whose Host header is not the server's own are refused (no DNS
-rebinding), and a save needs ``Content-Type: application/json`` (so another
-web site cannot post to it without a CORS preflight, which is never granted).
-A save refuses (409) when the file was changed on disk by someone else since
-it was read.
+What a request must pass:
+
+- every request: a ``Host`` header naming this server (the address it is bound
+  to, or the address the connection came in on; ``localhost``, ``127.0.0.1``
+  and ``[::1]`` too on loopback) and its port, so a DNS-rebinding page gets
+  nothing;
+- a save: an ``Origin`` (or, without one, a ``Referer``) of this server when
+  the client sends one, the server's random token in the ``X-Boilerclf-Token``
+  header (only the served page knows it), ``Content-Type: application/json``
+  and a body of bounded size;
+- a save carries the version of the page it started from; when the page was
+  changed since (another tab, another server, another program), the save is
+  refused with 409 and the page must be reloaded.  Saves of one file are
+  serialised by a lock file beside it (``.NAME.lock``), re-read the file under
+  the lock, replace only their own page and write atomically.
+
+Connections are bounded: a connection idle for ``idle_timeout`` seconds is
+closed, and at most ``max_connections`` are served at once (the others get 503).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
+import hmac
+import ipaddress
 import json
+import os
+import secrets
+import socket
+import sys
 import threading
+import time
+from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
@@ -36,17 +60,33 @@ from urllib.parse import parse_qs, urlsplit
 
 from .labelsfile import LabelsError, read_labels, validate, write_labels
 
-MAX_BODY = 16 << 20
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: only one server per file is safe
+    fcntl = None  # type: ignore[assignment]
+
+MAX_BODY = 16 << 20        # bytes, whatever the page
+BODY_SLACK = 64 << 10      # bytes of a save beyond its labels
+BODY_PER_LINE = 32         # bytes per label of a save, generously
+IDLE_TIMEOUT = 15.0        # seconds a connection may stay silent
+MAX_CONNECTIONS = 64       # connections served at once
+LOCK_WAIT = 10.0           # seconds a save waits for another one's file lock
+TOKEN_HEADER = "X-Boilerclf-Token"
+TOKEN_SLOT = b"{{boilerclf-token}}"  # in review.html
+LOOPBACK_NAMES = frozenset({"localhost"})
+LOOPBACK_IPS = frozenset({ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")})
 
 
 class Conflict(RuntimeError):
-    """The labels file changed on disk since the review read it."""
+    """The page (or the labels file) changed since the client read it."""
 
 
-def _stat_key(path: Path) -> tuple[int, int, int]:
-    st = path.stat()
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+class Busy(RuntimeError):
+    """Another save holds the labels file's lock for too long."""
+
+
+class VersionMissing(ValueError):
+    """A save that does not say which version of the page it started from."""
 
 
 def summary(rec: dict[str, Any]) -> dict[str, Any]:
@@ -57,6 +97,61 @@ def summary(rec: dict[str, Any]) -> dict[str, Any]:
             "boilerplate": labels.count(0), "unlabelled": labels.count(None)}
 
 
+def record_version(rec: dict[str, Any]) -> str:
+    """A digest of the record's content: equal versions, equal records."""
+    text = json.dumps(rec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def relabelled(rec: dict[str, Any], labels: Any) -> dict[str, Any]:
+    """A copy of ``rec`` with these labels, marked reviewed (raises :class:`LabelsError`)."""
+    if not isinstance(labels, list) or len(labels) != len(rec["lines"]):
+        raise LabelsError(f"page {rec['id']!r} has {len(rec['lines'])} lines; "
+                          f"got {len(labels) if isinstance(labels, list) else 'no'} labels")
+    new = copy.deepcopy(rec)
+    for ln, lab in zip(new["lines"], labels):
+        ln["label"] = lab
+    new["reviewed"] = True
+    validate(new)
+    return new
+
+
+def stat_key(path: Path) -> tuple[int, int, int] | None:
+    """What tells a rewritten file from the last one read (None: no file, or no access)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file that serialises the saves of a labels file."""
+    return path.with_name(f".{path.name}.lock")
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, wait: float) -> Iterator[None]:
+    """Hold the exclusive lock of ``path``'s lock file (raises :class:`Busy` after ``wait`` s)."""
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise Busy(f"{path.name} is being saved by another program; try again") from None
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 class Review:
     """The records under review and where they are saved (``path`` None: read-only)."""
 
@@ -65,8 +160,9 @@ class Review:
         self.records = records
         self.path = Path(path) if path is not None else None
         self.readonly = readonly or self.path is None
-        self._lock = threading.Lock()
-        self._disk = _stat_key(self.path) if self.path is not None and self.path.exists() else None
+        self.lock_wait = LOCK_WAIT
+        self.lock = threading.Lock()
+        self.disk = stat_key(self.path) if self.path is not None else None
 
     @classmethod
     def open(cls, path: str | Path, readonly: bool = False) -> Review:
@@ -74,59 +170,133 @@ class Review:
         return cls(read_labels(path), path, readonly)
 
     def state(self) -> dict[str, Any]:
-        with self._lock:
+        with self.lock:
+            self.refresh()
             return {"file": self.path.name if self.path else None, "readonly": self.readonly,
                     "pages": [summary(r) for r in self.records]}
 
     def page(self, i: int) -> dict[str, Any]:
-        with self._lock:
-            rec = self.records[i]
+        """Page ``i`` with its version (raises :class:`LookupError`)."""
+        with self.lock:
+            self.refresh()
+            rec = self.record(i)
             out = {k: rec[k] for k in ("id", "url", "kind", "model", "reviewed", "lines")}
             out["index"] = i
+            out["version"] = record_version(rec)
             return copy.deepcopy(out)
 
-    def save(self, i: int, page_id: str, labels: list) -> dict[str, Any]:
+    def record(self, i: int) -> dict[str, Any]:
+        if not 0 <= i < len(self.records):
+            raise LookupError("no such page")
+        return self.records[i]
+
+    def max_body(self, i: int) -> int:
+        """The largest save of page ``i`` that is accepted, in bytes."""
+        with self.lock:
+            n = len(self.record(i)["lines"])
+        return min(MAX_BODY, BODY_SLACK + BODY_PER_LINE * n)
+
+    def refresh(self) -> None:
+        """Take the file's records when it was rewritten since it was read (keep them when unreadable)."""
+        if self.path is None or stat_key(self.path) == self.disk:
+            return
+        with contextlib.suppress(LabelsError, OSError):
+            self.adopt(read_labels(self.path))
+
+    def adopt(self, records: list[dict[str, Any]]) -> None:
+        assert self.path is not None
+        self.records = records
+        self.disk = stat_key(self.path)
+
+    def read_disk(self) -> list[dict[str, Any]]:
+        """The file's records now (raises :class:`Conflict` when it is gone or broken)."""
+        assert self.path is not None
+        try:
+            return read_labels(self.path)
+        except FileNotFoundError:
+            raise Conflict(f"{self.path.name} was removed or renamed; nothing was saved") from None
+        except LabelsError as e:
+            raise Conflict(f"{self.path.name} on disk is not a valid labels file now ({e}); "
+                           "nothing was saved") from None
+
+    def save(self, i: int, page_id: Any, labels: Any, version: Any) -> dict[str, Any]:
         """Set page ``i``'s labels, mark it reviewed and rewrite the file atomically.
 
-        Raises :class:`PermissionError` when read-only, :class:`LabelsError` for
-        labels that do not fit the page, :class:`Conflict` when the file changed on disk.
+        ``version`` is the page's version when the client loaded it.  Raises
+        :class:`PermissionError` when read-only, :class:`LookupError` for no
+        such page, :class:`LabelsError` for labels that do not fit the page,
+        :class:`VersionMissing`, :class:`Conflict` when the page changed since
+        (or the file is gone), :class:`Busy` when another save holds the file.
+        Returns the page's summary and its new ``version``.
         """
         if self.readonly:
             raise PermissionError("read-only review: nothing is saved")
-        with self._lock:
-            rec = self.records[i]
+        with self.lock:
+            rec = self.record(i)
             if page_id != rec["id"]:
                 raise LabelsError(f"page {i} is {rec['id']!r}, not {page_id!r}")
-            if not isinstance(labels, list) or len(labels) != len(rec["lines"]):
-                raise LabelsError(f"page {rec['id']!r} has {len(rec['lines'])} lines; "
-                                  f"got {len(labels) if isinstance(labels, list) else 'no'} labels")
-            new = copy.deepcopy(rec)
-            for ln, lab in zip(new["lines"], labels):
-                ln["label"] = lab
-            new["reviewed"] = True
-            validate(new)
+            relabelled(rec, labels)  # refuse bad labels before touching the file
+            if not isinstance(version, str):
+                raise VersionMissing("the save does not say which version of the page it changes; reload the page")
             assert self.path is not None
-            if self._disk is not None and self.path.exists() and _stat_key(self.path) != self._disk:
-                raise Conflict(f"{self.path} was changed on disk since the review read it; "
-                               "restart boilerclf review to see the new file")
-            records = self.records[:i] + [new] + self.records[i + 1:]
-            write_labels(self.path, records)
-            self.records = records
-            self._disk = _stat_key(self.path)
-            return summary(new)
+            with file_lock(self.path, self.lock_wait):
+                records = self.read_disk()
+                self.adopt(records)
+                j = self.current_index(records, page_id, version)
+                new = relabelled(records[j], labels)
+                records = records[:j] + [new] + records[j + 1:]
+                write_labels(self.path, records)
+                self.adopt(records)
+        return {**summary(new), "version": record_version(new)}
+
+    def current_index(self, records: list[dict[str, Any]], page_id: str, version: str) -> int:
+        """Where page ``page_id`` is in ``records``; :class:`Conflict` unless it is still at ``version``."""
+        name = self.path.name if self.path else "the file"
+        for j, rec in enumerate(records):
+            if rec["id"] == page_id:
+                if record_version(rec) != version:
+                    raise Conflict(f"page {page_id!r} was changed in {name} (another tab, server or program) "
+                                   "since this page was loaded; nothing was saved: reload the page")
+                return j
+        raise Conflict(f"page {page_id!r} is no longer in {name}; nothing was saved: reload the page")
 
 
-def page_html() -> bytes:
-    """The review page (HTML, CSS and JavaScript in one file)."""
+def page_html(token: str = "") -> bytes:
+    """The review page (HTML, CSS and JavaScript in one file), carrying ``token``."""
     try:
-        return (files("boilerclf") / "review.html").read_bytes()
+        raw = (files("boilerclf") / "review.html").read_bytes()
     except (FileNotFoundError, ModuleNotFoundError):  # pragma: no cover - checkout without install
-        return (Path(__file__).with_name("review.html")).read_bytes()
+        raw = (Path(__file__).with_name("review.html")).read_bytes()
+    return raw.replace(TOKEN_SLOT, token.encode("ascii"))
+
+
+def parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address written in ``text`` (IPv4-mapped IPv6 as IPv4), or None for a name."""
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0].strip("[]"))
+    except ValueError:
+        return None
+    return getattr(ip, "ipv4_mapped", None) or ip
+
+
+def split_authority(value: str) -> tuple[str, int | None] | None:
+    """(host, port) of a ``Host`` header or URL authority, lower case; None when malformed."""
+    if not value or any(c in value for c in "@/?#\\ \t"):
+        return None
+    try:
+        url = urlsplit("//" + value)
+        return (url.hostname or "", url.port)
+    except ValueError:
+        return None
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: ReviewServer
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout  # the socket timeout of this connection
+        super().setup()
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
         if self.server.verbose:
@@ -141,6 +311,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Security-Policy",
                          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                          "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 
@@ -151,83 +323,210 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, msg: str) -> None:
         self._json(status, {"error": msg})
 
+    def _is_own(self, authority: str) -> bool:
+        return self.server.is_own(authority, self.connection.getsockname()[0])
+
     def _host_ok(self) -> bool:
-        allowed = self.server.allowed_hosts
-        return allowed is None or (self.headers.get("Host") or "").lower() in allowed
+        return self._is_own(self.headers.get("Host") or "")
+
+    def _origin_ok(self) -> bool:
+        """A browser's request comes from a page of this server (no header: not a browser)."""
+        origin = self.headers.get("Origin", self.headers.get("Referer"))
+        if origin is None:
+            return True
+        try:
+            url = urlsplit(origin)
+        except ValueError:
+            return False
+        return url.scheme == "http" and self._is_own(url.netloc)
+
+    def _token_ok(self) -> bool:
+        sent = (self.headers.get(TOKEN_HEADER) or "").encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(sent, self.server.token.encode("ascii"))
+
+    def _post_refusal(self) -> tuple[int, str] | None:
+        """Why this POST is refused before its body is read (None: it is not)."""
+        if not self._host_ok():
+            return HTTPStatus.FORBIDDEN, "unexpected Host header"
+        if not self._origin_ok():
+            return HTTPStatus.FORBIDDEN, "cross-site request refused: the Origin is not this server"
+        if not self._token_ok():
+            return HTTPStatus.FORBIDDEN, f"missing or wrong {TOKEN_HEADER}: reload the page"
+        if (self.headers.get("Content-Type") or "").split(";")[0].strip().lower() != "application/json":
+            return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send application/json"
+        if self.headers.get("Transfer-Encoding") or self.headers.get("Content-Length") is None:
+            return HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length"
+        return None
 
     def _index(self, query: dict) -> int | None:
         try:
-            i = int(query["i"][0])
+            return int(query["i"][0])
         except (KeyError, ValueError, IndexError):
             return None
-        return i if 0 <= i < len(self.server.review.records) else None
+
+    def _body(self, i: int) -> bytes | tuple[int, str]:
+        """The request's body, or why it is refused."""
+        try:
+            length = int(self.headers["Content-Length"])
+            limit = self.server.review.max_body(i)
+        except ValueError:
+            return HTTPStatus.BAD_REQUEST, "bad Content-Length"
+        except LookupError:
+            return HTTPStatus.NOT_FOUND, "no such page"
+        if length < 0:
+            return HTTPStatus.BAD_REQUEST, "bad Content-Length"
+        if length > limit:
+            return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body too large (at most {limit} bytes for this page)"
+        return self.rfile.read(length)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         if not self._host_ok():
             return self._error(HTTPStatus.FORBIDDEN, "unexpected Host header")
         url = urlsplit(self.path)
         if url.path in ("/", "/index.html"):
-            return self._send(HTTPStatus.OK, page_html(), "text/html; charset=utf-8")
+            return self._send(HTTPStatus.OK, page_html(self.server.token), "text/html; charset=utf-8")
         if url.path == "/api/state":
             return self._json(HTTPStatus.OK, self.server.review.state())
         if url.path == "/api/page":
             i = self._index(parse_qs(url.query))
-            if i is None:
+            try:
+                page = self.server.review.page(-1 if i is None else i)
+            except LookupError:
                 return self._error(HTTPStatus.NOT_FOUND, "no such page")
-            return self._json(HTTPStatus.OK, self.server.review.page(i))
+            return self._json(HTTPStatus.OK, page)
         return self._error(HTTPStatus.NOT_FOUND, "not found")
 
     def do_POST(self) -> None:  # noqa: N802
-        if not self._host_ok():
-            return self._error(HTTPStatus.FORBIDDEN, "unexpected Host header")
-        url = urlsplit(self.path)
+        target = self._post_refusal() or self._target(urlsplit(self.path))
+        body = target if isinstance(target, tuple) else self._body(target)
+        if isinstance(body, tuple):
+            self.close_connection = True  # the body is left unread
+            return self._error(*body)
+        return self._json(*self._save(target, body))
+
+    def _target(self, url) -> int | tuple[int, str]:
+        """The page a POST saves, or why there is none."""
         if url.path != "/api/page":
-            return self._error(HTTPStatus.NOT_FOUND, "not found")
-        if (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
-            return self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send application/json")
-        try:
-            length = int(self.headers.get("Content-Length") or -1)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
-            self.close_connection = True
-            return self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "missing or too large body")
-        raw = self.rfile.read(length)
+            return HTTPStatus.NOT_FOUND, "not found"
         i = self._index(parse_qs(url.query))
-        if i is None:
-            return self._error(HTTPStatus.NOT_FOUND, "no such page")
+        return (HTTPStatus.NOT_FOUND, "no such page") if i is None else i
+
+    def _save(self, i: int, raw: bytes) -> tuple[int, Any]:
         try:
             body = json.loads(raw)
             if not isinstance(body, dict):
                 raise ValueError("not a JSON object")
-            return self._json(HTTPStatus.OK, self.server.review.save(i, body.get("id"), body.get("labels")))
+            return HTTPStatus.OK, self.server.review.save(i, body.get("id"), body.get("labels"),
+                                                          body.get("version"))
         except PermissionError as e:
-            return self._error(HTTPStatus.FORBIDDEN, str(e))
+            return HTTPStatus.FORBIDDEN, {"error": str(e)}
+        except LookupError as e:
+            return HTTPStatus.NOT_FOUND, {"error": str(e)}
         except Conflict as e:
-            return self._error(HTTPStatus.CONFLICT, str(e))
+            return HTTPStatus.CONFLICT, {"error": str(e)}
+        except VersionMissing as e:
+            return HTTPStatus.PRECONDITION_REQUIRED, {"error": str(e)}
+        except Busy as e:
+            return HTTPStatus.SERVICE_UNAVAILABLE, {"error": str(e)}
         except (ValueError, LabelsError) as e:
-            return self._error(HTTPStatus.BAD_REQUEST, str(e))
+            return HTTPStatus.BAD_REQUEST, {"error": str(e)}
         except OSError as e:
-            return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"could not save: {e}")
+            return HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"could not save: {e}"}
 
 
 class ReviewServer(ThreadingHTTPServer):
-    """The HTTP server of a :class:`Review` (``port`` 0: a free port)."""
+    """The HTTP server of a :class:`Review` (``port`` 0: a free port).
+
+    ``idle_timeout``: seconds a connection may stay silent before it is
+    closed; ``max_connections``: connections served at once (each has a
+    thread; the ones beyond get 503 and are closed).
+    """
 
     daemon_threads = True
+    block_on_close = False  # stopping does not wait for idle keep-alive connections
+    request_queue_size = 128  # connections the kernel holds until they are accepted (or refused)
 
-    def __init__(self, review: Review, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
+    def __init__(self, review: Review, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
+                 idle_timeout: float = IDLE_TIMEOUT, max_connections: int = MAX_CONNECTIONS):
         self.review = review
         self.verbose = verbose
+        self.idle_timeout = idle_timeout
+        self.slots = threading.BoundedSemaphore(max_connections)
+        self.token = secrets.token_urlsafe(32)
         if ":" in host:
-            import socket
-
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
         self.port = self.server_address[1]
-        # on a loopback address only these Host headers are served (no DNS rebinding)
-        names = [f"{h}:{self.port}" for h in ("127.0.0.1", "localhost", "[::1]")]
-        self.allowed_hosts = frozenset(names) if host in LOOPBACK else None
+        self.host = host.lower().strip("[]")
+        ip = parse_ip(self.host)
+        self.loopback = self.host in LOOPBACK_NAMES or bool(ip and ip.is_loopback)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self.review.lock:  # a save in progress finishes first
+            pass
+
+    @property
+    def allowed_hosts(self) -> frozenset[str] | None:
+        """The ``Host`` headers of a loopback server; None when other machines can reach it.
+
+        Every server checks the Host header (:meth:`is_own`); this only tells
+        whether it listens beyond this machine.
+        """
+        if not self.loopback:
+            return None
+        names = ("127.0.0.1", "localhost", "::1", self.host)
+        return frozenset(f"[{h}]:{self.port}" if ":" in h else f"{h}:{self.port}" for h in names)
+
+    def is_own(self, authority: str, local_address: str) -> bool:
+        """Whether ``authority`` (a Host header, or an origin's host[:port]) names this server.
+
+        It must name the port and either the bound address (or name), or the
+        address the connection came in on; on loopback also ``localhost``,
+        127.0.0.1 or ::1.  A name that merely resolves here (DNS rebinding) does not.
+        """
+        parts = split_authority(authority)
+        if parts is None or (80 if parts[1] is None else parts[1]) != self.port:
+            return False
+        host, ip = parts[0], parse_ip(parts[0])
+        if not host:
+            return False
+        local = parse_ip(local_address)
+        loopback = self.loopback or bool(local and local.is_loopback)
+        if ip is None:
+            return host == self.host or (loopback and host in LOOPBACK_NAMES)
+        if loopback and ip in LOOPBACK_IPS:
+            return True
+        return not ip.is_unspecified and ip in (local, parse_ip(self.host))
+
+    def process_request(self, request, client_address) -> None:
+        """Serve the connection in a thread if a slot is free; else answer 503 and close it."""
+        if not self.slots.acquire(blocking=False):
+            self.refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away is not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+    def refuse(self, request) -> None:
+        with contextlib.suppress(OSError):
+            request.settimeout(1.0)
+            request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                            b"Connection: close\r\n\r\n")
+        self.shutdown_request(request)
 
     @property
     def url(self) -> str:

@@ -41,8 +41,11 @@ def serve():
 
 
 def call(server, method: str, path: str, body=None, headers=None):
+    """One request; a POST carries the server's token (when the test knows it)."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     h = {"Content-Type": "application/json"} if body is not None else {}
+    if method == "POST" and getattr(server, "token", None):
+        h["X-Boilerclf-Token"] = server.token
     h.update(headers or {})
     conn.request(method, path, body=None if body is None else
                  (body if isinstance(body, bytes) else json.dumps(body).encode()), headers=h)
@@ -69,15 +72,20 @@ def test_state_page_and_save(serve, labels_file):
 
     labels = [ln["label"] for ln in p["lines"]]
     labels[2], labels[3], labels[5] = 1, None, 0
-    status, summ = call(server, "POST", "/api/page?i=0", {"id": "lighthouse", "labels": labels})
+    status, summ = call(server, "POST", "/api/page?i=0",
+                        {"id": "lighthouse", "labels": labels, "version": p["version"]})
     assert status == 200, summ
+    assert summ["version"] != p["version"]
+    assert summ["version"] == call(server, "GET", "/api/page?i=0")[1]["version"]
     assert summ["reviewed"] and summ["content"] == 1 and summ["unlabelled"] == 1
     on_disk = labelsfile.read_labels(labels_file)
     assert [ln["label"] for ln in on_disk[0]["lines"]] == labels and on_disk[0]["reviewed"]
     assert on_disk[1]["reviewed"] is False
-    assert sorted(os.listdir(labels_file.parent)) == ["labels.jsonl"]  # no temp file left behind
+    assert sorted(os.listdir(labels_file.parent)) == [".labels.jsonl.lock", "labels.jsonl"]  # no temp file
     # a second save after the server's own write is no conflict
-    status, _ = call(server, "POST", "/api/page?i=1", {"id": "rail", "labels": [0] * st["pages"][1]["n"]})
+    version = call(server, "GET", "/api/page?i=1")[1]["version"]
+    status, _ = call(server, "POST", "/api/page?i=1",
+                     {"id": "rail", "labels": [0] * st["pages"][1]["n"], "version": version})
     assert status == 200
     assert {ln["label"] for ln in labelsfile.read_labels(labels_file)[1]["lines"]} == {0}
 
@@ -116,16 +124,30 @@ def test_host_header_is_checked_on_reads(serve, labels_file):
     assert call(server, "GET", "/nope")[0] == 404
 
 
-def test_file_changed_on_disk_is_a_conflict(serve, labels_file, labels_records, lighthouse_html, rail_text):
+def test_file_changed_on_disk(serve, labels_file, labels_records, lighthouse_html, rail_text):
+    """Another program's change to the page is a conflict; its changes to other pages are kept."""
     server = serve(Review.open(labels_file))
+    v0, v1 = (call(server, "GET", f"/api/page?i={i}")[1]["version"] for i in (0, 1))
     recs = labels_records(lighthouse_html, rail_text)
     recs[1]["reviewed"] = True
     recs.append(labelsfile.page_record("new", "x", ["x"], kind="text"))
     labelsfile.write_labels(labels_file, recs)  # someone else rewrote the file
+    status, err = call(server, "POST", "/api/page?i=1", {"id": "rail", "labels": [0] * len(recs[1]["lines"]),
+                                                         "version": v1})
+    assert status == 409 and "reload the page" in err["error"] and "nothing was saved" in err["error"]
+    assert labelsfile.read_labels(labels_file) == recs
     n = len(recs[0]["lines"])
-    status, err = call(server, "POST", "/api/page?i=0", {"id": "lighthouse", "labels": [1] * n})
-    assert status == 409 and "changed on disk" in err["error"]
-    assert [r["id"] for r in labelsfile.read_labels(labels_file)] == ["lighthouse", "rail", "new"]
+    status, summ = call(server, "POST", "/api/page?i=0", {"id": "lighthouse", "labels": [1] * n, "version": v0})
+    assert status == 200, summ
+    on_disk = labelsfile.read_labels(labels_file)
+    assert [r["id"] for r in on_disk] == ["lighthouse", "rail", "new"] and on_disk[1:] == recs[1:]
+    assert {ln["label"] for ln in on_disk[0]["lines"]} == {1}
+    st = call(server, "GET", "/api/state")[1]  # the server shows the file as it is now
+    assert [p["id"] for p in st["pages"]] == ["lighthouse", "rail", "new"] and st["pages"][1]["reviewed"]
+    labels_file.unlink()
+    status, err = call(server, "POST", "/api/page?i=2", {"id": "new", "labels": [0], "version": "x"})
+    assert status == 409 and "removed" in err["error"]
+    assert not labels_file.exists()
 
 
 def test_read_only(serve, labels_file, labels_records):

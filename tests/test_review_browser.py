@@ -7,13 +7,15 @@ with the command that installs them.
 """
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import shutil
 
 import pytest
 
 from boilerclf import labelsfile
-from boilerclf.review import Review, ReviewServer, serve_in_thread
+from boilerclf.review import TOKEN_HEADER, Review, ReviewServer, serve_in_thread
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -151,3 +153,45 @@ def test_read_only_predictions(browser, server, tmp_path, labels_records, lighth
     assert "sel" in line(browser, 3).get_attribute("class").split()  # selection still works
     score = line(browser, 0).find_element(By.CLASS_NAME, "score").text
     assert score == "0.50"
+
+
+def save_elsewhere(srv: ReviewServer, i: int, labels: list) -> None:
+    """Save page ``i`` as another tab would."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=WAIT)
+    conn.request("GET", f"/api/page?i={i}")
+    page = json.loads(conn.getresponse().read())
+    body = json.dumps({"id": page["id"], "labels": labels, "version": page["version"]}).encode()
+    conn.request("POST", f"/api/page?i={i}", body, {"Content-Type": "application/json", TOKEN_HEADER: srv.token})
+    r = conn.getresponse()
+    assert r.status == 200, r.read()
+    r.read()
+    conn.close()
+
+
+def test_save_over_another_tabs_save_is_a_conflict(browser, server, tmp_path, labels_records, lighthouse_html,
+                                                   rail_text):
+    path = tmp_path / "labels.jsonl"
+    recs = labels_records(lighthouse_html, rail_text)
+    labelsfile.write_labels(path, recs)
+    n0 = len(recs[0]["lines"])
+    srv = server(Review.open(path))
+    browser.get(srv.url)
+    wait_state(browser, "clean")
+    theirs = [1] * n0
+    save_elsewhere(srv, 0, theirs)                                 # another tab saves page 0 first
+
+    line(browser, 2).click()
+    browser.find_element(By.ID, "save").click()
+    wait_state(browser, "error")
+    status = browser.find_element(By.ID, "status").text
+    assert "conflict" in status and "reload the page" in status
+    assert [ln["label"] for ln in labelsfile.read_labels(path)[0]["lines"]] == theirs  # theirs is kept
+
+    browser.execute_script("S.gen = S.savedGen;")                 # drop the refused edit (no leave prompt)
+    browser.refresh()
+    wait_state(browser, "clean")
+    assert shown_labels(browser, n0) == theirs
+    line(browser, 2).click()                                       # after the reload, saves land again
+    browser.find_element(By.ID, "save").click()
+    wait_state(browser, "saved")
+    assert [ln["label"] for ln in labelsfile.read_labels(path)[0]["lines"]] == [int(j != 2) for j in range(n0)]
