@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .extract import MAX_BYTES, Extractor
+from .extract import MAX_BYTES, Extractor, InputError
 
 FORMATS = ("txt", "markdown", "jsonl")
 INPUT_KINDS = ("auto", "html", "text")
@@ -630,6 +630,8 @@ def clip(msg: str, n: int = 240) -> str:
 
 def _reason(e: BaseException) -> str:
     msg = clip(str(e))
+    if isinstance(e, InputError) and msg:  # its message says what the input is
+        return msg
     return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
 
 
@@ -637,12 +639,16 @@ def worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_line
                  close_fds: tuple[int, ...] = ()) -> None:
     """A worker process: load the model(s) once, then classify batches until told to stop."""
     import signal
+    import warnings
+
+    from .lines import SlowPathWarning
 
     for fd in close_fds:  # forked: the main's ends of the pipes, so a dead main means EOF here
         try:
             os.close(fd)
         except OSError:
             pass
+    warnings.simplefilter("ignore", SlowPathWarning)  # the main process has said it once
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:

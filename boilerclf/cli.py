@@ -5,17 +5,42 @@ import json
 import os
 import signal
 import threading
+import warnings
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .extract import MAX_BYTES, MAX_NODES, Extractor, resolve_threshold
+from . import lines as lines_mod
+from .extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, resolve_threshold
 from .metrics import snippet_accuracy
 from .model import ModelError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Learned boilerplate removal for web pages.")
+# Plain help: rich markup would eat bracketed words such as boilerclf[dask], and rich
+# help shows a type placeholder after every flag.
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Learned boilerplate removal for web pages: keep the main text of a page, "
+                  "drop the menus, footers, ads and other boilerplate around it.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("boilerclf")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            from . import __version__ as v
+        typer.echo(f"boilerclf {v}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version of boilerclf and exit."),
+) -> None:
+    pass
 
 
 def _cpus() -> int:
@@ -29,13 +54,54 @@ def _n(k: int, word: str) -> str:
     return f"{k} {word}" + ("" if k == 1 else "s")
 
 
-TRUSTED_HELP = ("Also accept legacy joblib/pickle model files. Reading one runs code stored in "
-                "it: use only for files whose origin you trust (and convert them with convert-model).")
+TRUSTED_HELP = ("Also accept model files in the old pickle (joblib) format. Loading one runs code stored "
+                "in the file: use it only for files whose origin you trust, and convert them once with "
+                "'boilerclf convert-model'.")
+THRESHOLD_HELP = ("Which lines to keep: a number from 0 to 1 (the lines the model scores at or above it), "
+                  "auto (a threshold chosen for each page from its own scores), or a preset: precision "
+                  "(keeps less), balanced (the same as auto) or recall (keeps more). Default: the model's own "
+                  "(auto for the shipped HTML model).")
+KIND_HELP = "What the pages are: html, text (plain text, e.g. already extracted) or auto (decided for each page)."
+FORMAT_HELP = ("How to read the inputs: auto (by file name: *.jsonl[.gz] and *.warc[.gz] are crawls, other "
+               "files one page each; standard input is sniffed), page (one page per file), jsonl (one JSON "
+               "object per line) or warc (a web archive).")
+GLOB_HELP = ("In directories, read only the files matching this pattern (repeatable; e.g. '*.html.gz', "
+             "'news/**/*.html').")
+HTML_FIELD_HELP = "JSONL input: the field that holds the page."
+ID_FIELD_HELP = "JSONL input: the field that holds the page id (default: the line number)."
+URL_FIELD_HELP = "JSONL input: the field that holds the page URL."
+SITE_PROFILE_HELP = ("A site profile made by 'boilerclf profile': the lines that repeat across the site's pages "
+                     "(menus, footers) get lower scores.")
+MODEL_HELP = "HTML model file (default: the model shipped with boilerclf)."
+TEXT_MODEL_HELP = "Plain-text model file (default: the model shipped with boilerclf)."
+PAGES_HELP = ("Pages: files, directories (read recursively), *.jsonl[.gz] and *.warc[.gz] crawls, or - for "
+              "standard input (as for clean).")
 
 
 def _fail_usage(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
+
+
+def _check_threshold(threshold: Optional[str]) -> None:
+    """A --threshold that is no number from 0 to 1, auto or preset is a usage error (exit 2)."""
+    if threshold is None:
+        return
+    try:
+        resolve_threshold(threshold, 0.5)
+    except ValueError:
+        _fail_usage(f"--threshold must be a number from 0 to 1, auto, auto:<recall weight> or one of "
+                    f"{', '.join(PRESETS)}; not {threshold!r}")
+
+
+def _note_slow_path() -> None:
+    """One line on stderr when HTML pages will take the slow Python walker (the
+    library's SlowPathWarning, shown here once instead of by every worker)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", lines_mod.SlowPathWarning)
+        lines_mod.warn_slow_path()
+    for w in caught:
+        typer.echo(f"warning: {w.message}", err=True)
 
 
 def _extractor(model, text_model, threshold, site_profile, **limits) -> Extractor:
@@ -49,51 +115,53 @@ def _extractor(model, text_model, threshold, site_profile, **limits) -> Extracto
         _fail_usage(str(e))
 
 
-@app.command()
+@app.command(short_help="Extract the main text of pages: files, directories, crawls.")
 def clean(
-    paths: list[str] = typer.Argument(..., help="Files or directories (walked recursively), or - for stdin. "
-                                      "*.jsonl[.gz] and *.warc[.gz] are read as crawls, other files as one page each."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (txt, markdown: one file per page, "
-                                       "mirroring the input paths and ids) or file (jsonl). Default: stdout."),
+    paths: list[str] = typer.Argument(..., metavar="PATH", help="Files, directories (read recursively), or - "
+                                      "for standard input. *.jsonl[.gz] (one JSON object per line) and *.warc[.gz] "
+                                      "(web archives) are read as crawls of many pages, other files as one page each."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write: a directory for txt and markdown "
+                                       "(one file per page, mirroring the input paths and ids), a file for jsonl. "
+                                       "Default: standard output."),
     fmt: str = typer.Option("txt", "--format", "-f", help="txt, markdown (headings and list items kept) or jsonl "
-                            "(id, url, source, title, text, counts)."),
-    lines: bool = typer.Option(False, "--lines", help="jsonl: add every line with its label and score."),
-    input_kind: str = typer.Option("auto", "--input-kind", "--kind",
-                                   help="Pages are html, text (already-extracted plain text) or auto (detect per page)."),
-    input_format: str = typer.Option("auto", "--input-format",
-                                     help="auto (by file name; stdin sniffed), page, jsonl or warc."),
-    glob: list[str] = typer.Option([], "--glob", help="Only files matching this pattern in directories "
-                                   "(repeatable; e.g. '*.html.gz', 'news/**/*.html')."),
-    html_field: str = typer.Option("html", "--html-field", help="JSONL field with the page."),
-    id_field: str = typer.Option("id", "--id-field", help="JSONL field with the page id (default: line number)."),
-    url_field: str = typer.Option("url", "--url-field", help="JSONL field with the page URL."),
-    jobs: int = typer.Option(_cpus(), "--jobs", "-j", help="Worker processes (each loads the model once)."),
+                            "(one JSON object per page: id, url, source, title, text, counts)."),
+    lines: bool = typer.Option(False, "--lines", help="jsonl: add every line of the page with its label and score."),
+    input_kind: str = typer.Option("auto", "--input-kind", "--kind", help=KIND_HELP),
+    input_format: str = typer.Option("auto", "--input-format", help=FORMAT_HELP),
+    glob: list[str] = typer.Option([], "--glob", help=GLOB_HELP),
+    html_field: str = typer.Option("html", "--html-field", help=HTML_FIELD_HELP),
+    id_field: str = typer.Option("id", "--id-field", help=ID_FIELD_HELP),
+    url_field: str = typer.Option("url", "--url-field", help=URL_FIELD_HELP),
+    jobs: int = typer.Option(_cpus(), "--jobs", "-j", help="Worker processes (each loads the model once; "
+                             "default: the CPUs this process may use)."),
     batch_size: int = typer.Option(16, "--batch-size", help="Pages per model call."),
-    timeout: float = typer.Option(60.0, "--timeout", help="Per-page time limit in seconds (0: none); a page over "
-                                  "it fails with 'timeout' and its worker is replaced."),
-    resume: bool = typer.Option(False, "--resume", help="Skip pages whose output already exists."),
-    errors: Optional[Path] = typer.Option(None, "--errors", help="Errors file, JSONL (default: OUT/errors.jsonl, "
-                                          "OUT-STEM.errors.jsonl for a jsonl --out, ./errors.jsonl for stdout)."),
+    timeout: float = typer.Option(60.0, "--timeout", help="Time limit per page in seconds (0: none); a page over "
+                                  "it fails with 'timeout' and its worker process is replaced."),
+    resume: bool = typer.Option(False, "--resume", help="Skip the pages whose output already exists (to go on "
+                                "with an interrupted run)."),
+    errors: Optional[Path] = typer.Option(None, "--errors", help="Where to list the pages that failed, as JSON "
+                                          "lines (default: OUT/errors.jsonl, OUT-STEM.errors.jsonl for a jsonl "
+                                          "--out; with output to standard output, no file: each failed "
+                                          "page is printed on standard error)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
-    model: Optional[Path] = typer.Option(None, help="HTML model file (default: shipped)."),
-    text_model: Optional[Path] = typer.Option(None, help="Plain-text model file (default: shipped)."),
-    threshold: Optional[str] = typer.Option(None, help="Score threshold, auto (per page) or "
-                                            "precision|balanced|recall."),
+    model: Optional[Path] = typer.Option(None, help=MODEL_HELP),
+    text_model: Optional[Path] = typer.Option(None, help=TEXT_MODEL_HELP),
+    threshold: Optional[str] = typer.Option(None, help=THRESHOLD_HELP),
     dask: Optional[str] = typer.Option(None, "--dask", metavar="SCHEDULER",
                                        help="Run on a Dask cluster: a scheduler address (tcp://host:8786), "
                                        "a scheduler file (.json), or local[:N] for N local worker processes "
-                                       "(default --jobs). Workers read the inputs themselves (no stdin); "
-                                       "needs boilerclf[dask]."),
-    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="Site profile (boilerclf profile): "
-                                                "damp the lines that repeat across the site's pages."),
+                                       "(default: --jobs). The workers read the inputs themselves (no standard "
+                                       "input). Needs the dask extra: pip install 'boilerclf[dask]'."),
+    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help=SITE_PROFILE_HELP),
     max_bytes: int = typer.Option(MAX_BYTES, "--max-bytes", help="Bytes read per page (after gzip "
                                   "decompression); the rest of a longer page is ignored and the page "
                                   "counted as truncated."),
-    max_nodes: int = typer.Option(MAX_NODES, "--max-nodes", help="DOM nodes walked per HTML page; "
-                                  "the rest of a larger page is ignored and the page counted as truncated."),
+    max_nodes: int = typer.Option(MAX_NODES, "--max-nodes", help="Elements and text pieces (DOM nodes) read per "
+                                  "HTML page; the rest of a larger page is ignored and the page counted as "
+                                  "truncated."),
     trusted_model: bool = typer.Option(False, "--trusted-model", help=TRUSTED_HELP),
-    comments: bool = typer.Option(False, "--comments", help="Keep readers' comment sections to the model's "
-                                  "judgement (by default they are dropped, as the article convention wants)."),
+    comments: bool = typer.Option(False, "--comments", help="Let the model judge readers' comment sections (by "
+                                  "default they are dropped: they are not part of an article's main text)."),
 ) -> None:
     """Clean pages in batch: the main text of every page, in input order.
 
@@ -103,10 +171,7 @@ def clean(
     """
     from . import batch
 
-    try:
-        resolve_threshold(threshold, 0.5)
-    except ValueError as e:
-        _fail_usage(str(e))
+    _check_threshold(threshold)
     opts = batch.Options(
         format=fmt, out=out, errors=errors, jobs=jobs, batch_size=batch_size, timeout=timeout,
         resume=resume, lines=lines, quiet=quiet, input_kind=input_kind, input_format=input_format,
@@ -116,6 +181,7 @@ def clean(
                         trusted=trusted_model, comments=comments)
     except ValueError as e:
         _fail_usage(str(e).replace("max_bytes", "--max-bytes").replace("max_nodes", "--max-nodes"))
+    _note_slow_path()
     old_term = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up like Ctrl-C
@@ -180,28 +246,26 @@ def _silence_stdout() -> None:
         pass
 
 
-@app.command()
+@app.command(short_help="Pre-fill a labels file with the model's labels, for a person to correct.")
 def label(
-    paths: list[str] = typer.Argument(..., help="Pages: files, directories (walked recursively), *.jsonl[.gz], "
-                                      "*.warc[.gz], or - for stdin (as for clean)."),
-    out: Path = typer.Option(..., "--out", "-o", help="The labels file to write (JSONL, boilerclf-labels/1)."),
-    model: Optional[Path] = typer.Option(None, help="HTML model that pre-fills the labels (default: shipped)."),
-    text_model: Optional[Path] = typer.Option(None, help="Plain-text model (default: shipped)."),
-    threshold: Optional[str] = typer.Option(None, help="Score threshold, auto (per page) or precision|balanced|recall "
-                                            "(default: the model's own)."),
-    input_kind: str = typer.Option("auto", "--kind", "--input-kind",
-                                   help="Pages are html, text or auto (detect per page)."),
-    input_format: str = typer.Option("auto", "--input-format", help="auto (by file name), page, jsonl or warc."),
-    glob: list[str] = typer.Option([], "--glob", help="Only files matching this pattern in directories (repeatable)."),
-    html_field: str = typer.Option("html", "--html-field", help="JSONL field with the page."),
-    id_field: str = typer.Option("id", "--id-field", help="JSONL field with the page id (default: line number)."),
-    url_field: str = typer.Option("url", "--url-field", help="JSONL field with the page URL."),
+    paths: list[str] = typer.Argument(..., metavar="PATH", help=PAGES_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help="The labels file to write: JSON lines, one page per line "
+                             "with its lines and their labels."),
+    model: Optional[Path] = typer.Option(None, help="HTML model whose labels pre-fill the file (default: the model "
+                                         "shipped with boilerclf)."),
+    text_model: Optional[Path] = typer.Option(None, help=TEXT_MODEL_HELP),
+    threshold: Optional[str] = typer.Option(None, help=THRESHOLD_HELP),
+    input_kind: str = typer.Option("auto", "--kind", "--input-kind", help=KIND_HELP),
+    input_format: str = typer.Option("auto", "--input-format", help=FORMAT_HELP),
+    glob: list[str] = typer.Option([], "--glob", help=GLOB_HELP),
+    html_field: str = typer.Option("html", "--html-field", help=HTML_FIELD_HELP),
+    id_field: str = typer.Option("id", "--id-field", help=ID_FIELD_HELP),
+    url_field: str = typer.Option("url", "--url-field", help=URL_FIELD_HELP),
     append: bool = typer.Option(False, "--append", help="Add to an existing labels file: its pages are kept "
                                 "as they are, pages with an id already in it are skipped."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing labels file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-page lines, no summary."),
-    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="Site profile (boilerclf profile): "
-                                                "damp the lines that repeat across the site's pages."),
+    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help=SITE_PROFILE_HELP),
 ) -> None:
     """Pre-fill a labels file with the model's labels, for a person to correct (boilerclf review).
 
@@ -210,10 +274,7 @@ def label(
     """
     from . import batch, labelling, labelsfile
 
-    try:
-        resolve_threshold(threshold, 0.5)
-    except ValueError as e:
-        _fail_usage(str(e))
+    _check_threshold(threshold)
     opts = batch.Options(input_kind=input_kind, input_format=input_format, html_field=html_field,
                          id_field=id_field, url_field=url_field, globs=list(glob))
     try:
@@ -234,6 +295,7 @@ def label(
             except (labelsfile.LabelsError, OSError) as e:
                 _fail_usage(str(e))
     ex = _extractor(model, text_model, threshold, site_profile)
+    _note_slow_path()
     say = None if quiet else (lambda msg: typer.echo(msg, err=True))
     try:
         report = labelling.label_pages(paths, ex, opts, skip_ids={r["id"] for r in old}, progress=say)
@@ -253,26 +315,27 @@ def label(
     raise typer.Exit(1 if report.failed else 0)
 
 
-@app.command()
+@app.command(short_help="Review and correct labels in a local web page.")
 def review(
-    paths: list[str] = typer.Argument(..., help="A labels file (from boilerclf label) to review and correct, "
-                                      "or pages (as for label) to see the model's predictions, read-only."),
-    host: str = typer.Option("127.0.0.1", help="Address to listen on (another than loopback lets "
-                             "anyone who can reach it edit the file)."),
-    port: int = typer.Option(0, help="Port (0: a free one)."),
+    paths: list[str] = typer.Argument(..., metavar="PATH", help="A labels file (from 'boilerclf label') to "
+                                      "review and correct, or pages (as for label) to see the model's labels "
+                                      "without saving anything."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on. Any other than 127.0.0.1 (this computer "
+                             "only) lets anyone who can reach it read the pages and change the labels file."),
+    port: int = typer.Option(0, help="Port to listen on (0: any free port)."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Only print the URL; do not open a browser."),
     read_only: bool = typer.Option(False, "--read-only", help="Show a labels file without saving anything."),
-    model: Optional[Path] = typer.Option(None, help="HTML model for pages (default: shipped)."),
-    text_model: Optional[Path] = typer.Option(None, help="Plain-text model for pages (default: shipped)."),
-    threshold: Optional[str] = typer.Option(None, help="Score threshold, auto (per page) or "
-                                            "precision|balanced|recall."),
-    input_kind: str = typer.Option("auto", "--kind", "--input-kind", help="Pages are html, text or auto."),
-    input_format: str = typer.Option("auto", "--input-format", help="auto (by file name), page, jsonl or warc."),
-    glob: list[str] = typer.Option([], "--glob", help="Only files matching this pattern in directories (repeatable)."),
-    html_field: str = typer.Option("html", "--html-field", help="JSONL field with the page."),
-    id_field: str = typer.Option("id", "--id-field", help="JSONL field with the page id."),
-    url_field: str = typer.Option("url", "--url-field", help="JSONL field with the page URL."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),
+    model: Optional[Path] = typer.Option(None, help="HTML model for pages (default: the model shipped with "
+                                         "boilerclf)."),
+    text_model: Optional[Path] = typer.Option(None, help=TEXT_MODEL_HELP),
+    threshold: Optional[str] = typer.Option(None, help=THRESHOLD_HELP),
+    input_kind: str = typer.Option("auto", "--kind", "--input-kind", help=KIND_HELP),
+    input_format: str = typer.Option("auto", "--input-format", help=FORMAT_HELP),
+    glob: list[str] = typer.Option([], "--glob", help=GLOB_HELP),
+    html_field: str = typer.Option("html", "--html-field", help=HTML_FIELD_HELP),
+    id_field: str = typer.Option("id", "--id-field", help=ID_FIELD_HELP),
+    url_field: str = typer.Option("url", "--url-field", help=URL_FIELD_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request on standard error."),
 ) -> None:
     """Review and label in a local web page: lines coloured by label with their scores.
 
@@ -291,10 +354,8 @@ def review(
         except (labelsfile.LabelsError, OSError) as e:
             _fail_usage(str(e))
     else:
-        try:
-            resolve_threshold(threshold, 0.5)
-        except ValueError as e:
-            _fail_usage(str(e))
+        _check_threshold(threshold)
+        _note_slow_path()
         opts = batch.Options(input_kind=input_kind, input_format=input_format, html_field=html_field,
                              id_field=id_field, url_field=url_field, globs=list(glob))
         try:
@@ -334,26 +395,36 @@ def review(
     typer.echo("stopped", err=True)
 
 
-@app.command("eval")
+@app.command("eval", short_help="Score the model on pages with known main texts.")
 def eval_cmd(
-    dataset_dir: Path = typer.Argument(..., help="A dataset folder: html/<id>.html.gz + ground-truth.json."),
-    model: Optional[Path] = typer.Option(None, help="HTML model file (default: shipped)."),
-    threshold: Optional[str] = typer.Option(None, help="Score threshold, auto (per page) or "
-                                            "precision|balanced|recall."),
-    pred_out: Optional[Path] = typer.Option(None, "--pred-out", help="Write predictions JSON (score.py format)."),
-    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="Site profile (boilerclf profile): "
-                                                "damp the lines that repeat across the site's pages."),
+    dataset_dir: Path = typer.Argument(..., metavar="DATASET_DIR", help="A folder of pages with known main texts: "
+                                       "html/ID.html.gz for each page, and ground-truth.json ({ID: {\"articleBody\": "
+                                       "main text}}) or snippets.json ({ID: {\"with\": [texts the output must "
+                                       "contain], \"without\": [texts it must not]}})."),
+    model: Optional[Path] = typer.Option(None, help=MODEL_HELP),
+    threshold: Optional[str] = typer.Option(None, help=THRESHOLD_HELP),
+    pred_out: Optional[Path] = typer.Option(None, "--pred-out", help="Also write the extracted texts, as JSON: "
+                                            "{ID: {\"articleBody\": text}}."),
+    site_profile: Optional[Path] = typer.Option(None, "--site-profile", help=SITE_PROFILE_HELP),
     trusted_model: bool = typer.Option(False, "--trusted-model", help=TRUSTED_HELP),
-    comments: bool = typer.Option(False, "--comments", help="Keep readers' comment sections to the model's "
-                                  "judgement (for golds that keep comments)."),
+    comments: bool = typer.Option(False, "--comments", help="Let the model judge readers' comment sections (for "
+                                  "main texts that include the comments)."),
 ) -> None:
-    """Precision / recall / F1 (the benchmark's shingle metric) on a dataset folder."""
+    """Score the model on a folder of pages with known main texts.
+
+    Prints precision, recall and F1 of the extracted words against the known
+    main texts (compared as overlapping 4-word sequences, each page weighing
+    the same), or, with snippets.json, the share of snippets found (or not
+    found) as they should be.
+    """
     from boilerclf_training import datasets
 
     from . import metrics
     from .extract import load_model
 
+    _check_threshold(threshold)
     ex = _extractor(model, None, threshold, site_profile, trusted=trusted_model, comments=comments)
+    _note_slow_path()
     try:
         ex._get("html")
         head = load_model(model, "html", trusted=trusted_model)[1]  # cached: the file is read once
@@ -377,52 +448,73 @@ def eval_cmd(
                f"F1 {m['f1']:.3f}  ({m['n_pages']} pages)")
 
 
-@app.command()
+@app.command(short_help="Train the models, or adapt a model to a new site.")
 def train(
-    datasets_root: Optional[Path] = typer.Argument(None, help="Folder of dataset folders, e.g. ../shared/datasets "
-                                                   "(full training; not with --base)."),
-    out: Optional[Path] = typer.Option(None, help="Full training: where to write the models and MODEL_CARD.md "
-                                       "(default models/). With --base: the site model file to write."),
-    base: Optional[Path] = typer.Option(None, help="Site retraining: the model to adapt, e.g. "
-                                        "models/boilerclf-html.npz (default with --add: the shipped HTML model)."),
-    add: list[Path] = typer.Option([], "--add", help="Site retraining: labels file(s) of the new site's pages "
-                                   "(boilerclf label + review; repeatable)."),
-    unreviewed: bool = typer.Option(False, "--unreviewed", help="With --add: also use pages not marked reviewed."),
-    folds: int = typer.Option(5, help="With --add: folds (by page) of the before/after cross-validation."),
+    datasets_root: Optional[Path] = typer.Argument(None, metavar="DATASETS_ROOT", help="Full training: a folder "
+                                                   "of dataset folders, each as for 'boilerclf eval'. Not with "
+                                                   "--base/--add."),
+    out: Optional[Path] = typer.Option(None, help="Full training: the folder to write the model files and the "
+                                       "model card (MODEL_CARD.md) to (default: models). With --add: the site "
+                                       "model file to write, e.g. site.npz."),
+    base: Optional[Path] = typer.Option(None, help="Site retraining: the model file to adapt (default: the HTML "
+                                        "model shipped with boilerclf)."),
+    add: list[Path] = typer.Option([], "--add", help="Site retraining: a labels file of the new site's pages, "
+                                   "made with 'boilerclf label' and corrected with 'boilerclf review' "
+                                   "(repeatable)."),
+    unreviewed: bool = typer.Option(False, "--unreviewed", help="With --add: also learn from the pages not "
+                                    "marked as reviewed."),
+    folds: int = typer.Option(5, help="With --add: the F1 before and after is measured by cross-validation: the "
+                              "labelled pages are split into this many groups, each scored by a model adapted "
+                              "on the others."),
     prior_pages: float = typer.Option(1.0, help="With --add: how many labelled pages the base model's opinion "
-                                      "is worth (0: the site layer alone)."),
+                                      "is worth (0: learn from the labelled pages alone)."),
     site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="With --add: also report the "
-                                                "cross-validated F1 with this site profile applied."),
-    cache: Path = typer.Option(Path(".cache/lines"), help="Cache of parsed pages and features."),
-    sets: Optional[str] = typer.Option(None, help="Comma-separated training sets (default: all with gold)."),
+                                                "cross-validated F1 with this site profile (from 'boilerclf "
+                                                "profile') applied."),
+    cache: Path = typer.Option(Path(".cache/lines"), help="Folder for the parsed pages and features, reused by "
+                               "later runs."),
+    sets: Optional[str] = typer.Option(None, help="Comma-separated names of the dataset folders to train on "
+                                       "(default: every folder with a ground-truth.json)."),
     snippet_sets: Optional[str] = typer.Option(
-        None, "--snippet-sets", help="Comma-separated snippet-labelled sets (snippets.json) whose snippet lines "
-        "also train the HTML model (default: every such set; 'none' for none)."),
-    snippet_weight: Optional[float] = typer.Option(None, help="Weight of a snippet-labelled line in training "
-                                                   "(default 20: a snippet page weighs about as much as a "
-                                                   "full-gold page)."),
-    pseudo_peer: str = typer.Option("trafilatura", "--pseudo-peer", help="Peer whose output labels the snippet "
-                                    "sets' other lines (read from --peers-cache, or trafilatura run here when "
-                                    "installed, from the bench extra); 'none' for none."),
-    pseudo_weight: Optional[float] = typer.Option(None, help="Weight of a pseudo-labelled line in training "
-                                                  "(default 1, as a line of a full-gold set)."),
-    lodo: bool = typer.Option(True, help="Run leave-one-dataset-out evaluation."),
-    peers_cache: Optional[Path] = typer.Option(None, help="Cache of peer predictions (<peer>/<set>.json)."),
-    max_lines: int = typer.Option(0, help="Subsample pages to about this many training lines (0: all)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for parsing."),
+        None, "--snippet-sets", help="Comma-separated dataset folders labelled only by snippets (a snippets.json "
+        "of texts each page's output must or must not contain) whose snippet lines also train the HTML model "
+        "(default: every such folder; 'none' for none)."),
+    snippet_weight: Optional[float] = typer.Option(None, help="Weight in training of a line labelled by a "
+                                                   "snippet (default 20: a snippet-labelled page then weighs "
+                                                   "about as much as a page with a full main text)."),
+    pseudo_peer: str = typer.Option("trafilatura", "--pseudo-peer", help="Another extractor whose output labels "
+                                    "the other lines of the snippet-labelled folders: read from --peers-cache, or "
+                                    "trafilatura run here when it is installed (pip install trafilatura); 'none' "
+                                    "for none."),
+    pseudo_weight: Optional[float] = typer.Option(None, help="Weight in training of a line labelled by "
+                                                  "--pseudo-peer (default 1, as a line of a page with a full "
+                                                  "main text)."),
+    lodo: bool = typer.Option(True, "--lodo/--no-lodo", help="Score the models leave-one-dataset-out: for each "
+                              "dataset folder, a model trained without it is scored on it (the model card's "
+                              "scores on unseen sites). --no-lodo skips this (faster)."),
+    peers_cache: Optional[Path] = typer.Option(None, help="Folder of other extractors' outputs: "
+                                               "EXTRACTOR/DATASET.json, each {ID: {\"articleBody\": text}}."),
+    max_lines: int = typer.Option(0, help="Subsample pages down to about this many training lines (0: all)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for parsing pages."),
     text_threshold: Optional[float] = typer.Option(
-        0.6, help="Threshold shipped with the text model (default 0.6: the lowest that drops the bylines, "
-        "author bios and comment forms of shared/examples/*.txt; LODO scores are reported at every "
-        "threshold). Pass a negative value to ship the best macro-LODO threshold instead."),
-    card_notes: Optional[Path] = typer.Option(None, "--card-notes", help="Markdown appended to MODEL_CARD.md "
-                                              "(the shipped card's notes: training/card_notes.md)."),
+        0.6, help="Threshold shipped with the plain-text model, from 0 to 1 (default 0.6: the lowest that drops "
+        "the bylines, author bios and comment forms of four example plain-text news pages; the model card "
+        "lists the leave-one-dataset-out scores at every threshold). A negative value ships the threshold of "
+        "best leave-one-dataset-out F1, averaged over the dataset folders, instead."),
+    card_notes: Optional[Path] = typer.Option(None, "--card-notes", help="A Markdown file appended to the model "
+                                              "card (MODEL_CARD.md)."),
 ) -> None:
-    """Train the HTML and text models, evaluate them LODO, write models/ and the card;
-    or, with --base/--add, adapt a model to a new site from a few labelled pages.
+    """Train the HTML and plain-text models, or adapt a model to a new site.
 
-    Site retraining prints F1 before and after by cross-validation over the
-    labelled pages and writes a model file that loads anywhere a model loads
-    (--model, boilerclf.load_model).
+    Full training (DATASETS_ROOT): train on folders of pages with known main
+    texts, score the models leave-one-dataset-out (each folder scored by a
+    model trained without it), and write the model files and the model card
+    (MODEL_CARD.md, which reports those scores) to --out.
+
+    Site retraining (--add, optionally --base): adapt a model to a new site
+    from a few labelled pages; prints the F1 before and after, by
+    cross-validation over the labelled pages, and writes a model file that
+    loads anywhere a model loads (--model, boilerclf.load_model).
     """
     if base is not None or add:
         from .labelsfile import LabelsError
@@ -436,6 +528,7 @@ def train(
             _fail_usage("with --base/--add, --out names the site model file to write, e.g. --out site.npz")
         if folds < 2:
             _fail_usage("--folds must be at least 2")
+        _note_slow_path()
         for p in add:
             if not p.is_file():
                 _fail_usage(f"labels file not found: {p}")
@@ -450,10 +543,13 @@ def train(
         return
     if datasets_root is None:
         _fail_usage("give DATASETS_ROOT (full training) or --base/--add (site retraining)")
+    if text_threshold is not None and not text_threshold <= 1:  # also NaN; negative: the best one
+        _fail_usage(f"--text-threshold must be a number from 0 to 1 (or negative), not {text_threshold}")
     if card_notes is not None and not card_notes.is_file():
         _fail_usage(f"--card-notes: file not found: {card_notes}")  # before, not after, a long training
     from boilerclf_training import card, datasets, train as tr
 
+    _note_slow_path()
     out = out or Path("models")
     names = None if snippet_sets is None else [
         n for n in (x.strip() for x in snippet_sets.split(",")) if n and n.lower() != "none"]
@@ -479,22 +575,25 @@ def train(
     typer.echo(f"wrote {out}/MODEL_CARD.md")
 
 
-@app.command()
+@app.command(short_help="Learn the lines that repeat across a site's pages.")
 def profile(
-    paths: list[str] = typer.Argument(..., help="Pages of ONE site: files, directories, *.jsonl[.gz], "
-                                      "*.warc[.gz] or - (as for clean). No labels needed."),
+    paths: list[str] = typer.Argument(..., metavar="PATH", help="Pages of ONE site (no labels needed): files, "
+                                      "directories, *.jsonl[.gz] and *.warc[.gz] crawls, or - for standard input "
+                                      "(as for clean)."),
     out: Path = typer.Option(..., "--out", "-o", help="The site profile to write (JSON)."),
-    min_share: float = typer.Option(0.5, help="Damp lines found on at least this share of the pages."),
-    input_kind: str = typer.Option("auto", "--kind", "--input-kind", help="Pages are html, text or auto."),
-    input_format: str = typer.Option("auto", "--input-format", help="auto (by file name), page, jsonl or warc."),
-    glob: list[str] = typer.Option([], "--glob", help="Only files matching this pattern in directories (repeatable)."),
-    html_field: str = typer.Option("html", "--html-field", help="JSONL field with the page."),
+    min_share: float = typer.Option(0.5, help="Lines found on at least this share of the pages (above 0, up to "
+                                    "1) get lower scores."),
+    input_kind: str = typer.Option("auto", "--kind", "--input-kind", help=KIND_HELP),
+    input_format: str = typer.Option("auto", "--input-format", help=FORMAT_HELP),
+    glob: list[str] = typer.Option([], "--glob", help=GLOB_HELP),
+    html_field: str = typer.Option("html", "--html-field", help=HTML_FIELD_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
-    """Learn the lines that repeat across a site's pages (menus, footers, related lists).
+    """Learn the lines that repeat across a site's pages (menus, footers, lists of related articles).
 
-    Use it with --site-profile on clean, eval and label (or site_profile= in
-    the API): lines on at least --min-share of the pages are damped.
+    Use the profile with --site-profile on clean, eval and label (or
+    site_profile= in the Python API): the lines found on at least --min-share
+    of the site's pages get lower scores, so they are dropped more often.
     """
     from . import batch, labelling
     from .profile import SiteProfile
@@ -508,6 +607,7 @@ def profile(
     except batch.UsageError as e:
         _fail_usage(str(e))
     ex = Extractor()
+    _note_slow_path()
     texts, failed = [], 0
     for page in batch.Reader(opts, max_bytes=ex.max_bytes).pages(batch.list_inputs(paths, opts.globs)):
         try:
@@ -530,14 +630,17 @@ def profile(
     raise typer.Exit(1 if failed else 0)
 
 
-@app.command("convert-model")
+@app.command("convert-model", short_help="Rewrite an old pickle model file in the safe format.")
 def convert_model(
-    src: Path = typer.Argument(..., help="A legacy joblib/pickle model file."),
-    dst: Path = typer.Argument(..., help="Where to write it as arrays + JSON (e.g. model.npz)."),
-    trusted_model: bool = typer.Option(False, "--trusted-model", help="Required: confirms you trust SRC, "
-                                       "which runs code while it is read."),
+    src: Path = typer.Argument(..., metavar="SRC", help="A model file in the old pickle (joblib) format."),
+    dst: Path = typer.Argument(..., metavar="DST", help="Where to write it in the safe format (e.g. model.npz)."),
+    trusted_model: bool = typer.Option(False, "--trusted-model", help="Required: confirms you trust SRC (reading "
+                                       "it runs code stored in it)."),
 ) -> None:
-    """Rewrite a legacy (pickled) model file in the safe format (same header, same scores)."""
+    """Rewrite a model file from the old pickle format in the safe format (same scores).
+
+    The safe format is arrays and JSON: loading it never runs code from the file.
+    """
     from .model import convert
 
     if not trusted_model:

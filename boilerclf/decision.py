@@ -1,9 +1,9 @@
 """Scores to kept lines: a fixed threshold, or a threshold chosen per page.
 
-A *decision* is either a number (keep the lines scored at or above it) or
-:class:`Auto`, which chooses each page's threshold from the page's own
-scores.  For a page, :class:`Auto` keeps the ``k`` best-scored lines, with
-``k`` the one that maximises
+A *decision* is either a number from 0 to 1 (keep the lines scored at or
+above it) or :class:`Auto`, which chooses each page's threshold from the
+page's own scores.  For a page, :class:`Auto` keeps the ``k`` best-scored
+lines, with ``k`` the one that maximises
 
     expected precision + recall_weight * expected recall
 
@@ -63,8 +63,9 @@ class Auto:
 
 
 def parse(spec: float | str | Auto) -> float | Auto:
-    """A decision from a number, ``"auto"``, ``"auto:<recall weight>"`` or an
-    :class:`Auto` (``ValueError`` for anything else)."""
+    """A decision from a number from 0 to 1, ``"auto"``, ``"auto:<recall weight>"``
+    or an :class:`Auto` (``ValueError`` with a one-line message for anything
+    else: a number outside 0..1, NaN, another word)."""
     if isinstance(spec, Auto):
         return spec
     if isinstance(spec, str):
@@ -77,12 +78,16 @@ def parse(spec: float | str | Auto) -> float | Auto:
             except ValueError:
                 raise ValueError(f"not a decision: {spec!r} (auto:<positive number>)") from None
         try:
-            return float(s)
+            value = float(s)
         except ValueError:
             raise ValueError(f"not a decision: {spec!r}") from None
-    if isinstance(spec, bool) or not isinstance(spec, (int, float, np.floating, np.integer)):
+    elif isinstance(spec, bool) or not isinstance(spec, (int, float, np.floating, np.integer)):
         raise ValueError(f"not a decision: {spec!r}")
-    return float(spec)
+    else:
+        value = float(spec)
+    if not 0.0 <= value <= 1.0:  # also NaN
+        raise ValueError(f"a threshold must be a number from 0 to 1 (line scores are in 0..1), not {spec!r}")
+    return value
 
 
 def line_words(X: np.ndarray) -> np.ndarray:

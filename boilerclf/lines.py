@@ -20,6 +20,7 @@ the model's context pass aggregate over containers with prefix sums.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -187,12 +188,59 @@ def _hint_alternatives() -> list[tuple[int, str, bool]]:
 
 _HINT_ALTERNATIVES = _hint_alternatives()  # also checks the words for both searches
 
-try:  # compiled (boilerclf/_cwalk.pyx); the regex search above stays the reference
-    from ._cwalk import HintTable
+#: The selectolax release whose lexbor struct layout the compiled walker
+#: (``boilerclf/_cwalk.pyx``) reads; with any other, pages take the Python walker.
+FAST_SELECTOLAX = "1.0.2"
 
-    _hint_search = HintTable(_HINT_ALTERNATIVES).search
-except ImportError:
-    _hint_search = _hint_search_py
+
+class SlowPathWarning(RuntimeWarning):
+    """The compiled DOM walker cannot be used: HTML pages go through the Python
+    walker, and extraction is about 2x slower (see :func:`slow_path_reason`)."""
+
+
+def _selectolax_version() -> str:
+    import selectolax
+
+    return str(getattr(selectolax, "__version__", "of unknown version"))
+
+
+def _load_fast() -> tuple:
+    """``(walk, HintTable, None)`` from the compiled walker, or ``(None, None, reason)``
+    when it cannot be used (another selectolax, or the extension did not load)."""
+    found = _selectolax_version()
+    if found != FAST_SELECTOLAX:
+        return None, None, (f"selectolax {found} is installed, the fast HTML walker needs selectolax "
+                            f"{FAST_SELECTOLAX} (pip install selectolax=={FAST_SELECTOLAX})")
+    try:
+        from ._cwalk import HintTable, walk
+    except ImportError as e:
+        return None, None, f"the compiled HTML walker did not load ({e}); reinstall boilerclf"
+    return walk, HintTable, None
+
+
+_fast_walk, _HintTable, _slow_reason = _load_fast()
+_slow_warned = False
+
+
+def slow_path_reason() -> str | None:
+    """Why HTML pages go through the slow Python walker in this process (about
+    2x slower extraction), or None when the compiled walker is used."""
+    return _slow_reason
+
+
+def warn_slow_path() -> None:
+    """Warn, once per process, with a :class:`SlowPathWarning` when HTML pages
+    go through the slow Python walker.  :func:`html_lines` calls it; calling it
+    earlier (as the command line does) moves the warning there."""
+    global _slow_warned
+    if _slow_reason is None or _slow_warned:
+        return
+    _slow_warned = True
+    warnings.warn(SlowPathWarning(f"boilerclf runs about 2x slower: {_slow_reason}"), stacklevel=3)
+
+
+# compiled (boilerclf/_cwalk.pyx); the regex search above stays the reference
+_hint_search = _hint_search_py if _HintTable is None else _HintTable(_HINT_ALTERNATIVES).search
 
 
 @dataclass
@@ -250,8 +298,13 @@ def html_lines(html: str | bytes, *, charset: str | None = None,
     than ``max_nodes`` DOM nodes are truncated there; elements nested deeper
     than ``max_depth`` are flattened into their ancestor at that depth and
     attributes after an element's first ``max_attrs`` are ignored (see
-    :mod:`boilerclf.guard`).  Either sets ``Lines.truncated``.
+    :mod:`boilerclf.guard`).  Either sets ``Lines.truncated``.  When the
+    compiled walker cannot be used (:func:`slow_path_reason`), the first call
+    in a process warns with a :class:`SlowPathWarning`; bytes that are plainly
+    not text raise :class:`boilerclf.InputError` (:func:`boilerclf.decode.not_text`).
     """
+    if not _slow_warned and _slow_reason is not None:
+        warn_slow_path()
     text = decode(html, charset) if isinstance(html, (bytes, bytearray)) else html
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
@@ -424,11 +477,9 @@ def _walk(root, title: str, skip: frozenset, max_nodes: int) -> Lines:
 
 
 # The same walk compiled (boilerclf/_cwalk.pyx, built by pip install); _walk above
-# stays the reference and the fallback when the extension is missing.
-try:
-    from ._cwalk import walk as _walk_fast
-except ImportError:
-    _walk_fast = _walk
+# stays the reference and the fallback when the extension cannot be used
+# (slow_path_reason says why; html_lines warns once with a SlowPathWarning).
+_walk_fast = _walk if _fast_walk is None else _fast_walk
 
 
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")

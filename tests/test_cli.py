@@ -73,8 +73,11 @@ def test_clean_threshold_option(pages_dir, model_args):
     r = runner.invoke(app, ["clean", str(pages_dir / "lighthouse.html"), "--threshold", "0", *model_args])
     assert r.exit_code == 0, r.output
     assert "Privacy policy" in r.stdout and "Politics" in r.stdout  # everything kept
+    r = runner.invoke(app, ["clean", str(pages_dir / "lighthouse.html"), "--threshold", "1", *model_args])
+    assert r.exit_code == 0, r.output
+    assert "Privacy policy" not in r.stdout  # only lines scored 1 kept
     r = runner.invoke(app, ["clean", str(pages_dir / "lighthouse.html"), "--threshold", "1.01", *model_args])
-    assert r.exit_code == 0 and r.stdout.strip() == ""
+    assert r.exit_code == 2 and r.stdout == ""  # over 1: a usage error, not an empty output
 
 
 @pytest.mark.parametrize("spec", ["auto", "auto:3", "recall"])

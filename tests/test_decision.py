@@ -87,6 +87,30 @@ def test_parse():
             decision.parse(bad)
 
 
+@pytest.mark.parametrize("value", [0, 0.0, 1, 1.0, "0", "1", " 0.35 ", np.float32(0.5), np.int64(1)])
+def test_parse_accepts_thresholds_from_0_to_1(value):
+    assert decision.parse(value) == float(value)
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, 1.01, "1.5", "-0.1", "nan", "NaN", float("nan"), "inf", float("-inf"),
+                                 np.float64(2.0), 2, -1])
+def test_parse_rejects_thresholds_outside_0_to_1(bad):
+    with pytest.raises(ValueError, match=r"^a threshold must be a number from 0 to 1 .*not ") as e:
+        decision.parse(bad)
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, "nan"])
+def test_library_rejects_thresholds_outside_0_to_1(bad):
+    import boilerclf
+
+    page = "<html><body><p>A paragraph of some words for the model to score.</p></body></html>"
+    with pytest.raises(ValueError):
+        boilerclf.extract(page, threshold=bad)
+    with pytest.raises(ValueError):
+        boilerclf.classify(page, threshold=bad)
+
+
 def _pages_matrix(pages_scores: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """A feature matrix with only the page and words columns filled, and its scores."""
     n = sum(len(s) for s, _ in pages_scores)

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boilerclf.decode import declared_charset, decode
+from boilerclf import InputError
+from boilerclf.decode import declared_charset, decode, not_text
 from boilerclf.lines import html_lines
 
 CURLY = "\u201cCaf\u00e9 cr\u00e8me\u201d \u2013 na\u00efve \u2018quotes\u2019"
@@ -130,4 +131,105 @@ def test_random_bytes_never_raise():
 @settings(max_examples=60, deadline=None)
 @given(st.binary(max_size=600), st.sampled_from([None, "utf-8", "shift_jis", "cp1252", "nope"]))
 def test_decode_total(data, hint):
-    assert isinstance(decode(data, charset=hint), str)
+    """Any bytes give text, but bytes that are plainly not text give InputError, whatever the hint."""
+    if not_text(data) is None:
+        assert isinstance(decode(data, charset=hint), str)
+    else:
+        with pytest.raises(InputError, match=r"^not a text or HTML page \(looks like "):
+            decode(data, charset=hint)
+
+
+# ------------------------------------------------------------ not text at all
+
+def _zip(names: list[str]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n in names:
+            z.writestr(n, "<xml/>")
+    return buf.getvalue()
+
+
+def _elf() -> bytes:
+    return b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00" + bytes(300)
+
+
+def _pe() -> bytes:
+    head = bytearray(b"MZ\x90\x00" + bytes(56) + (128).to_bytes(4, "little"))
+    head += b"\x0e\x1f\xba\x0e\x00\xb4\t\xcd!This program cannot be run in DOS mode.\r\r\n$"
+    head += bytes(128 - len(head)) + b"PE\x00\x00" + bytes(200)
+    return bytes(head)
+
+
+BINARIES = [
+    (_elf(), "an ELF executable"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "a PDF document"),
+    (_zip(["[Content_Types].xml", "word/document.xml"]), "a Word document"),
+    (_zip(["[Content_Types].xml", "xl/workbook.xml"]), "an Excel workbook"),
+    (_zip(["mimetype", "META-INF/container.xml"]).replace(b"mimetype", b"mimetype", 1), "a Java archive"),
+    (_zip(["notes.txt"]), "a ZIP archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "old format"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(30), "a PNG image"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(30), "a JPEG image"),
+    (b"GIF89a\x01\x00\x01\x00\x80\x00\x00", "a GIF image"),
+    (b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(30), "a WebP image"),
+    (__import__("gzip").compress(b"<p>a page</p>"), "gzip-compressed data; decompress it first"),
+    (b"\x00asm\x01\x00\x00\x00", "a WebAssembly module"),
+    (b"\xcf\xfa\xed\xfe\x07\x00\x00\x01" + bytes(100), "a Mach-O executable"),
+    (b"\xca\xfe\xba\xbe\x00\x00\x00\x02" + bytes(100), "a Mach-O executable"),  # universal binary, 2 archs
+    (b"\xca\xfe\xba\xbe\x00\x00\x00\x41" + bytes(100), "a Java class file"),  # class file, version 65
+    (_pe(), "a Windows executable"),
+    (b"SQLite format 3\x00" + bytes(100), "an SQLite database"),
+    # no known format: records of a 32-bit number and a float, as many data files are
+    (b"".join(__import__("struct").pack("<Id", i, i / 7) for i in range(600)), "binary data"),
+    (bytes(5000), "binary data (only NUL bytes)"),
+]
+
+
+@pytest.mark.parametrize("data,what", BINARIES, ids=[w for _, w in BINARIES])
+def test_plainly_binary_bytes_raise_input_error(data, what):
+    assert what in not_text(data)
+    for hint in (None, "utf-8", "utf-16"):
+        with pytest.raises(InputError) as e:
+            decode(data, hint)
+        msg = str(e.value)
+        assert msg.startswith("not a text or HTML page (looks like ") and what in msg
+        assert "\n" not in msg
+    assert issubclass(InputError, ValueError)
+
+
+def _text_pages() -> list[tuple[bytes, str]]:
+    page_ = page(CURLY + " \u4e00\u4e8c\u4e09 \u4e2d\u6587 \u043a\u0438\u0440\u0438\u043b\u043b\u0438\u0446\u0430") * 60
+    rng = random.Random(20240514)
+    out = [(page_.encode(c), f"{c} without BOM") for c in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")]
+    out += [(("\u4e2d\u6587\u5b57" * 3000).encode("utf-16-le"), "CJK UTF-16 without BOM")]
+    out += [
+        (bytes(rng.randrange(256) for _ in range(20_000)), "random bytes"),
+        (b"<p>before\x00after with some words in it.</p>\x00<p>next</p>", "a few NUL bytes"),
+        (page_.encode("utf-8") + bytes(20_000), "NUL padding after the page"),
+        (b"<script>" + b"\x00\xff" * 1000, "NUL bytes in every other place"),
+        (b"GIF89a is a picture format\n" * 3, "text about a format"),
+        (b"MZ is a prefix, and this is text\n" * 10, "text that starts with MZ"),
+        (page_.encode("iso-2022-jp", "replace"), "ISO-2022-JP (escape bytes)"),
+        (b"\x1f\x8b", "two bytes"),
+    ]
+    return out
+
+
+@pytest.mark.parametrize("data,name", _text_pages(), ids=[n for _, n in _text_pages()])
+def test_text_is_not_taken_for_binary(data, name):
+    assert not_text(data) is None
+    assert isinstance(decode(data), str)
+
+
+def test_utf16_page_without_bom_still_decodes():
+    text = page(CURLY)
+    assert decode(text.encode("utf-16-le")).startswith("<html>")
+    assert CURLY in decode(text.encode("utf-16-le"))
+
+
+def test_only_the_start_is_read():
+    # a page is text or not by its first bytes: a PDF quoted later in a page is no PDF
+    assert not_text(page("x" * 10_000).encode() + b"%PDF-1.7" + bytes(10_000)) is None

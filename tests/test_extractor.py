@@ -137,7 +137,9 @@ def test_threshold_extremes_and_monotone(tiny_models, lighthouse_html):
         ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=thr)
         return [ln.label for ln in ex.classify(lighthouse_html).lines]
 
-    assert all(kept(0.0)) and not any(kept(1.01))
+    assert all(kept(0.0)) and not any(kept(1.0))
+    with pytest.raises(ValueError, match="threshold"):
+        kept(1.01)
     prec, rec = kept("precision"), kept("recall")
     assert all(r for p, r in zip(prec, rec) if p)  # recall keeps a superset
 

@@ -444,3 +444,64 @@ def test_text_lines_crlf_and_subset():
     assert L.texts == ["first", "second", "third"]
     assert L.gap_before.tolist() == [0, 1, 0]
     assert L.subset(np.array([True, False, True])) == ["first", "third"]
+
+
+# ------------------------------------------------------------ the slow path
+
+@pytest.fixture
+def slow(monkeypatch):
+    """This process as if the compiled walker could not be used (the warning not given yet)."""
+    import selectolax
+
+    monkeypatch.setattr(selectolax, "__version__", "0.3.21")
+    walk, table, reason = lines_mod._load_fast()
+    assert walk is None and table is None
+    monkeypatch.setattr(lines_mod, "_slow_reason", reason)
+    monkeypatch.setattr(lines_mod, "_slow_warned", False)
+    return reason
+
+
+def test_another_selectolax_is_reported(slow):
+    assert "selectolax 0.3.21 is installed" in slow and f"needs selectolax {lines_mod.FAST_SELECTOLAX}" in slow
+    assert lines_mod.slow_path_reason() == slow
+    assert issubclass(lines_mod.SlowPathWarning, RuntimeWarning)
+
+
+def test_slow_path_warns_once(slow):
+    import warnings
+
+    with pytest.warns(lines_mod.SlowPathWarning) as got:
+        html_lines(body("<p>one</p>"))
+    msg = str(got[0].message)
+    assert "about 2x slower" in msg and "selectolax 0.3.21" in msg and "selectolax 1.0.2" in msg
+    assert "\n" not in msg
+    with warnings.catch_warnings(record=True) as again:
+        warnings.simplefilter("always")
+        html_lines(body("<p>two</p>"))
+        lines_mod.warn_slow_path()
+    assert not [w for w in again if issubclass(w.category, lines_mod.SlowPathWarning)]
+
+
+def test_extension_that_does_not_load_is_reported(monkeypatch):
+    import sys
+
+    import selectolax
+
+    monkeypatch.setattr(selectolax, "__version__", lines_mod.FAST_SELECTOLAX)
+    monkeypatch.setitem(sys.modules, "boilerclf._cwalk", None)  # import fails
+    walk, table, reason = lines_mod._load_fast()
+    assert walk is None and "compiled HTML walker did not load" in reason
+
+
+def test_fast_path_gives_no_warning(monkeypatch):
+    import warnings
+
+    cw = pytest.importorskip("boilerclf._cwalk", reason="compiled walker not built")
+    assert lines_mod.FAST_SELECTOLAX == cw.SELECTOLAX_VERSION
+    walk, table, reason = lines_mod._load_fast()
+    assert walk is cw.walk and reason is None
+    monkeypatch.setattr(lines_mod, "_slow_reason", None)
+    monkeypatch.setattr(lines_mod, "_slow_warned", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lines_mod.SlowPathWarning)
+        html_lines(body("<p>one</p>"))
