@@ -73,15 +73,9 @@ class Result:
 
 def _model_path(name: str) -> Path:
     """Path of a shipped model (``models/``, installed as ``boilerclf.models``)."""
-    from importlib.resources import files
+    from .model import shipped_model_path
 
-    try:
-        p = Path(str(files("boilerclf.models") / name))
-    except ModuleNotFoundError:  # running from a checkout without install
-        p = Path(__file__).resolve().parent.parent / "models" / name
-    if not p.is_file():
-        raise ModelError(f"shipped model {name} not found at {p}")
-    return p
+    return shipped_model_path(name)
 
 
 _cache: dict[tuple[str, bool], tuple[LineClassifier, dict]] = {}

@@ -43,6 +43,9 @@ except ImportError:  # built without it: every forest walks the node table
 #: Whether forests that were compiled at build time predict through their C code.
 COMPILED = os.environ.get("BOILERCLF_COMPILED_TREES", "1") != "0"
 
+#: Most input features a stored forest may declare (its ``meta`` array).
+MAX_FEATURES = 1 << 20
+
 #: Array names and dtypes of a :class:`FlatTrees` (also the names in model files).
 ARRAYS = {
     "feature": np.int32,
@@ -86,6 +89,12 @@ class FlatTrees:
                                  f"got {a.ndim}-D {a.dtype}")
             setattr(self, name, a)
         self.baseline = float(self.baseline)
+        if not np.isfinite(self.baseline):
+            raise ValueError(f"baseline must be a finite number, not {self.baseline!r}")
+        if not np.isfinite(self.value).all():
+            raise ValueError("value (the leaf values) must be finite numbers")
+        if np.isnan(self.threshold).any():
+            raise ValueError("threshold (the split thresholds) must not be NaN")
         self.n_features_in_ = int(self.n_features_in_)
         self.classes_ = np.asarray(self.classes_)
         if self.classes_.shape != (2,):
@@ -165,11 +174,13 @@ class FlatTrees:
         if meta.dtype != np.float64 or meta.shape != (4,):
             raise ValueError("meta must be 4 float64 values")
         n_features = meta[1]
-        if not (np.isfinite(n_features) and n_features == int(n_features) and n_features >= 1):
+        if not (np.isfinite(n_features) and n_features == int(n_features)
+                and 1 <= n_features <= MAX_FEATURES):
             raise ValueError(f"bad feature count {n_features}")
         classes = meta[2:]
-        if not np.array_equal(classes, np.round(classes)):
-            raise ValueError("class labels must be integers")
+        if not (np.isfinite(classes).all() and np.array_equal(classes, np.round(classes))
+                and classes[0] != classes[1] and np.abs(classes).max() < 2.0 ** 53):
+            raise ValueError("class labels must be two different integers")
         return cls(**{name: arrays[name] for name in ARRAYS}, baseline=meta[0],
                    n_features_in_=int(n_features), classes_=classes.astype(np.int64))
 

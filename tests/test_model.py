@@ -120,8 +120,10 @@ def test_set_params_threshold_changes_predict(data):
     X, y = data
     clf = quick().fit(X, y)
     s = clf.decision_scores(X)
-    clf.set_params(threshold=1.01)
-    assert clf.predict(X).sum() == 0
+    clf.set_params(threshold=1.0)
+    np.testing.assert_array_equal(clf.predict(X), (s >= 1.0).astype(int))
+    with pytest.raises(ValueError, match="0 to 1"):  # no threshold outside the scores' range
+        clf.set_params(threshold=1.01).predict(X)
     clf.set_params(threshold=0.0)
     assert clf.predict(X).sum() == len(X)
     clf.set_params(threshold=float(np.median(s)))
@@ -356,7 +358,7 @@ def _npy(a) -> bytes:
     "truncated", "truncated-head", "random", "empty", "text", "zip-without-header", "header-not-json",
     "not-our-format", "future-format", "missing-array", "object-array", "loop-in-tree",
     "feature-out-of-range", "wrong-width", "zip-bomb", "bad-cascade", "bad-exit",
-    "bad-max-iter"])
+    "bad-max-iter", "nan-threshold", "negative-threshold", "nan-baseline", "junk-member", "header-bomb"])
 def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, content):
     good = tiny_models[0]
     bad = tmp_path / "bad.npz"
@@ -418,6 +420,27 @@ def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, c
                 h["estimator"]["params"]["max_iter"] = 2.5
             return {**m, "header.json": json.dumps(h).encode()}
         _rezip(good, bad, casc)
+    elif content in ("nan-threshold", "negative-threshold"):  # every page would come out empty / whole
+        def thr(m):
+            h = json.loads(m["header.json"])
+            h["estimator"]["params"]["threshold"] = float("nan") if content == "nan-threshold" else -1
+            return {**m, "header.json": json.dumps(h).encode()}
+        _rezip(good, bad, thr)
+    elif content == "nan-baseline":
+        def nan_base(m):
+            meta = np.lib.format.read_array(io.BytesIO(m["s1_meta.npy"]))
+            meta[0] = np.nan
+            return {**m, "s1_meta.npy": _npy(meta)}
+        _rezip(good, bad, nan_base)
+    elif content == "junk-member":  # members the header does not call for are refused unread
+        _rezip(good, bad, lambda m: {**m, "junk.npy": _npy(np.zeros(1000))})
+    elif content == "header-bomb":  # the header's size is checked before it is read
+        with zipfile.ZipFile(good) as z:
+            members = {n: z.read(n) for n in z.namelist()}
+        with zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("header.json", members.pop("header.json")[:-1] + b', "x": "' + b" " * (2 << 20) + b'"}')
+            for n, b in members.items():
+                z.writestr(n, b)
     elif content == "zip-bomb":  # sizes come from the zip directory: nothing is unpacked
         _rezip(good, bad, lambda m: {**m, "pad.npy": _npy(np.zeros(1 << 17))})
         with zipfile.ZipFile(good) as z:
@@ -428,6 +451,9 @@ def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, c
     assert str(bad) in str(info.value)
     if content == "zip-bomb":
         assert "unpacks to more than" in str(info.value)
+    want = {"nan-threshold": "threshold", "negative-threshold": "threshold", "nan-baseline": "baseline",
+            "junk-member": "junk.npy", "header-bomb": "header.json"}.get(content)
+    assert want is None or want in str(info.value)
 
 
 def test_truncated_file_says_so(tmp_path, tiny_models):
