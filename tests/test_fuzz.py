@@ -44,6 +44,39 @@ def test_harness_target_holds(harness, mode, page):
     harness.check_one_input(bytes([mode]) + page)
 
 
+FORMATTING = st.sampled_from([
+    b"<b>", b"</b>", b"<i>", b"</i>", b"<a href=x>", b"<a>", b"</a>", b"<nobr>", b"<font color=1>",
+    b"<font face=x>", b"</font>", b"<u>", b"<em>", b"<strong>", b"<b id=1>", b"<p>", b"</p>", b"<div>",
+    b"</div>", b"<li>", b"<table>", b"<tr>", b"<td>", b"</td>", b"<object>", b"</object>", b"<svg>",
+    b"<span>", b"x", b" ",
+])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 31), st.integers(0, 255), st.lists(FORMATTING, min_size=1, max_size=8).map(b"".join))
+def test_harness_on_repeated_misnested_markup(harness, mode, reps, unit):
+    """Runs of misnested formatting elements (up to 256 KB, the harness's repeat mode) finish in time."""
+    harness.check_one_input(bytes([harness.REPEAT | mode, reps]) + unit)
+
+
+def test_harness_seeds(harness):
+    for seed in harness.SEEDS:
+        assert seed[0] & harness.REPEAT
+        harness.check_one_input(seed)
+    assert all(b"<" in token or token == b"x" for token in harness.DICTIONARY)
+
+
+def test_harness_adds_seeds_and_dictionary(harness, tmp_path):
+    argv = harness.add_seeds(["fuzz_pages.py", "-runs=10", str(tmp_path)])
+    assert len(list(tmp_path.iterdir())) == len(harness.SEEDS)
+    (flag,) = [a for a in argv if a.startswith("-dict=")]
+    path = Path(flag[len("-dict="):])
+    lines = path.read_text().splitlines()
+    assert len(lines) == len(harness.DICTIONARY) and lines[0] == '"' + "".join(
+        f"\\x{b:02x}" for b in harness.DICTIONARY[0]) + '"'
+    assert harness.add_seeds(["x", "-dict=mine.dict"]) == ["x", "-dict=mine.dict"]
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
 @pytest.mark.parametrize("mode", range(0, 32, 3))
 def test_harness_on_the_fixtures(harness, name, mode):

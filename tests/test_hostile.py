@@ -7,6 +7,7 @@ this process), never as absolute seconds, so a busy machine does not fail them.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boilerclf import Extractor, InputError, guard
+from boilerclf import Extractor, InputError, PageTimeout, guard
 from boilerclf.lines import html_lines
 
 try:
@@ -75,6 +76,13 @@ def test_guard_keeps_the_first_attributes():
     "<script>" + "if (a<b && c<d) { x = '<div>'; }" * 2000 + "</script><p>after</p>",
     "<!-- " + "<div>" * 3000 + " -->" + "<p>after</p>",
     "<div>" * 500 + "text" + "</div>" * 500,                            # deep, but under the limit
+    "<p><b>bold that is never closed</p>" + "<p>paragraph</p>" * 3000,  # reopened in every paragraph
+    "<p><font face=arial size=2>text</p>" * 3000,                       # at most three identical kept
+    "<table>" + "<tr><td><font size=2><b>cell" * 3000 + "</table>",     # cleared with each cell
+    "<a href=x><div>a block link</div></a>" * 2000,
+    "<ul>" + "<li><a href=x>item</a> <b>x</b><i>y</i>" * 3000 + "</ul>",
+    "<b><i><u><s><em><strong><tt><code>" * 7 + "text",                 # 56 formatting elements open
+    "<p>" + "<a href=x>link <b>bold</a> after</b> " * 2000 + "</p>",    # misnested, closed again
 ])
 def test_guard_leaves_ordinary_markup_alone(page):
     """Legacy markup with thousands of implicitly closed elements is not flattened."""
@@ -90,6 +98,10 @@ def test_guard_leaves_ordinary_markup_alone(page):
     "<p><span></p>" * 2000 + "<div>x",
     "<svg><title>" + "<div>" * 2000,  # an svg integration point
     "<table><td>" + "<div><b>" * 2000,
+    "<td><div></td>" * 2000,          # cells outside a table are ignored, and so are their end tags
+    "<table><table></table>" + "<td><div></td>" * 2000,  # the inner table closed the outer one
+    "<caption><span></caption>" * 2000,
+    "<svg><font color=x>" + "<span/>" * 2000,  # a font with color leaves the svg: <span/> is not void
 ])
 def test_guard_is_not_fooled_by_end_tags_the_parser_ignores(page):
     """The scan does not under-estimate the depth lexbor builds.
@@ -98,44 +110,106 @@ def test_guard_is_not_fooled_by_end_tags_the_parser_ignores(page):
     elements, so the tree gets deeper than the stack the guard bounds; the
     parse stays linear, see test_time_grows_linearly.)
     """
+    text, _ = guard.apply(page, max_depth=100)
+    assert _tree_size(text)[0] <= 100 + 3  # html, body and a text node above the guard's count
+
+
+def _tree_size(text: str) -> tuple[int, int]:
+    """(depth, number of nodes) of lexbor's tree of ``text``."""
     from selectolax.lexbor import LexborHTMLParser
 
-    text, _ = guard.apply(page, max_depth=100)
-    node, depth = LexborHTMLParser(text).root, 0
+    node, depth, size = LexborHTMLParser(text).root, 0, 0
     stack = [(node, 0)]
     while stack:
         node, d = stack.pop()
         depth = max(depth, d)
+        size += 1
         child = node.child
         while child is not None:
             stack.append((child, d + 1))
             child = child.next
-    assert depth <= 100 + 3  # html, body and a text node above the guard's count
+    return depth, size
+
+
+MISNESTED = {  # formatting elements the parser reopens (the list of active formatting elements)
+    "b a": lambda k: "<b><a href=x>" * k,
+    "b i /b": lambda k: "<b><i>x</b>" * k,
+    "b p i /b": lambda k: "<b><p><i>x</b>y</p>" * k,
+    "p b i": lambda k: "<p><b><i>x</p>" * k,
+    "p b distinct": lambda k: "".join(f"<p><b id={j}>x</p>" for j in range(k)),
+    "p font distinct": lambda k: "".join(f"<p><font color=#{j:06x}>x</p>" for j in range(k)),
+    "li a": lambda k: "<ul>" + "<li><a href=x>item" * k,
+    "a div": lambda k: "<a href=x><div>x" * k,
+    "b div /b": lambda k: "<b><div>x</b>" * k,
+    "nobr": lambda k: "<nobr>x" * k,
+    "table b": lambda k: "<table>" + "<b><tr><td>x" * k,
+    "svg font": lambda k: "".join(f"<p><svg><font color={j}></p>" for j in range(k)),
+    "b object /b": lambda k: "<b><object>" + "<span>" * 400 + "</b>" * k,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISNESTED))
+def test_guard_bounds_the_formatting_elements(name):
+    """Misnested formatting elements do not deepen or multiply lexbor's tree past the bounds."""
+    k = 3000
+    page = MISNESTED[name](k)
+    text, _ = guard.apply(page, max_depth=100, max_formatting=8)
+    depth, size = _tree_size(text)
+    assert depth <= 100 + 8 + 3, (name, depth)
+    assert size <= 40 * k + 1000, (name, size)  # reopened elements stay within the page's budget
+    if _cguard is not None:
+        assert _cguard.guard(page, 100, guard.MAX_ATTRS, 8) == guard.guard(page, 100, guard.MAX_ATTRS, 8)
+
+
+def test_guard_drops_formatting_start_tags_past_the_bound_and_keeps_the_text():
+    page = "<body>" + "<b><a href=x>link</a>" * 1000 + "end"
+    cuts = guard.guard(page)
+    assert cuts and all(page[a:b] in ("<b>", "<a href=x>") for a, b in cuts)
+    assert 2 * 1000 - 2 * guard.MAX_FORMATTING <= len(cuts) < 2 * 1000 - guard.MAX_FORMATTING
+    L = html_lines(page)
+    assert "".join(L.texts).replace(" ", "") == "link" * 1000 + "end" and L.truncated
+
+
+def test_guard_keeps_a_bounded_number_of_attributes_per_page():
+    page = "<p>text</p>" + "<img a=1 b=2 c=3>" * 100
+    cuts = guard.guard(page, max_page_attrs=50)
+    assert len(cuts) == 100 - 50 // 3 and cuts[0] == (page.index("c=3", 11 + 17 * 16), page.index(">", 11 + 17 * 16))
+    assert guard.attr_budget(len(page)) == guard.ATTR_FLOOR + len(page) // guard.ATTR_RATIO
+    big = "<p>text</p>" + ("<img " + " ".join(f"a{i}=v" for i in range(256)) + ">") * 2000
+    text, changed = guard.apply(big)
+    assert changed and text.count("=") == guard.attr_budget(len(big))
 
 
 MARKUP = st.lists(st.sampled_from(list("<>/!-=\"' \nabdiptrlsvgfomhcxyz[]?")) | st.sampled_from(
     ["<div>", "</div>", "<p>", "<li>", "</li>", "<ul>", "<table>", "<td>", "<tr>", "<svg>", "</svg>",
      "<script>", "</script>", "<!--", "-->", "--!>", "<form>", "</form>", "<option>", "<title>",
      "<math>", "<b>", "</b>", "<a href=x>", "</a>", "<![CDATA[", "]]>", "<plaintext>", "<textarea>",
-     "<DIV CLASS=x>", "</SCRIPT >", "/>", "\u65e5", "\U0001f600", "<br/>"]), max_size=80).map("".join)
+     "<DIV CLASS=x>", "</SCRIPT >", "/>", "\u65e5", "\U0001f600", "<br/>",
+     # misnested formatting elements, markers and the elements that reopen them
+     "<i>", "</i>", "<nobr>", "</nobr>", "<font color=1>", "<font face=x>", "<font x=1>", "</font>",
+     "<b id=1>", "<b id=2>", "<B CLASS=x>", "<a>", "<strong>", "<em>", "</em>", "<u>", "<s>", "<tt>",
+     "<object>", "</object>", "<marquee>", "</marquee>", "<template>", "</template>", "<caption>",
+     "<th>", "</td>", "</table>", "</br>", "<span>", "</span>", "<h1>", "<img>", "x"]),
+    max_size=80).map("".join)
 
 
 @needs_cguard
 @settings(max_examples=300, deadline=None)
-@given(MARKUP, st.integers(1, 6), st.integers(0, 4))
-def test_compiled_guard_matches_the_reference(page, max_depth, max_attrs):
-    assert _cguard.guard(page, max_depth, max_attrs) == guard.guard(page, max_depth, max_attrs)
+@given(MARKUP, st.integers(1, 6), st.integers(0, 4), st.integers(0, 8), st.sampled_from([None, 0, 1, 3, 10]))
+def test_compiled_guard_matches_the_reference(page, max_depth, max_attrs, max_formatting, page_attrs):
+    assert _cguard.guard(page, max_depth, max_attrs, max_formatting, page_attrs) == \
+        guard.guard(page, max_depth, max_attrs, max_formatting, page_attrs)
 
 
 @settings(max_examples=150, deadline=None)
-@given(MARKUP, st.integers(1, 6), st.integers(0, 4))
-def test_guard_spans_are_sorted_disjoint_and_inside(page, max_depth, max_attrs):
-    cuts = guard.guard(page, max_depth, max_attrs)
+@given(MARKUP, st.integers(1, 6), st.integers(0, 4), st.integers(0, 8))
+def test_guard_spans_are_sorted_disjoint_and_inside(page, max_depth, max_attrs, max_formatting):
+    cuts = guard.guard(page, max_depth, max_attrs, max_formatting)
     prev = 0
     for a, b in cuts:
         assert prev <= a < b <= len(page)
         prev = b
-    text, changed = guard.apply(page, max_depth, max_attrs)
+    text, changed = guard.apply(page, max_depth, max_attrs, max_formatting)
     assert changed == bool(cuts) or len(page) <= 2 * max_attrs
     assert isinstance(html_lines(text).texts, list)
 
@@ -269,6 +343,10 @@ def _cpu(fn, runs: int = 3) -> float:
     return best
 
 
+def _misnested(name: str, k: int) -> str:
+    return "<html><body>" + MISNESTED[name](10_000 * k)
+
+
 SCALING = {
     "ordinary": lambda k: "<html><body>" + PARA * (120 * k) + "</body></html>",
     "nested": lambda k: deep(10_000 * k),
@@ -277,6 +355,9 @@ SCALING = {
     "one long line": lambda k: "<p>" + "word " * (20_000 * k) + "</p>",
     "form trick": lambda k: "<form><div></form>" * (2_000 * k) + "<p>x</p>",
     "list trick": lambda k: "<li><ul></li>" * (2_000 * k) + "<p>x</p>",
+    "cell trick": lambda k: "<td><div></td>" * (2_000 * k) + "<p>x</p>",
+    "table trick": lambda k: "<table><table></table>" + "<td><div></td>" * (2_000 * k) + "<p>x</p>",
+    **{"misnested " + name: functools.partial(_misnested, name) for name in MISNESTED},
 }
 
 
@@ -338,6 +419,83 @@ def test_memory_is_bounded_by_max_bytes(tiny_models):
     assert huge["peak"] < 150 * cap, huge  # about 90 bytes per input byte measured
 
 
+_MEASURE_PAGE = r"""
+import json, sys
+def rss(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+from boilerclf import Extractor
+html_model, text_model, shape, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+if shape == "attributes":  # img tags with 256 attributes each
+    unit = "<img " + " ".join(f"a{i}=v" for i in range(256)) + ">"
+    page = "<html><body><p>text</p>" + unit * (size // len(unit))
+else:  # formatting elements with distinct attributes, reopened in every paragraph
+    page = "<html><body>" + "".join(f"<p><font color=#{j:06x}>x</p>" for j in range(size // 30))
+page = page.encode()
+ex = Extractor(model=html_model, text_model=text_model)
+ex.classify(b"<p>warm up the model</p>")
+base = rss("VmRSS:")
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak (VmHWM) to the current RSS
+r = ex.classify(page)
+print(json.dumps({"peak": rss("VmHWM:") - base, "size": len(page), "truncated": r.truncated}))
+"""
+
+
+@pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="needs Linux /proc to reset peak RSS")
+@pytest.mark.parametrize("shape,size,per_byte", [
+    ("attributes", 8_000_000, 25),   # 256 attributes per element, past the page's attribute budget
+    ("formatting", 100_000, 400),    # would reopen every earlier font in every paragraph
+])
+def test_memory_is_bounded_on_markup_floods(tiny_models, shape, size, per_byte):
+    """Peak memory is a small multiple of the page, whatever its markup makes lexbor build."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE_PAGE, str(tiny_models[0]), str(tiny_models[1]), shape,
+                          str(size)], check=False, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["truncated"] and got["peak"] < per_byte * got["size"] + 30e6, got
+
+
+def test_a_time_budget_per_page(tiny_models, tiny_extractor):
+    page = "<html><body>" + PARA * 20_000  # 3 MB
+    ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], timeout=1e-4)
+    for call in (ex.classify, ex.extract, ex.lines):
+        t = time.monotonic()
+        with pytest.raises(PageTimeout) as err:
+            call(page)
+        assert time.monotonic() - t < 30  # one stage past the budget, not the whole page
+    assert isinstance(err.value, InputError) and isinstance(err.value, TimeoutError)
+    with pytest.raises(PageTimeout):  # per call, over an Extractor without one
+        tiny_extractor.extract(page.encode(), timeout=1e-4)
+    with pytest.raises(PageTimeout):
+        tiny_extractor.classify(page, "html", timeout=1e-4)
+    # a budget that is not hit changes nothing
+    want = tiny_extractor.classify(PARA * 10)
+    got = tiny_extractor.classify(PARA * 10, timeout=60)
+    assert [ln.text for ln in got.lines] == [ln.text for ln in want.lines] and list(got.scores) == list(want.scores)
+    assert ex.extract(PARA * 10, timeout=60) == tiny_extractor.extract(PARA * 10)
+    guarded = "<html><body>" + "<div>" * 600 + "<p>deep</p>"
+    assert tiny_extractor.classify(guarded, timeout=60).truncated
+    for bad in (0, -1, float("nan"), "1", True):
+        with pytest.raises(ValueError):
+            Extractor(timeout=bad)
+        with pytest.raises(ValueError):
+            tiny_extractor.classify(PARA, timeout=bad)
+
+
+def test_the_public_functions_take_a_time_budget():
+    import boilerclf
+
+    page = "<html><body>" + PARA * 20_000
+    for call in (boilerclf.extract, boilerclf.classify, boilerclf.extract_text):
+        with pytest.raises(PageTimeout):
+            call(page, timeout=1e-4)
+    assert boilerclf.extract(PARA * 5, timeout=60) == boilerclf.extract(PARA * 5)
+
+
 ALL_CODECS = sorted(set(__import__("encodings.aliases").aliases.aliases.values()) | {"\x00", "", "x" * 300})
 
 
@@ -345,7 +503,11 @@ ALL_CODECS = sorted(set(__import__("encodings.aliases").aliases.aliases.values()
 @given(st.binary(max_size=64), st.sampled_from(ALL_CODECS))
 def test_any_charset_label_decodes_any_bytes(data, label):
     """A charset hint (an HTTP header, a WARC record) naming any Python codec never raises."""
-    from boilerclf.decode import decode
+    from boilerclf.decode import decode, not_text
 
-    assert isinstance(decode(data, label), str)
+    if not_text(data) is None:
+        assert isinstance(decode(data, label), str)
+    else:  # bytes that are plainly not text (a file signature) are refused as such
+        with pytest.raises(InputError):
+            decode(data, label)
     assert isinstance(decode(b"<meta charset=" + label.encode("latin-1", "replace") + b">" + data), str)
