@@ -10,7 +10,7 @@ and a scikit-learn classifier labels it content or boilerplate with a score::
 
 For many pages, make one :class:`Extractor` and call ``extract_many``; for a
 cluster, ``clean_bag``, ``clean_dataframe`` and ``clean_files`` (``boilerclf[dask]``,
-see :mod:`boilerclf.dask_clean`).
+see :mod:`boilerclf.batch.cluster`).
 Hand-checked labels live in a labels file (:func:`read_labels`,
 :func:`write_labels`, :func:`page_record`; see :mod:`boilerclf.labelsfile`).
 A new site is taught with a :class:`SiteProfile` (its repeated lines, from
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import decision
 from .decision import Auto
-from .extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, InputError, Line, Result
+from .extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, InputError, Line, PageTimeout, Result
 from .extract import load_model as _load_model
 from .labelsfile import LabelsError, page_record, read_labels, write_labels
 from .lines import Lines, html_lines, text_lines
@@ -34,7 +34,7 @@ from .site import SiteModel
 __version__ = "0.1.0"
 __all__ = [
     "extract", "extract_text", "classify", "load_model", "Extractor", "Result", "Line",
-    "Lines", "LineClassifier", "ModelError", "InputError", "PRESETS", "Auto", "decision", "html_lines",
+    "Lines", "LineClassifier", "ModelError", "InputError", "PageTimeout", "PRESETS", "Auto", "decision", "html_lines",
     "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "SiteProfile",
     "ProfileError", "SiteModel", "MAX_BYTES", "MAX_NODES", "__version__",
 ]
@@ -45,11 +45,12 @@ _DASK = ("clean_bag", "clean_dataframe", "clean_files")
 
 def __getattr__(name: str):
     """``boilerclf.clean_bag`` / ``clean_dataframe`` / ``clean_files``: cleaning on a Dask
-    cluster, from :mod:`boilerclf.dask_clean` (imported on first use: needs ``boilerclf[dask]``)."""
-    if name in _DASK:
-        from . import dask_clean
+    cluster, from :mod:`boilerclf.batch.cluster` (imported on first use: needs ``boilerclf[dask]``);
+    ``boilerclf.dask_clean`` is that module."""
+    if name in _DASK or name == "dask_clean":
+        from .batch import cluster
 
-        return getattr(dask_clean, name)
+        return cluster if name == "dask_clean" else getattr(cluster, name)
     raise AttributeError(f"module 'boilerclf' has no attribute {name!r}")
 
 
@@ -74,7 +75,8 @@ def _extractor(threshold: float | str | Auto | None, site_profile=None, max_byte
 
 def extract(html: str | bytes, *, url: str | None = None, threshold: float | str | Auto | None = None,
             charset: str | None = None, site_profile: str | Path | SiteProfile | None = None,
-            max_bytes: int | None = None, max_nodes: int | None = None, comments: bool = False) -> str:
+            max_bytes: int | None = None, max_nodes: int | None = None, comments: bool = False,
+            timeout: float | None = None) -> str:
     """The main text of an HTML page (str, or bytes in any charset).
 
     ``threshold`` is a score in 0..1, "auto" (a threshold chosen per page from
@@ -88,29 +90,38 @@ def extract(html: str | bytes, *, url: str | None = None, threshold: float | str
     :data:`MAX_NODES`) cap the work on one page: the rest of a longer page is
     ignored (see :class:`Extractor`).  Readers' comment sections are dropped
     unless ``comments=True`` (then the model judges their lines).
+
+    ``timeout`` is a time budget for the page in seconds (wall clock; default
+    None, no limit): past it, :class:`PageTimeout` is raised instead of
+    returning, soon after the budget (the page is checked between the stages
+    of the pipeline, each linear in the page's size).  ``PageTimeout`` is an
+    :class:`InputError` and a ``TimeoutError``: a crawler that skips the pages
+    it cannot read, ``except InputError``, skips these too.
     """
-    return _extractor(threshold, site_profile, max_bytes, max_nodes, comments).extract(html, "html", charset)
+    return _extractor(threshold, site_profile, max_bytes, max_nodes, comments).extract(
+        html, "html", charset, timeout=timeout)
 
 
 def extract_text(text: str | bytes, *, threshold: float | str | Auto | None = None,
                  site_profile: str | Path | SiteProfile | None = None,
-                 max_bytes: int | None = None) -> str:
-    """The main text of an already-extracted plain-text page (one paragraph per line)."""
-    return _extractor(threshold, site_profile, max_bytes).extract(text, "text")
+                 max_bytes: int | None = None, timeout: float | None = None) -> str:
+    """The main text of an already-extracted plain-text page (one paragraph per line);
+    ``timeout`` as in :func:`extract`."""
+    return _extractor(threshold, site_profile, max_bytes).extract(text, "text", timeout=timeout)
 
 
 def classify(page: str | bytes, *, kind: str | None = None, threshold: float | str | Auto | None = None,
              features: bool = False, charset: str | None = None,
              site_profile: str | Path | SiteProfile | None = None, max_bytes: int | None = None,
-             max_nodes: int | None = None, comments: bool = False) -> Result:
+             max_nodes: int | None = None, comments: bool = False, timeout: float | None = None) -> Result:
     """Every line of a page with its label and score (and features on request).
 
     ``kind`` is "html", "text" or None to detect it; ``site_profile``, the
-    limits and ``comments`` as in :func:`extract`; ``Result.truncated`` says
-    whether the page ran over a limit.
+    limits, ``comments`` and ``timeout`` as in :func:`extract`;
+    ``Result.truncated`` says whether the page ran over a limit.
     """
     return _extractor(threshold, site_profile, max_bytes, max_nodes, comments).classify(
-        page, kind, features=features, charset=charset)
+        page, kind, features=features, charset=charset, timeout=timeout)
 
 
 def load_model(path: str | Path, *, trusted: bool = False) -> LineClassifier:

@@ -190,10 +190,10 @@ def clean(
             summary = batch.run(paths, ex, opts)
         else:
             try:
-                from . import dask_clean
+                from .batch import cluster
             except ImportError as e:
                 raise batch.UsageError(str(e)) from None
-            summary = dask_clean.run(paths, ex, opts, dask)
+            summary = cluster.run(paths, ex, opts, dask)
     except batch.OutputError as e:
         if out is None:
             _silence_stdout()
@@ -613,10 +613,10 @@ def profile(
         try:
             if page.error:
                 raise ValueError(page.error)
-            texts.append(ex.lines(labelling._source(page, ex.max_bytes), page.kind).texts)
+            texts.append(ex.lines(labelling.page_source(page, ex.max_bytes), page.kind).texts)
         except Exception as e:  # noqa: BLE001 - a bad page is reported, the rest still count
             failed += 1
-            typer.echo(f"failed: {page.id}: {batch._reason(e)}", err=True)
+            typer.echo(f"failed: {page.id}: {batch.errors.reason(e)}", err=True)
     if len(texts) < 2:
         _fail_usage(f"a site profile needs at least 2 pages of the site ({len(texts)} read)")
     prof = SiteProfile.from_pages(texts, min_share=min_share)

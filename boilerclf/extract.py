@@ -7,6 +7,8 @@ through the model in one call.
 from __future__ import annotations
 
 import itertools
+import math
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,19 @@ MAX_NODES = _lines.MAX_NODES
 
 class InputError(ValueError):
     """Input that cannot be turned into a page (e.g. not text at all)."""
+
+
+class PageTimeout(InputError, TimeoutError):
+    """A page ran over its time budget (the ``timeout`` of :class:`Extractor`,
+    :func:`boilerclf.extract`...): the page gets no result.
+
+    Raised between the stages of the pipeline (decoding, markup guard, parsing
+    and DOM walk, features, model), never in the middle of one: lexbor cannot
+    be interrupted, but every stage takes time linear in the page (bounded by
+    ``max_bytes``), so a page ends soon after its budget.  It is an
+    :class:`InputError` (so code that skips bad pages skips it too) and a
+    :class:`TimeoutError`.
+    """
 
 
 @dataclass
@@ -121,6 +136,22 @@ def check_limit(name: str, value: int) -> int:
     return int(value)
 
 
+def check_timeout(timeout: float | None) -> float | None:
+    """``timeout`` if it is None or a positive number of seconds, else ``ValueError``."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float, np.integer, np.floating)) \
+            or not timeout > 0 or math.isnan(timeout):
+        raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout!r}")
+    return float(timeout)
+
+
+def check_deadline(deadline: float | None, stage: str) -> None:
+    """Raise :class:`PageTimeout` if ``deadline`` (``time.monotonic()``) has passed."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise PageTimeout(f"the page ran over its time budget ({stage} ended past it)")
+
+
 def resolve_threshold(threshold: float | str | _decision.Auto | None,
                       default: float | str | _decision.Auto) -> float | _decision.Auto:
     """The decision for a ``threshold`` argument: a number, "auto" (also
@@ -180,6 +211,10 @@ class Extractor:
     trusted : bool, default False
         Also accept legacy joblib/pickle model files.  Reading one runs code
         stored in it: set this only for files whose origin you trust.
+    timeout : float, optional
+        Seconds (wall clock) one page may take in :meth:`lines`, :meth:`classify`
+        and :meth:`extract` (each also takes its own ``timeout``); past it they
+        raise :class:`PageTimeout`.  Default None: no limit.
 
     A page that runs over any limit is still classified, and its
     :class:`Result` says ``truncated``.  Limits must be positive integers
@@ -191,7 +226,7 @@ class Extractor:
                  max_nodes: int = MAX_NODES, max_depth: int = _guard.MAX_DEPTH,
                  max_attrs: int = _guard.MAX_ATTRS,
                  site_profile: str | Path | SiteProfile | None = None, trusted: bool = False,
-                 xref_rule: bool = True, comments: bool = False):
+                 xref_rule: bool = True, comments: bool = False, timeout: float | None = None):
         self.model = model
         self.text_model = text_model
         self.threshold = threshold
@@ -203,6 +238,7 @@ class Extractor:
         self.trusted = trusted
         self.xref_rule = bool(xref_rule)
         self.comments = bool(comments)
+        self.timeout = check_timeout(timeout)
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -218,8 +254,20 @@ class Extractor:
         return got
 
     # -- one page -----------------------------------------------------------
-    def lines(self, page: str | bytes, kind: str | None = None, charset: str | None = None) -> _lines.Lines:
-        """Split a page into lines (kind "html", "text" or None to detect)."""
+    def lines(self, page: str | bytes, kind: str | None = None, charset: str | None = None, *,
+              timeout: float | None = None) -> _lines.Lines:
+        """Split a page into lines (kind "html", "text" or None to detect).
+
+        ``timeout``: seconds for this page (default: the Extractor's), else
+        :class:`PageTimeout`."""
+        return self._lines(page, kind, charset, self._deadline(timeout))
+
+    def _deadline(self, timeout: float | None) -> float | None:
+        timeout = check_timeout(timeout) if timeout is not None else getattr(self, "timeout", None)
+        return None if timeout is None else time.monotonic() + timeout
+
+    def _lines(self, page: str | bytes, kind: str | None, charset: str | None,
+               deadline: float | None) -> _lines.Lines:
         if kind not in (None, "html", "text"):
             raise InputError(f"kind must be 'html' or 'text', not {kind!r}")
         if charset is not None and not isinstance(charset, str):
@@ -232,28 +280,39 @@ class Extractor:
             page = page[: self.max_bytes]
         else:
             raise InputError(f"a page must be str or bytes, not {type(page).__name__}")
+        check_deadline(deadline, "decoding")
         if kind is None:
             kind = "html" if _lines.looks_like_html(page) else "text"
+        guarded = False
         if kind == "html":
+            if deadline is not None:  # the guard on its own, to check the time before parsing
+                if "\x00" in page:
+                    page = page.replace("\x00", "\ufffd")
+                page, guarded = _guard.apply(page, self.max_depth, self.max_attrs)
+                check_deadline(deadline, "the markup guard")
             out = _lines.html_lines(page, charset=charset, max_nodes=self.max_nodes,
                                     max_depth=self.max_depth, max_attrs=self.max_attrs)
         else:
             out = _lines.text_lines(page)
-        out.truncated = out.truncated or cut
+        check_deadline(deadline, "parsing")
+        out.truncated = out.truncated or cut or guarded
         return out
 
     def classify(self, page: str | bytes, kind: str | None = None, *, features: bool = False,
-                 charset: str | None = None) -> Result:
-        """Classify every line of a page (see :class:`Result`)."""
-        return self.classify_lines([self.lines(page, kind, charset)], features=features)[0]
+                 charset: str | None = None, timeout: float | None = None) -> Result:
+        """Classify every line of a page (see :class:`Result`); ``timeout`` as in :meth:`lines`."""
+        deadline = self._deadline(timeout)
+        return self._results([self._lines(page, kind, charset, deadline)], features, deadline)[0]
 
-    def extract(self, page: str | bytes, kind: str | None = None, charset: str | None = None) -> str:
+    def extract(self, page: str | bytes, kind: str | None = None, charset: str | None = None, *,
+                timeout: float | None = None) -> str:
         """The main text of a page (``classify(page).text``, without building a
-        :class:`Line` per line)."""
-        return self.texts_of([self.lines(page, kind, charset)])[0]
+        :class:`Line` per line); ``timeout`` as in :meth:`lines`."""
+        deadline = self._deadline(timeout)
+        return self._texts([self._lines(page, kind, charset, deadline)], deadline)[0]
 
     # -- many pages ---------------------------------------------------------
-    def _score(self, pages: list[_lines.Lines], *, features: bool = False
+    def _score(self, pages: list[_lines.Lines], *, features: bool = False, deadline: float | None = None
                ) -> list[tuple[np.ndarray, float, np.ndarray | None] | None]:
         """Per page ``(scores, threshold, feature matrix if asked)``, None for a
         page without lines; pages of one kind go through the model in one call.
@@ -266,8 +325,10 @@ class Extractor:
                 continue
             model, thr = self._get(kind)
             X = batch_features([pages[i] for i in nonempty])
+            check_deadline(deadline, "the features")
             with _one_thread():
                 scores = raw = model.decision_scores(X)
+            check_deadline(deadline, "the model")
             if getattr(self, "xref_rule", True):  # one search for the batch (the rule is per line)
                 scores = _cues.cap_scores(
                     scores, list(itertools.chain.from_iterable(pages[i].texts for i in nonempty)))
@@ -311,8 +372,12 @@ class Extractor:
 
     def classify_lines(self, pages: list[_lines.Lines], *, features: bool = False) -> list[Result]:
         """Classify already-split pages; pages of one kind go through the model in one call."""
+        return self._results(pages, features, None)
+
+    def _results(self, pages: list[_lines.Lines], features: bool, deadline: float | None) -> list[Result]:
         results = []
-        for p, got in zip(pages, self._score(pages, features=features)):
+        for p, got in zip(pages, self._score(pages, features=features, deadline=deadline)):
+            check_deadline(deadline, "the model")
             if got is None:
                 results.append(Result([], p.title, p.kind, p.truncated))
                 continue
@@ -332,8 +397,11 @@ class Extractor:
     def texts_of(self, pages: list[_lines.Lines]) -> list[str]:
         """The main text of already-split pages (what ``classify_lines(...)[i].text``
         gives, without building a :class:`Line` per line)."""
+        return self._texts(pages, None)
+
+    def _texts(self, pages: list[_lines.Lines], deadline: float | None) -> list[str]:
         return ["" if got is None else "\n".join(itertools.compress(p.texts, (got[0] >= got[1]).tolist()))
-                for p, got in zip(pages, self._score(pages))]
+                for p, got in zip(pages, self._score(pages, deadline=deadline))]
 
     def extract_many(self, pages: Iterable[str | bytes], *, kind: str | None = None,
                      batch_size: int = 64, n_jobs: int = 1) -> Iterator[str]:
@@ -351,14 +419,14 @@ class Extractor:
             return
         from concurrent.futures import ProcessPoolExecutor
 
-        from .batch import _mp_context
+        from .batch.pool import mp_context
 
         # workers fork from this process when it runs no other thread (they
         # start in milliseconds, with the model code imported: a clean
         # interpreter spends about 1.3 s importing scikit-learn); otherwise
         # from a forkserver, as a child of a process that already runs OpenMP
         # threads can hang in them
-        ctx = _mp_context(initial=True)
+        ctx = mp_context(initial=True)
         # a list or tuple of pages reaches forked workers with the fork itself:
         # they are sent index ranges, not the pages (no pickling, no pipe)
         shared = pages if type(pages) in (list, tuple) and ctx.get_start_method() == "fork" else None

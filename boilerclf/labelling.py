@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from . import batch
+from .batch.errors import reason
+from .batch.inputs import gunzip
+from .batch.options import inside
 from . import lines as _lines
 from .decode import decode
 from .extract import DEFAULT_MODELS, Extractor, _model_path
@@ -53,16 +56,16 @@ def check_inputs(paths: list[str], opts: batch.Options, out: Path | None = None)
     for p in paths:
         if p != "-" and not os.path.exists(p):
             raise batch.UsageError(f"no such file or directory: {p}")
-        if p != "-" and out is not None and batch._inside(out.resolve(), Path(p).resolve()):
+        if p != "-" and out is not None and inside(out.resolve(), Path(p).resolve()):
             raise batch.UsageError(f"--out {out} is or lies inside the input {p}: "
                                    "inputs are never overwritten; choose another --out")
 
 
-def _source(page: batch.Page, max_bytes: int) -> str:
+def page_source(page: batch.Page, max_bytes: int) -> str:
     """The decoded text of a page read by :class:`batch.Reader`."""
     data = page.data
     if page.gz:
-        data = batch.gunzip(data, max_bytes)
+        data = gunzip(data, max_bytes)
     if isinstance(data, (bytes, bytearray)):
         return decode(bytes(data[:max_bytes]), page.charset)
     return data[:max_bytes]
@@ -102,7 +105,7 @@ def label_pages(paths: list[str], ex: Extractor, opts: batch.Options, *,
                     results.append(e)
         for (pid, url, src, ln), r in zip(pending, results):
             if isinstance(r, BaseException):
-                report.failed.append((pid, f"classify: {batch._reason(r)}"))
+                report.failed.append((pid, f"classify: {reason(r)}"))
                 continue
             if ln.kind not in names:
                 names[ln.kind] = model_name(ex, ln.kind)
@@ -129,17 +132,17 @@ def label_pages(paths: list[str], ex: Extractor, opts: batch.Options, *,
             report.failed.append((pid, f"read: {page.error}"))
             continue
         try:
-            src = _source(page, ex.max_bytes)
+            src = page_source(page, ex.max_bytes)
         except (EOFError, zlib.error) as e:
-            report.failed.append((pid, f"read: truncated or corrupt gzip: {batch._reason(e)}"))
+            report.failed.append((pid, f"read: truncated or corrupt gzip: {reason(e)}"))
             continue
         except Exception as e:  # noqa: BLE001 - isolated per page
-            report.failed.append((pid, f"decode: {batch._reason(e)}"))
+            report.failed.append((pid, f"decode: {reason(e)}"))
             continue
         try:
             ln = ex.lines(src, page.kind)
         except Exception as e:  # noqa: BLE001 - isolated per page
-            report.failed.append((pid, f"parse: {batch._reason(e)}"))
+            report.failed.append((pid, f"parse: {reason(e)}"))
             continue
         pending.append((pid, page.url, src, ln))
         if len(pending) >= batch_size:

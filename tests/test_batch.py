@@ -24,6 +24,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from boilerclf import batch
+from boilerclf.batch import pool
+from boilerclf.batch.render import to_markdown
 from boilerclf.cli import app
 from boilerclf.extract import Line, Result
 
@@ -167,7 +169,7 @@ def test_markdown_keeps_headings_and_list_items(tmp_path, clean):
 def test_markdown_of_text_pages():
     lines = [Line("Head", True, 0.9, "h2"), Line("dropped", False, 0.1, "p"),
              Line("a", True, 0.9, "li"), Line("b", True, 0.9, "li"), Line("1. para", True, 0.8, "")]
-    assert batch.to_markdown(Result(lines)) == "## Head\n\n- a\n- b\n\n\\1. para"
+    assert to_markdown(Result(lines)) == "## Head\n\n- a\n- b\n\n\\1. para"
 
 
 # ------------------------------------------------------------------ JSONL in, JSONL out
@@ -457,7 +459,7 @@ def test_forkserver_workers_give_the_same_output(tmp_path, tree, clean, monkeypa
     """Workers fork from this process only when no other thread runs here; else from a forkserver."""
     a, b = tmp_path / "a", tmp_path / "b"
     assert clean(tree, "--out", a, jobs=2).exit_code == 0
-    monkeypatch.setattr(batch, "_fork_is_safe", lambda: False)
+    monkeypatch.setattr(pool, "fork_is_safe", lambda: False)
     assert clean(tree, "--out", b, jobs=2).exit_code == 0
     assert files(a) == files(b) and len(files(a)) == 4
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from boilerclf import batch
+from boilerclf.batch import writers
 from boilerclf.cli import app
 
 runner = CliRunner()
@@ -82,7 +82,7 @@ def fail_writes(monkeypatch, match, error=errno.ENOSPC, after: int = 0):
             count["n"] += 1
         return f
 
-    monkeypatch.setattr(batch, "open", fake_open, raising=False)
+    monkeypatch.setattr(writers, "open", fake_open, raising=False)
 
 
 def no_traceback(r):
@@ -117,7 +117,7 @@ def test_full_disk_in_jsonl_then_resume(tmp_path, pages, clean, monkeypatch):
     out = tmp_path / "clean.jsonl"
     out.write_text('{"id": "from an earlier run"}\n')
     fail_writes(monkeypatch, lambda name: name == "clean.jsonl.tmp", after=1)
-    monkeypatch.setattr(batch.FileWriter, "write", _unbuffered_write)
+    monkeypatch.setattr(writers.FileWriter, "write", _unbuffered_write)
     r = clean(pages, "-f", "jsonl", "--out", out)
     no_traceback(r)
     assert "No space left on device" in r.stderr and "clean.jsonl.tmp" in r.stderr
@@ -132,7 +132,7 @@ def test_full_disk_in_jsonl_then_resume(tmp_path, pages, clean, monkeypatch):
 def _unbuffered_write(self, page, text):
     """FileWriter.write through a fresh file object per record, so the fake can fail one."""
     self.f.flush()
-    with batch.open(self.tmp, "ab") as f:
+    with writers.open(self.tmp, "ab") as f:  # the failing open of fail_writes
         f.write(text.encode("utf-8"))
 
 
@@ -219,7 +219,7 @@ def test_writes_are_atomic(tmp_path, pages, clean, monkeypatch):
         seen.append((Path(src).name, Path(dst).name, Path(src).read_bytes()))
         return real_replace(src, dst)
 
-    monkeypatch.setattr(batch.os, "replace", spy)
+    monkeypatch.setattr(os, "replace", spy)
     out = tmp_path / "out"
     assert clean(pages, "--out", out).exit_code == 0
     assert [(s, d) for s, d, _ in seen] == [(f".{n}.txt.tmp", f"{n}.txt") for n in "abc"]

@@ -25,7 +25,8 @@ from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import SchedulerPlugin
 from typer.testing import CliRunner
 
-from boilerclf import Extractor, ModelError, dask_clean
+from boilerclf import Extractor, ModelError
+from boilerclf.batch import cluster as dask_clean
 from boilerclf.cli import app
 from test_batch import build_warc  # the WARC with a corrupt record and a cp1252 page
 

@@ -210,7 +210,7 @@ def test_extract_many_n_jobs_2_matches_n_jobs_1(tiny_extractor, many_pages, time
 _RANGES_SCRIPT = """
 import json, pickle, sys
 from concurrent.futures import ProcessPoolExecutor
-import boilerclf, boilerclf.batch as b
+import boilerclf, boilerclf.batch.pool as b
 ex = boilerclf.Extractor(model=sys.argv[1])
 pages = pickle.load(open(sys.argv[2], "rb"))  # str and bytes pages
 seq = list(ex.extract_many(pages, batch_size=3, n_jobs=1))
@@ -220,7 +220,7 @@ def spy(self, fn, /, *args, **kwargs):
     sent.append([fn.__name__, list(args[:2]) if fn.__name__ == "_worker_range" else len(args[0])])
     return real(self, fn, *args, **kwargs)
 ProcessPoolExecutor.submit = spy
-out = {"fork": b._fork_is_safe()}
+out = {"fork": b.fork_is_safe()}
 for how, ps in (("list", list(pages)), ("tuple", tuple(pages)), ("iter", iter(pages))):
     sent.clear()
     out[how] = [list(ex.extract_many(ps, batch_size=3, n_jobs=2)) == seq, list(sent)]
@@ -261,29 +261,29 @@ def test_extract_many_workers_fork_only_without_other_threads(tiny_extractor, ma
     come from a forkserver; the output is the same either way."""
     import threading
 
-    from boilerclf import batch
+    from boilerclf.batch import pool
 
     seq = list(tiny_extractor.extract_many(many_pages, batch_size=4, n_jobs=1))
     starts = []
-    real = batch._mp_context
+    real = pool.mp_context
 
     def spy(initial):
         ctx = real(initial)
         starts.append(ctx.get_start_method())
         return ctx
 
-    monkeypatch.setattr(batch, "_mp_context", spy)
+    monkeypatch.setattr(pool, "mp_context", spy)
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
     try:
-        assert not batch._fork_is_safe()  # a Python thread runs
+        assert not pool.fork_is_safe()  # a Python thread runs
         par = timeout_run(lambda: list(tiny_extractor.extract_many(many_pages, batch_size=4, n_jobs=2)), 120)
     finally:
         stop.set()
         t.join()
     assert par == seq and starts[-1] == "forkserver"
-    if batch._fork_is_safe():  # no thread left (OpenBLAS's and jemalloc's do not count)
+    if pool.fork_is_safe():  # no thread left (OpenBLAS's and jemalloc's do not count)
         par = timeout_run(lambda: list(tiny_extractor.extract_many(many_pages, batch_size=4, n_jobs=2)), 120)
         assert par == seq and starts[-1] == "fork"
 
@@ -295,10 +295,10 @@ def test_a_fresh_process_may_fork_its_workers(tiny_models, tmp_path):
     import subprocess
     import sys
 
-    code = ("import boilerclf, boilerclf.batch as b; "
+    code = ("import boilerclf, boilerclf.batch.pool as b; "
             f"ex = boilerclf.Extractor(model={str(tiny_models[0])!r}); "
             "ex.extract('<p>The harbour opened today after long repairs to the wall.</p>'); "
-            "print(b._fork_is_safe())")
+            "print(b.fork_is_safe())")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "True"

@@ -16,6 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from boilerclf import batch
+from boilerclf.batch import engine
+from boilerclf.batch.engine import Output, take_batch
+from boilerclf.batch.pool import Pool, worker_main
+from boilerclf.batch.writers import DirWriter, FileWriter, open_new
 from boilerclf.cli import app
 
 runner = CliRunner()
@@ -87,7 +91,7 @@ def test_dotted_name_in_a_subdirectory_does_not_collide(tmp_path, clean):
 
 def test_dir_writer_never_leaves_out_whatever_the_name(tmp_path):
     out = tmp_path / "out"
-    w = batch.DirWriter(out, ".txt")
+    w = DirWriter(out, ".txt")
     for rel in ("../evil", "a/../../evil", "/etc/evil", "./x", "a//b", ".."):
         page = batch.Page("id", "src", rel)
         w.assign(page)
@@ -145,9 +149,9 @@ def test_open_new_refuses_a_link_planted_after_the_check(tmp_path, monkeypatch):
         os.symlink(victim, path)
 
     tmp.write_text("leftover")
-    monkeypatch.setattr(batch.os, "unlink", unlink_then_plant)
+    monkeypatch.setattr(os, "unlink", unlink_then_plant)
     with pytest.raises(OSError):
-        batch.open_new(tmp)
+        open_new(tmp)
     assert victim.read_text() == "precious"
 
 
@@ -185,10 +189,10 @@ def test_main_process_holds_pages_by_bytes(tmp_path, clean, monkeypatch):
     for i in range(30):
         (pages / f"p{i:02}.html").write_text(
             f"<p>Page {i}: " + "a sentence of the article body, " * 400 + "</p>")
-    monkeypatch.setattr(batch, "MAX_HELD_BYTES", 30_000)  # about two pages
-    monkeypatch.setattr(batch, "MAX_BATCH_BYTES", 20_000)
+    monkeypatch.setattr(engine, "MAX_HELD_BYTES", 30_000)  # about two pages
+    monkeypatch.setattr(engine, "MAX_BATCH_BYTES", 20_000)
     held = {"now": 0, "max": 0, "batch": 0}
-    real_pages, real_put, real_submit = batch.Reader.pages, batch.Output.put, batch.Pool.submit
+    real_pages, real_put, real_submit = batch.Reader.pages, Output.put, Pool.submit
 
     def pages_spy(self, inputs):
         for p in real_pages(self, inputs):
@@ -205,8 +209,8 @@ def test_main_process_holds_pages_by_bytes(tmp_path, clean, monkeypatch):
         return real_submit(self, w, b)
 
     monkeypatch.setattr(batch.Reader, "pages", pages_spy)
-    monkeypatch.setattr(batch.Output, "put", put_spy)
-    monkeypatch.setattr(batch.Pool, "submit", submit_spy)
+    monkeypatch.setattr(Output, "put", put_spy)
+    monkeypatch.setattr(Pool, "submit", submit_spy)
     r = clean(pages, "--out", tmp_path / "out")
     assert r.exit_code == 0 and "30 pages in: 30 cleaned" in r.stderr, r.output
     assert held["max"] <= 3, held  # not 4 x jobs x batch size = 64
@@ -214,12 +218,12 @@ def test_main_process_holds_pages_by_bytes(tmp_path, clean, monkeypatch):
 
 
 def test_take_batch_bounds_bytes_but_takes_one_page_at_least():
-    big = batch.Page("a", "s", "a", data=b"x" * (batch.MAX_BATCH_BYTES + 10))
+    big = batch.Page("a", "s", "a", data=b"x" * (engine.MAX_BATCH_BYTES + 10))
     small = [batch.Page(str(i), "s", str(i), data=b"y" * 100) for i in range(5)]
     q = deque([big, *small])
-    assert batch.take_batch(q, 16) == [big]
-    assert batch.take_batch(q, 3) == small[:3]
-    assert batch.take_batch(q, 16) == small[3:] and not q
+    assert take_batch(q, 16) == [big]
+    assert take_batch(q, 3) == small[:3]
+    assert take_batch(q, 16) == small[3:] and not q
 
 
 # ------------------------------------------------------------------ counts and messages
@@ -229,7 +233,7 @@ def test_counts_add_up_after_a_write_failure(tmp_path, clean, monkeypatch):
     pages.mkdir()
     for i in range(6):
         (pages / f"p{i}.html").write_text(f"<p>Page {i}: " + "words of the story go here. " * 20 + "</p>")
-    real = batch.FileWriter.write
+    real = FileWriter.write
     n = {"calls": 0}
 
     def fail_fourth(self, page, text):
@@ -239,7 +243,7 @@ def test_counts_add_up_after_a_write_failure(tmp_path, clean, monkeypatch):
             raise OSError(28, "No space left on device")
         return real(self, page, text)
 
-    monkeypatch.setattr(batch.FileWriter, "write", fail_fourth)
+    monkeypatch.setattr(FileWriter, "write", fail_fourth)
     out = tmp_path / "o.jsonl"
     r = clean(pages, "-f", "jsonl", "--out", out)
     assert r.exit_code == 2
@@ -281,7 +285,7 @@ def test_worker_ends_quietly_when_the_main_process_is_gone(tiny_extractor, capsy
             return [(0, "<p>Hello there, a page.</p>", "html", None, ("id", None, "s"), False, False)]
 
     conn = GonePipe()
-    batch.worker_main(conn, tiny_extractor, ("html",), "txt", False)  # returns, no traceback
+    worker_main(conn, tiny_extractor, ("html",), "txt", False)  # returns, no traceback
     assert conn.sent == [("ready",)]
 
 

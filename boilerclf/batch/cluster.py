@@ -46,9 +46,14 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the install
     raise ImportError("boilerclf.dask_clean needs the dask extra: pip install 'boilerclf[dask]'") from e
 
-from . import batch
-from .batch import FatalError, InputFile, Options, Output, Page, Summary, UsageError
-from .extract import Extractor
+from ..extract import Extractor
+from .engine import Output
+from .errors import FatalError, UsageError, reason
+from .inputs import InputFile, Page, Reader, list_inputs, split_name
+from .options import Options, Summary, check
+from .pool import page_task, process_pages
+from .progress import Progress
+from .writers import FileWriter
 
 __all__ = ["clean_bag", "clean_dataframe", "clean_files", "FileReport", "ModelPlugin",
            "worker_extractor", "connect", "run"]
@@ -138,16 +143,16 @@ def _clean_unit(ex: Extractor, ropts: Options, inputs: list[InputFile],
     The outcome is None for a page that could not be read (``page.error``) or
     already in the output: ``skip`` maps ``(source, id)`` to the number of
     records of that key written before, and the first that many pages of the
-    key are skipped (as :meth:`boilerclf.batch.FileWriter.done` decides); the
+    key are skipped (as :meth:`boilerclf.batch.writers.FileWriter.done` decides); the
     caller decides about those.
     """
     wex = worker_extractor(ex)
-    reader = batch.Reader(ropts, wex.max_bytes)
+    reader = Reader(ropts, wex.max_bytes)
     out: list[tuple[Page, tuple | None]] = []
     todo: list[Page] = []
 
     def flush() -> None:
-        res = {r[0]: r for r in batch.process_pages(wex, [batch.page_task(p) for p in todo],
+        res = {r[0]: r for r in process_pages(wex, [page_task(p) for p in todo],
                                                     ropts.format, ropts.lines)}
         for p in todo:
             out[p.seq] = (p, res[p.seq])
@@ -188,7 +193,7 @@ def _units(inputs: Iterator[InputFile], opts: Options) -> Iterator[list[InputFil
     """Tasks: each crawl file (JSONL, WARC) alone, single-page files in groups."""
     group: list[InputFile] = []
     for inp in inputs:
-        fmt = batch.split_name(inp.rel)[1] if opts.input_format == "auto" else opts.input_format
+        fmt = split_name(inp.rel)[1] if opts.input_format == "auto" else opts.input_format
         if fmt != "page":
             if group:
                 yield group
@@ -230,7 +235,7 @@ def _records(items: list, ex: Extractor, kind: str | None, html_field: str, id_f
         wex = worker_extractor(ex)
         for k in range(0, len(tasks), batch_size):
             chunk = tasks[k:k + batch_size]
-            for res in batch.process_pages(wex, chunk, "record", lines):
+            for res in process_pages(wex, chunk, "record", lines):
                 i = res[0]
                 if res[1] == "ok":
                     rec = res[2]
@@ -334,7 +339,7 @@ def _output_names(inputs: list[InputFile], out_dir: Path) -> list[tuple[Path, Pa
     used: set[str] = set()
     names = []
     for inp in inputs:
-        stem = batch.split_name(inp.rel)[0].rsplit("/", 1)[-1]
+        stem = split_name(inp.rel)[0].rsplit("/", 1)[-1]
         name, n = stem, 1
         while name in used:
             n += 1
@@ -367,7 +372,7 @@ def clean_files(paths: list[str | Path], out_dir: str | Path, extractor: Extract
     out_dir = Path(out_dir)
     inputs = [InputFile(Path(p).absolute(), str(p), Path(p).name) for p in paths]
     for inp in inputs:
-        if batch.split_name(inp.rel)[1] == "page":
+        if split_name(inp.rel)[1] == "page":
             raise UsageError(f"{inp.label}: clean_files takes WARC or JSONL files (.warc[.gz], .jsonl[.gz])")
     ropts = Options(format="jsonl", lines=lines, batch_size=batch_size, input_kind=input_kind,
                     html_field=html_field, id_field=id_field, url_field=url_field)
@@ -392,7 +397,7 @@ def clean_files(paths: list[str | Path], out_dir: str | Path, extractor: Extract
             try:
                 reports[i] = fut.result()
             except Exception as e:  # noqa: BLE001 - one file's failure is reported, the rest go on
-                reports[i] = FileReport(inp.label, out, error=batch._reason(e))
+                reports[i] = FileReport(inp.label, out, error=reason(e))
             fut.release()
     finally:
         for fut in futures:
@@ -437,7 +442,7 @@ def run(paths: list[str], ex: Extractor, opts: Options, scheduler: str | Client,
     times) is reported as one error for each of its input files.  ``scheduler``
     is an address for :func:`connect` or a :class:`~distributed.Client`.
     """
-    batch.check(paths, opts)
+    check(paths, opts)
     if "-" in paths:
         raise UsageError("--dask cannot read stdin (workers read the input files): give files")
     t0 = time.monotonic()
@@ -454,7 +459,7 @@ def run(paths: list[str], ex: Extractor, opts: Options, scheduler: str | Client,
             client.register_plugin(plugin, name=plugin.name)
         except Exception as e:  # noqa: BLE001 - the model does not load on a worker
             _unregister(client, plugin)
-            raise FatalError(f"the model does not load on the workers: {batch._reason(e)}") from None
+            raise FatalError(f"the model does not load on the workers: {reason(e)}") from None
         summ.startup = time.monotonic() - t0
         _clean_on(client, paths, ex, opts, summ, log)
     finally:
@@ -476,12 +481,12 @@ def _unregister(client: Client, plugin: ModelPlugin) -> None:
 
 def _clean_on(client: Client, paths: list[str], ex: Extractor, opts: Options, summ: Summary,
               log: Callable[[str], None] | None) -> None:
-    prog = batch.Progress(not opts.quiet and sys.stderr.isatty())
+    prog = Progress(not opts.quiet and sys.stderr.isatty())
     say = log or (prog.log if not opts.quiet else (lambda msg: None))
     output = Output(paths, opts, summ, None, say)
     ropts = _reader_options(opts)
-    seen = output.writer.seen if isinstance(output.writer, batch.FileWriter) and opts.resume else None
-    units = _units(batch.list_inputs(paths, opts.globs), opts)
+    seen = output.writer.seen if isinstance(output.writer, FileWriter) and opts.resume else None
+    units = _units(list_inputs(paths, opts.globs), opts)
     inflight: deque = deque()
     n = 0
     ok = False
@@ -501,8 +506,8 @@ def _clean_on(client: Client, paths: list[str], ex: Extractor, opts: Options, su
             try:
                 pages, other = fut.result()
             except Exception as e:  # noqa: BLE001 - e.g. KilledWorker: report its files, go on
-                reason = f"task failed on the cluster: {batch._reason(e)}"
-                pages = [(Page(inp.rel, inp.label, batch.split_name(inp.rel)[0]), (0, "error", "worker", reason))
+                why = f"task failed on the cluster: {reason(e)}"
+                pages = [(Page(inp.rel, inp.label, split_name(inp.rel)[0]), (0, "error", "worker", why))
                          for inp in unit]
                 other = 0
             fut.release()
