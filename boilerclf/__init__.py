@@ -21,15 +21,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import decision
-from .decision import Auto
-from .extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, InputError, Line, PageTimeout, Result
-from .extract import load_model as _load_model
-from .labelsfile import LabelsError, page_record, read_labels, write_labels
-from .lines import Lines, html_lines, text_lines
-from .model import LineClassifier, ModelError
-from .profile import ProfileError, SiteProfile
-from .site import SiteModel
+from boilerclf import decision
+from boilerclf.decision import Auto
+from boilerclf.extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, InputError, Line, PageTimeout, Result
+from boilerclf.extract import load_model as _load_model
+from boilerclf.labelsfile import LabelsError, page_record, read_labels, write_labels
+from boilerclf.lines import Lines, html_lines, text_lines
+from boilerclf.model import LineClassifier, ModelError
+from boilerclf.profile import ProfileError, SiteProfile
+from boilerclf.site import SiteModel
 
 __version__ = "0.1.0"
 __all__ = [
@@ -48,7 +48,7 @@ def __getattr__(name: str):
     cluster, from :mod:`boilerclf.batch.cluster` (imported on first use: needs ``boilerclf[dask]``);
     ``boilerclf.dask_clean`` is that module."""
     if name in _DASK or name == "dask_clean":
-        from .batch import cluster
+        from boilerclf.batch import cluster
 
         return cluster if name == "dask_clean" else getattr(cluster, name)
     raise AttributeError(f"module 'boilerclf' has no attribute {name!r}")
@@ -62,7 +62,7 @@ def _extractor(threshold: float | str | Auto | None, site_profile=None, max_byte
     if (threshold is None and site_profile is None and max_bytes is None and max_nodes is None
             and not comments):
         return _default
-    from .extract import resolve_threshold
+    from boilerclf.extract import resolve_threshold
 
     ex = Extractor(threshold=threshold, site_profile=site_profile,
                    max_bytes=MAX_BYTES if max_bytes is None else max_bytes,

@@ -9,7 +9,7 @@ from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport realloc, free
 from libc.string cimport memchr, memset
 
-from . import guard as _g
+from boilerclf import guard as _g
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object o)

@@ -11,10 +11,10 @@ from typing import Optional
 
 import typer
 
-from . import lines as lines_mod
-from .extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, resolve_threshold
-from .metrics import snippet_accuracy
-from .model import ModelError
+from boilerclf import lines as lines_mod
+from boilerclf.extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, resolve_threshold
+from boilerclf.metrics import snippet_accuracy
+from boilerclf.model import ModelError
 
 # Plain help: rich markup would eat bracketed words such as boilerclf[dask], and rich
 # help shows a type placeholder after every flag.
@@ -30,7 +30,7 @@ def _version(value: bool) -> None:
         try:
             v = version("boilerclf")
         except PackageNotFoundError:  # running from a source tree that is not installed
-            from . import __version__ as v
+            from boilerclf import __version__ as v
         typer.echo(f"boilerclf {v}")
         raise typer.Exit(0)
 
@@ -106,7 +106,7 @@ def _note_slow_path() -> None:
 
 def _extractor(model, text_model, threshold, site_profile, **limits) -> Extractor:
     """An Extractor for a command; a bad site profile is a usage error (exit 2)."""
-    from .profile import ProfileError
+    from boilerclf.profile import ProfileError
 
     try:
         return Extractor(model=model, text_model=text_model, threshold=threshold, site_profile=site_profile,
@@ -169,7 +169,7 @@ def clean(
     errors file), 2 on bad usage, an unusable model or an output that cannot be
     written (full disk, permission denied; the pages written before are complete).
     """
-    from . import batch
+    from boilerclf import batch
 
     _check_threshold(threshold)
     opts = batch.Options(
@@ -190,7 +190,7 @@ def clean(
             summary = batch.run(paths, ex, opts)
         else:
             try:
-                from .batch import cluster
+                from boilerclf.batch import cluster
             except ImportError as e:
                 raise batch.UsageError(str(e)) from None
             summary = cluster.run(paths, ex, opts, dask)
@@ -272,7 +272,7 @@ def label(
     Exit code 0 when every page was labelled, 1 when some failed (listed on
     stderr), 2 on bad usage or an unusable model.
     """
-    from . import batch, labelling, labelsfile
+    from boilerclf import batch, labelling, labelsfile
 
     _check_threshold(threshold)
     opts = batch.Options(input_kind=input_kind, input_format=input_format, html_field=html_field,
@@ -343,8 +343,8 @@ def review(
     a range, j/k to move, n/p for pages; the labels file is saved atomically.
     Stop with Ctrl-C.
     """
-    from . import batch, labelling, labelsfile
-    from .review import Review, ReviewServer, is_labels_file
+    from boilerclf import batch, labelling, labelsfile
+    from boilerclf.review import Review, ReviewServer, is_labels_file
 
     if len(paths) > 1 and any(map(is_labels_file, paths)):
         _fail_usage("review one labels file at a time (or only pages)")
@@ -419,8 +419,8 @@ def eval_cmd(
     """
     from boilerclf_training import datasets
 
-    from . import metrics
-    from .extract import load_model
+    from boilerclf import metrics
+    from boilerclf.extract import load_model
 
     _check_threshold(threshold)
     ex = _extractor(model, None, threshold, site_profile, trusted=trusted_model, comments=comments)
@@ -517,8 +517,8 @@ def train(
     loads anywhere a model loads (--model, boilerclf.load_model).
     """
     if base is not None or add:
-        from .labelsfile import LabelsError
-        from .site import train_site
+        from boilerclf.labelsfile import LabelsError
+        from boilerclf.site import train_site
 
         if datasets_root is not None:
             _fail_usage("give either DATASETS_ROOT (full training) or --base/--add (site retraining), not both")
@@ -532,7 +532,7 @@ def train(
         for p in add:
             if not p.is_file():
                 _fail_usage(f"labels file not found: {p}")
-        from .profile import SiteProfile
+        from boilerclf.profile import SiteProfile
 
         try:
             prof = SiteProfile.load(site_profile) if site_profile is not None else None
@@ -595,8 +595,8 @@ def profile(
     site_profile= in the Python API): the lines found on at least --min-share
     of the site's pages get lower scores, so they are dropped more often.
     """
-    from . import batch, labelling
-    from .profile import SiteProfile
+    from boilerclf import batch, labelling
+    from boilerclf.profile import SiteProfile
 
     if not 0 < min_share <= 1:
         _fail_usage("--min-share must be in (0, 1]")
@@ -641,7 +641,7 @@ def convert_model(
 
     The safe format is arrays and JSON: loading it never runs code from the file.
     """
-    from .model import convert
+    from boilerclf.model import convert
 
     if not trusted_model:
         _fail_usage(f"reading {src} runs code stored in it: pass --trusted-model if you trust its origin")

@@ -44,7 +44,7 @@ import re
 
 import numpy as np
 
-from .lines import COMMENT_SECTION, FLAG, Lines
+from boilerclf.lines import COMMENT_SECTION, FLAG, Lines
 
 #: Score a cross-reference line gets at most: below every threshold preset.
 CAP = 0.05

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .features import FEATURE_NAMES
+from boilerclf.features import FEATURE_NAMES
 
 #: The threshold of a page with no expected content (every score 0, or no words).
 EMPTY_PAGE_THRESHOLD = 0.5

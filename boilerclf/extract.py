@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cues as _cues
-from . import decision as _decision
-from . import guard as _guard
-from . import lines as _lines
-from .decode import decode
-from .features import FEATURE_NAMES, batch_features
-from .model import LineClassifier, ModelError, load
-from .profile import SiteProfile, load_profile
+from boilerclf import cues as _cues
+from boilerclf import decision as _decision
+from boilerclf import guard as _guard
+from boilerclf import lines as _lines
+from boilerclf.decode import decode
+from boilerclf.features import FEATURE_NAMES, batch_features
+from boilerclf.model import LineClassifier, ModelError, load
+from boilerclf.profile import SiteProfile, load_profile
 
 DEFAULT_MODELS = {"html": "boilerclf-html.npz", "text": "boilerclf-text.npz"}
 #: Presets, the precision / balanced / recall knob: thresholds chosen per page
@@ -88,7 +88,7 @@ class Result:
 
 def _model_path(name: str) -> Path:
     """Path of a shipped model (``models/``, installed as ``boilerclf.models``)."""
-    from .model import shipped_model_path
+    from boilerclf.model import shipped_model_path
 
     return shipped_model_path(name)
 
@@ -117,7 +117,7 @@ def verify_shipped(p: Path) -> None:
     (``digests.json``) before reading it; raises :class:`ModelError`."""
     import json
 
-    from .model import sha256
+    from boilerclf.model import sha256
 
     digests_file = p.with_name("digests.json")
     try:
@@ -419,7 +419,7 @@ class Extractor:
             return
         from concurrent.futures import ProcessPoolExecutor
 
-        from .batch.pool import mp_context
+        from boilerclf.batch.pool import mp_context
 
         # workers fork from this process when it runs no other thread (they
         # start in milliseconds, with the model code imported: a clean

@@ -75,8 +75,8 @@ from collections import Counter
 
 import numpy as np
 
-from ._cfeat import ANC_FILL, FILL_NAMES, MAIN_FILL, FeatureTables, fill_features, headline_fill
-from .lines import CONTEXT_FLAGS, HINTS, N_ANCESTORS, TAG_ID, Lines
+from boilerclf._cfeat import ANC_FILL, FILL_NAMES, MAIN_FILL, FeatureTables, fill_features, headline_fill
+from boilerclf.lines import CONTEXT_FLAGS, HINTS, N_ANCESTORS, TAG_ID, Lines
 
 #: Version of the column layout below; bump on any change.
 SCHEMA_VERSION = 4

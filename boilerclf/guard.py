@@ -577,6 +577,6 @@ def apply(text: str, max_depth: int = MAX_DEPTH, max_attrs: int = MAX_ATTRS,
 
 
 try:
-    from ._cguard import guard as _guard_fast
+    from boilerclf._cguard import guard as _guard_fast
 except ImportError:  # the extension is not built: the reference scan (slower)
     _guard_fast = guard

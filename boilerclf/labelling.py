@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import batch
-from .batch.errors import reason
-from .batch.inputs import gunzip
-from .batch.options import inside
-from . import lines as _lines
-from .decode import decode
-from .extract import DEFAULT_MODELS, Extractor, _model_path
-from .labelsfile import page_record
-from .model import ModelError, sha256
+from boilerclf import batch
+from boilerclf.batch.errors import reason
+from boilerclf.batch.inputs import gunzip
+from boilerclf.batch.options import inside
+from boilerclf import lines as _lines
+from boilerclf.decode import decode
+from boilerclf.extract import DEFAULT_MODELS, Extractor, _model_path
+from boilerclf.labelsfile import page_record
+from boilerclf.model import ModelError, sha256
 
 
 @dataclass

@@ -200,7 +200,7 @@ def source_lines(rec: dict[str, Any]):
     Raises :class:`LabelsError` when the recomputed texts differ from the
     record's lines (the file was made by a different line splitter, or edited).
     """
-    from . import lines as _lines
+    from boilerclf import lines as _lines
 
     src = rec["source"]
     got = _lines.html_lines(src) if rec["kind"] == "html" else _lines.text_lines(src)

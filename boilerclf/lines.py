@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
-from . import guard as _guard
-from .decode import decode
+from boilerclf import guard as _guard
+from boilerclf.decode import decode
 
 #: Number of container levels kept per line: its block element and 4 ancestors.
 N_ANCESTORS = 5
@@ -212,7 +212,7 @@ def _load_fast() -> tuple:
         return None, None, (f"selectolax {found} is installed, the fast HTML walker needs selectolax "
                             f"{FAST_SELECTOLAX} (pip install selectolax=={FAST_SELECTOLAX})")
     try:
-        from ._cwalk import HintTable, walk
+        from boilerclf._cwalk import HintTable, walk
     except ImportError as e:
         return None, None, f"the compiled HTML walker did not load ({e}); reinstall boilerclf"
     return walk, HintTable, None

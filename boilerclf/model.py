@@ -47,10 +47,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from . import decision
-from .features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
-from .lines import N_ANCESTORS
-from .trees import ARRAYS, FlatTrees
+from boilerclf import decision
+from boilerclf.features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
+from boilerclf.lines import N_ANCESTORS
+from boilerclf.trees import ARRAYS, FlatTrees
 
 CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)
 CONTEXT_NAMES = (
@@ -116,7 +116,7 @@ def context_features(X: np.ndarray, s1: np.ndarray) -> np.ndarray:
 
 
 try:  # compiled (boilerclf/_cfeat.pyx); context_features above stays the reference
-    from ._cfeat import stage2_input as _stage2_input_c
+    from boilerclf._cfeat import stage2_input as _stage2_input_c
 except ImportError:
     _stage2_input_c = None
 
@@ -448,7 +448,7 @@ def save(model: LineClassifier, path: str | Path, *, kind: str, **header: Any) -
     Only models whose stages are binary HistGradientBoostingClassifiers (the
     default) can be saved (``ValueError`` otherwise).
     """
-    from .site import SiteModel
+    from boilerclf.site import SiteModel
 
     site = isinstance(model, SiteModel)
     if site:
@@ -919,7 +919,7 @@ def _model_from_header(head: dict, s1: FlatTrees | None, s2: FlatTrees | None,
         if site is not None:
             raise ValueError("site-layer arrays in a file whose header is not a site model")
         return _line_model(rec, s1, s2)
-    from .site import SiteModel
+    from boilerclf.site import SiteModel
 
     base = _line_model(rec.get("base") or {}, s1, s2)
     n_inputs = len(FEATURE_NAMES) - N_STRUCT + len(CONTEXT_NAMES) + 1
@@ -980,7 +980,7 @@ def _load_pickle(path: Path) -> tuple[LineClassifier, dict]:
             f"{path} was saved with scikit-learn {head.get('sklearn_version')}, this is "
             f"{_sklearn_version()}: install that version or retrain with `boilerclf train`")
     model = obj["model"]
-    from .site import SiteModel
+    from boilerclf.site import SiteModel
 
     if isinstance(model, SiteModel):
         model.site_trees_ = _flatten(model.site_)

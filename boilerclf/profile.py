@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .lines import Lines
+from boilerclf.lines import Lines
 
 FORMAT = "boilerclf-site-profile/1"
 #: Default share of a site's pages a line must be on before the profile damps it.

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .labelsfile import LabelsError, read_labels, validate, write_labels
+from boilerclf.labelsfile import LabelsError, read_labels, validate, write_labels
 
 try:
     import fcntl

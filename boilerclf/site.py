@@ -40,11 +40,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from . import decision, metrics
-from .features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
-from .lines import Lines
-from .model import CONTEXT_NAMES, LineClassifier, _flatten, stage2_input
-from .profile import SiteProfile
+from boilerclf import decision, metrics
+from boilerclf.features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
+from boilerclf.lines import Lines
+from boilerclf.model import CONTEXT_NAMES, LineClassifier, _flatten, stage2_input
+from boilerclf.profile import SiteProfile
 
 #: Names of the site layer's extra inputs (after the line features).
 SITE_INPUT_NAMES = [f"base_{n}" for n in CONTEXT_NAMES] + ["base_score"]
@@ -202,7 +202,7 @@ class LabelledPages:
 
 def stack_pages(pages: list[tuple[str, Lines, np.ndarray]]) -> LabelledPages:
     """``(id, lines, labels)`` triples to one :class:`LabelledPages` (page ids 0..n-1)."""
-    from .features import page_features
+    from boilerclf.features import page_features
 
     mats, ys = [], []
     for j, (_, L, lab) in enumerate(pages):
@@ -272,7 +272,7 @@ def labelled_pages(records: list[dict], kind: str = "html", *, unreviewed: bool 
     (all records of ``kind`` with ``unreviewed``); returns the pages and the
     ids of the records left out, with the reason.
     """
-    from .labelsfile import label_array, source_lines
+    from boilerclf.labelsfile import label_array, source_lines
 
     chosen, skipped = [], []
     for rec in records:
@@ -297,9 +297,9 @@ def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out
     on the labelled pages, report k-fold F1 before and after, save it; returns the header."""
     import time
 
-    from .extract import _model_path, load_model
-    from .labelsfile import read_labels
-    from .model import save, sha256
+    from boilerclf.extract import _model_path, load_model
+    from boilerclf.labelsfile import read_labels
+    from boilerclf.model import save, sha256
 
     base_file = Path(base_path) if base_path is not None else _model_path("boilerclf-html.npz")
     base, base_head = load_model(base_path, "html")

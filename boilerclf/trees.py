@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit
 
-from . import codegen
-from ._ctrees import Forest
+from boilerclf import codegen
+from boilerclf._ctrees import Forest
 
 try:
-    from . import _cmodels
+    from boilerclf import _cmodels
     _COMPILED_INDEX = {d: k for k, d in enumerate(_cmodels.digests())}
 except ImportError:  # built without it: every forest walks the node table
     _cmodels = None

@@ -30,11 +30,11 @@ Dask cluster, with the ``dask`` extra).
 Everything written is atomic: one page's file goes to a temporary name and is
 renamed; a single JSONL output grows as ``OUT.tmp`` and is renamed at the end.
 """
-from .engine import run
-from .errors import FatalError, OutputError, UsageError
-from .inputs import InputFile, Page, Reader, list_inputs, safe_name, split_name
-from .options import FORMATS, INPUT_FORMATS, INPUT_KINDS, Options, Summary, check
-from .pool import process_pages
+from boilerclf.batch.engine import run
+from boilerclf.batch.errors import FatalError, OutputError, UsageError
+from boilerclf.batch.inputs import InputFile, Page, Reader, list_inputs, safe_name, split_name
+from boilerclf.batch.options import FORMATS, INPUT_FORMATS, INPUT_KINDS, Options, Summary, check
+from boilerclf.batch.pool import process_pages
 
 __all__ = [
     "FORMATS", "INPUT_FORMATS", "INPUT_KINDS", "FatalError", "InputFile", "Options", "OutputError",

@@ -46,14 +46,14 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the install
     raise ImportError("boilerclf.dask_clean needs the dask extra: pip install 'boilerclf[dask]'") from e
 
-from ..extract import Extractor
-from .engine import Output
-from .errors import FatalError, UsageError, reason
-from .inputs import InputFile, Page, Reader, list_inputs, split_name
-from .options import Options, Summary, check
-from .pool import page_task, process_pages
-from .progress import Progress
-from .writers import FileWriter
+from boilerclf.extract import Extractor
+from boilerclf.batch.engine import Output
+from boilerclf.batch.errors import FatalError, UsageError, reason
+from boilerclf.batch.inputs import InputFile, Page, Reader, list_inputs, split_name
+from boilerclf.batch.options import Options, Summary, check
+from boilerclf.batch.pool import page_task, process_pages
+from boilerclf.batch.progress import Progress
+from boilerclf.batch.writers import FileWriter
 
 __all__ = ["clean_bag", "clean_dataframe", "clean_files", "FileReport", "ModelPlugin",
            "worker_extractor", "connect", "run"]

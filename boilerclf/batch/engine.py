@@ -9,13 +9,13 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from ..extract import Extractor
-from .errors import OutputError, os_reason
-from .inputs import Page, Reader, Stdin, list_inputs, split_name
-from .options import Options, Summary, check, default_errors_path
-from .pool import Pool
-from .progress import Progress
-from .writers import DirWriter, ErrorLog, FileWriter, StdoutWriter
+from boilerclf.extract import Extractor
+from boilerclf.batch.errors import OutputError, os_reason
+from boilerclf.batch.inputs import Page, Reader, Stdin, list_inputs, split_name
+from boilerclf.batch.options import Options, Summary, check, default_errors_path
+from boilerclf.batch.pool import Pool
+from boilerclf.batch.progress import Progress
+from boilerclf.batch.writers import DirWriter, ErrorLog, FileWriter, StdoutWriter
 
 _EXT = {"txt": ".txt", "markdown": ".md"}
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..extract import InputError
+from boilerclf.extract import InputError
 
 if TYPE_CHECKING:
-    from .options import Summary
+    from boilerclf.batch.options import Summary
 
 
 class UsageError(ValueError):

@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..extract import MAX_BYTES
-from .errors import os_reason, reason
-from .options import Options, inside
+from boilerclf.extract import MAX_BYTES
+from boilerclf.batch.errors import os_reason, reason
+from boilerclf.batch.options import Options, inside
 
 _PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".txt", ".text")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")

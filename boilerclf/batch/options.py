@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UsageError
+from boilerclf.batch.errors import UsageError
 
 FORMATS = ("txt", "markdown", "jsonl")
 INPUT_KINDS = ("auto", "html", "text")

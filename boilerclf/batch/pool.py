@@ -11,10 +11,10 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from ..extract import Extractor
-from .errors import FatalError, reason
-from .inputs import Page, gunzip
-from .render import render
+from boilerclf.extract import Extractor
+from boilerclf.batch.errors import FatalError, reason
+from boilerclf.batch.inputs import Page, gunzip
+from boilerclf.batch.render import render
 
 
 def worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lines: bool,
@@ -23,7 +23,7 @@ def worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_line
     import signal
     import warnings
 
-    from ..lines import SlowPathWarning
+    from boilerclf.lines import SlowPathWarning
 
     for fd in close_fds:  # forked: the main's ends of the pipes, so a dead main means EOF here
         try:

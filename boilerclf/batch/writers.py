@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .inputs import Page, safe_stem
+from boilerclf.batch.inputs import Page, safe_stem
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
