@@ -34,29 +34,29 @@ DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 #: (label, module file suffix, function name) of the stages reported.
 STAGES = [
-    ("decode (bytes -> str)", "boilerclf/decode.py", "decode"),
-    ("lines (DOM walk)", "boilerclf/lines.py", "html_lines"),
-    ("  markup guard", "boilerclf/guard.py", "apply"),
-    ("  class/id hint words (cache misses in Python)", "boilerclf/lines.py", "hint_bits"),
-    ("features", "boilerclf/features.py", "page_features"),
-    ("model call (decision_scores)", "boilerclf/model.py", "decision_scores"),
+    ("decode (bytes -> str)", "boilerclf/parse/decode.py", "decode"),
+    ("lines (DOM walk)", "boilerclf/parse/lines.py", "html_lines"),
+    ("  markup guard", "boilerclf/parse/guard.py", "apply"),
+    ("  class/id hint words (cache misses in Python)", "boilerclf/parse/lines.py", "hint_bits"),
+    ("features", "boilerclf/features/table.py", "page_features"),
+    ("model call (decision_scores)", "boilerclf/model/classifier.py", "decision_scores"),
     ("  scikit-learn predict_proba", "sklearn/ensemble/_hist_gradient_boosting/gradient_boosting.py",
      "predict_proba"),
-    ("  trees, both stages (FlatTrees.raw_predict)", "boilerclf/trees.py", "raw_predict"),
-    ("    of which stage 2 (FlatTrees.predict_proba1)", "boilerclf/trees.py", "predict_proba1"),
-    ("  context features", "boilerclf/model.py", "context_features"),
-    ("  stage-2 input (features and context, compiled)", "boilerclf/model.py", "stage2_input"),
-    ("cross-reference rule", "boilerclf/cues.py", "cap_scores"),
+    ("  trees, both stages (FlatTrees.raw_predict)", "boilerclf/model/trees.py", "raw_predict"),
+    ("    of which stage 2 (FlatTrees.predict_proba1)", "boilerclf/model/trees.py", "predict_proba1"),
+    ("  context features", "boilerclf/model/classifier.py", "context_features"),
+    ("  stage-2 input (features and context, compiled)", "boilerclf/model/classifier.py", "stage2_input"),
+    ("cross-reference rule", "boilerclf/decide/rules.py", "cap_scores"),
 ]
 
 
 def cold_hints() -> None:
     """Empty the class/id hint caches (the walker's and lines.py's)."""
-    from boilerclf import lines
+    from boilerclf.parse import lines
 
     lines._hint_cache.clear()
     try:
-        from boilerclf import _cwalk
+        from boilerclf.parse import _cwalk
 
         _cwalk._set_hint_cache_max(100_000)  # empties the compiled walker's cache
     except ImportError:

@@ -14,8 +14,8 @@ benchmark's F1 (:mod:`boilerclf.metrics`), we report:
   (unlabelled; the held-back pages are unseen), and from all the site's pages
   (the held-back pages included, as ``boilerclf profile`` on a crawl of the
   site would do: it needs no labels);
-* a :class:`~boilerclf.site.SiteModel` trained on 1, 3 and 5 labelled pool
-  pages (labels from the gold, as :mod:`boilerclf.labels` aligns them), alone
+* a :class:`~boilerclf.model.site.SiteModel` trained on 1, 3 and 5 labelled pool
+  pages (labels from the gold, as :mod:`boilerclf.labels.gold` aligns them), alone
   and with the pool profile.
 
 The base model of a dataset's sites is trained WITHOUT that dataset
@@ -43,12 +43,14 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from boilerclf import decision, metrics
-from boilerclf import site as site_mod
-from boilerclf.extract import load_model
-from boilerclf.model import load
-from boilerclf.profile import SiteProfile
-from boilerclf.site import SiteModel
+from boilerclf import metrics
+
+from boilerclf.decide import decision
+from boilerclf.model import site as site_mod
+from boilerclf.pipeline import load_model
+from boilerclf.model.classifier import load
+from boilerclf.decide.profile import SiteProfile
+from boilerclf.model.site import SiteModel
 from boilerclf_training import build, datasets
 
 POOL = 5
@@ -112,7 +114,7 @@ class SitePages:
 
     def f1(self, pids: list[str], scores: np.ndarray, thr: float | str) -> float:
         """F1 of the pages ``pids`` (rows of ``scores`` in that order) at ``thr``
-        (a number or "auto", :mod:`boilerclf.decision`)."""
+        (a number or "auto", :mod:`boilerclf.decide.decision`)."""
         keep = decision.keep(decision.parse(thr), scores, self.matrix(pids))
         pred, row = {}, 0
         for p in pids:
@@ -220,7 +222,7 @@ def to_md(res: dict, args) -> str:
     out += ["", "## Variants", "",
             "Mean over all sites. `profile_all_msX`: the all-pages profile with `min_share` X "
             "(default 0.5); `siteK_t0.5`, `siteK_auto`: the site model at threshold 0.5 or `auto` instead of "
-            f"its default ({site_mod.SITE_THRESHOLD} when the base's is `auto`, `boilerclf/site.py`); "
+            f"its default ({site_mod.SITE_THRESHOLD} when the base's is `auto`, `boilerclf/model/site.py`); "
             "`siteK_profile_pool`: the site model with the pool profile; `siteK_unbalanced`: the site "
             "layer fitted without per-page weights (every labelled line weighs the same).", "",
             "| variant | mean F1 |", "|---|---|"]
@@ -233,7 +235,7 @@ def train_bases(root: Path, cache: Path, out: Path, held_out: list[str], max_lin
     """``base-no-<set>.npz``: the HTML model trained on every other full-gold set,
     with the shipped HTML model's threshold (so site models made from it
     default to the same decision as ``boilerclf train --base`` on the shipped model)."""
-    from boilerclf.model import save
+    from boilerclf.model.classifier import save
     from boilerclf_training import train as tr
 
     out.mkdir(parents=True, exist_ok=True)

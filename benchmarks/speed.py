@@ -25,7 +25,7 @@ also sees one core):
                        (the raw functions; exceptions are caught here, so the
                        page counts with ``''`` and the error is counted);
 * ``parse floor: lexbor``  selectolax ``LexborHTMLParser(text)`` on the text
-                       boilerclf's own decoder (``boilerclf.decode.decode``)
+                       boilerclf's own decoder (``boilerclf.parse.decode.decode``)
                        makes; decoding is done before timing and not counted;
 * ``parse floor: lxml``    ``lxml.html.document_fromstring(text)`` on the same
                        text (a leading ``<?xml ...?>`` declaration stripped,
@@ -159,7 +159,7 @@ def _on_alarm(signum, frame):
 
 
 def _load_decoder():
-    """boilerclf.decode.decode, loaded from its file so the floor child does not
+    """boilerclf.parse.decode.decode, loaded from its file so the floor child does not
     import the rest of boilerclf (numpy, scikit-learn) and its RSS stays a floor."""
     import importlib.util
     spec = importlib.util.find_spec("boilerclf")
@@ -189,7 +189,7 @@ def _setup(run: str, raws: list[bytes], spec: dict):
         texts = []
         for r in raws:
             t = decode(r)
-            if "\x00" in t:  # as boilerclf.lines.html_lines does
+            if "\x00" in t:  # as boilerclf.parse.lines.html_lines does
                 t = t.replace("\x00", "\ufffd")
             if run == "floor_lxml":
                 t = _XML_DECL.sub("", t, count=1)
@@ -701,8 +701,8 @@ def main(argv=None) -> int:
     needs_model = any(r.startswith("boilerclf") for r in runs) or args.scale_pages or args.stream
     model_desc = "not used"
     if needs_model:
-        from boilerclf.extract import load_model
-        from boilerclf.model import ModelError
+        from boilerclf.pipeline import load_model
+        from boilerclf.model.classifier import ModelError
         try:
             _, head = load_model(args.model)
         except ModelError as e:

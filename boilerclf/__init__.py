@@ -12,7 +12,7 @@ For many pages, make one :class:`Extractor` and call ``extract_many``; for a
 cluster, ``clean_bag``, ``clean_dataframe`` and ``clean_files`` (``boilerclf[dask]``,
 see :mod:`boilerclf.batch.cluster`).
 Hand-checked labels live in a labels file (:func:`read_labels`,
-:func:`write_labels`, :func:`page_record`; see :mod:`boilerclf.labelsfile`).
+:func:`write_labels`, :func:`page_record`; see :mod:`boilerclf.labels.file`).
 A new site is taught with a :class:`SiteProfile` (its repeated lines, from
 unlabelled pages) and a :class:`SiteModel` (a model adapted with a few
 labelled pages; ``boilerclf train --base --add``).
@@ -21,15 +21,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boilerclf import decision
-from boilerclf.decision import Auto
-from boilerclf.extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, InputError, Line, PageTimeout, Result
-from boilerclf.extract import load_model as _load_model
-from boilerclf.labelsfile import LabelsError, page_record, read_labels, write_labels
-from boilerclf.lines import Lines, html_lines, text_lines
-from boilerclf.model import LineClassifier, ModelError
-from boilerclf.profile import ProfileError, SiteProfile
-from boilerclf.site import SiteModel
+from boilerclf.decide import decision
+from boilerclf.decide.decision import Auto
+from boilerclf.pipeline import MAX_BYTES, MAX_NODES, PRESETS, Extractor, InputError, Line, PageTimeout, Result
+from boilerclf.pipeline import load_model as _load_model
+from boilerclf.labels.file import LabelsError, page_record, read_labels, write_labels
+from boilerclf.parse.lines import Lines, html_lines, text_lines
+from boilerclf.model.classifier import LineClassifier, ModelError
+from boilerclf.decide.profile import ProfileError, SiteProfile
+from boilerclf.model.site import SiteModel
 
 __version__ = "0.1.0"
 __all__ = [
@@ -62,7 +62,7 @@ def _extractor(threshold: float | str | Auto | None, site_profile=None, max_byte
     if (threshold is None and site_profile is None and max_bytes is None and max_nodes is None
             and not comments):
         return _default
-    from boilerclf.extract import resolve_threshold
+    from boilerclf.pipeline import resolve_threshold
 
     ex = Extractor(threshold=threshold, site_profile=site_profile,
                    max_bytes=MAX_BYTES if max_bytes is None else max_bytes,
@@ -80,7 +80,7 @@ def extract(html: str | bytes, *, url: str | None = None, threshold: float | str
     """The main text of an HTML page (str, or bytes in any charset).
 
     ``threshold`` is a score in 0..1, "auto" (a threshold chosen per page from
-    its own scores, :mod:`boilerclf.decision`; the shipped model's default) or
+    its own scores, :mod:`boilerclf.decide.decision`; the shipped model's default) or
     a preset ("precision", "balanced" = "auto", "recall"); ``charset`` a hint
     such as the HTTP header's.  ``site_profile`` is a site profile (file or
     :class:`SiteProfile`, see ``boilerclf profile``) whose repeated lines are

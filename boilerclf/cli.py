@@ -11,10 +11,10 @@ from typing import Optional
 
 import typer
 
-from boilerclf import lines as lines_mod
-from boilerclf.extract import MAX_BYTES, MAX_NODES, PRESETS, Extractor, resolve_threshold
+from boilerclf.parse import lines as lines_mod
+from boilerclf.pipeline import MAX_BYTES, MAX_NODES, PRESETS, Extractor, resolve_threshold
 from boilerclf.metrics import snippet_accuracy
-from boilerclf.model import ModelError
+from boilerclf.model.classifier import ModelError
 
 # Plain help: rich markup would eat bracketed words such as boilerclf[dask], and rich
 # help shows a type placeholder after every flag.
@@ -106,7 +106,7 @@ def _note_slow_path() -> None:
 
 def _extractor(model, text_model, threshold, site_profile, **limits) -> Extractor:
     """An Extractor for a command; a bad site profile is a usage error (exit 2)."""
-    from boilerclf.profile import ProfileError
+    from boilerclf.decide.profile import ProfileError
 
     try:
         return Extractor(model=model, text_model=text_model, threshold=threshold, site_profile=site_profile,
@@ -272,7 +272,9 @@ def label(
     Exit code 0 when every page was labelled, 1 when some failed (listed on
     stderr), 2 on bad usage or an unusable model.
     """
-    from boilerclf import batch, labelling, labelsfile
+    from boilerclf import batch
+    from boilerclf.labels import prefill as labelling
+    from boilerclf.labels import file as labelsfile
 
     _check_threshold(threshold)
     opts = batch.Options(input_kind=input_kind, input_format=input_format, html_field=html_field,
@@ -343,8 +345,10 @@ def review(
     a range, j/k to move, n/p for pages; the labels file is saved atomically.
     Stop with Ctrl-C.
     """
-    from boilerclf import batch, labelling, labelsfile
-    from boilerclf.review import Review, ReviewServer, is_labels_file
+    from boilerclf import batch
+    from boilerclf.labels import prefill as labelling
+    from boilerclf.labels import file as labelsfile
+    from boilerclf.labels.review import Review, ReviewServer, is_labels_file
 
     if len(paths) > 1 and any(map(is_labels_file, paths)):
         _fail_usage("review one labels file at a time (or only pages)")
@@ -380,8 +384,8 @@ def review(
         typer.echo(f"warning: listening on {host}: anyone who can reach it can read the pages"
                    + ("" if rev.readonly else " and change the file"), err=True)
     old_term = None
-    if threading.current_thread() is threading.main_thread():
-        old_term = signal.signal(signal.SIGTERM, _interrupt)
+    if threading.current_thread() is threading.main_thread():  # a kill stops the server in its loop
+        old_term = signal.signal(signal.SIGTERM, lambda signum, frame: server.stop_soon())
     try:
         if not no_browser:
             _open_browser(server.url)
@@ -420,7 +424,7 @@ def eval_cmd(
     from boilerclf_training import datasets
 
     from boilerclf import metrics
-    from boilerclf.extract import load_model
+    from boilerclf.pipeline import load_model
 
     _check_threshold(threshold)
     ex = _extractor(model, None, threshold, site_profile, trusted=trusted_model, comments=comments)
@@ -517,8 +521,8 @@ def train(
     loads anywhere a model loads (--model, boilerclf.load_model).
     """
     if base is not None or add:
-        from boilerclf.labelsfile import LabelsError
-        from boilerclf.site import train_site
+        from boilerclf.labels.file import LabelsError
+        from boilerclf.model.site import train_site
 
         if datasets_root is not None:
             _fail_usage("give either DATASETS_ROOT (full training) or --base/--add (site retraining), not both")
@@ -532,7 +536,7 @@ def train(
         for p in add:
             if not p.is_file():
                 _fail_usage(f"labels file not found: {p}")
-        from boilerclf.profile import SiteProfile
+        from boilerclf.decide.profile import SiteProfile
 
         try:
             prof = SiteProfile.load(site_profile) if site_profile is not None else None
@@ -595,8 +599,9 @@ def profile(
     site_profile= in the Python API): the lines found on at least --min-share
     of the site's pages get lower scores, so they are dropped more often.
     """
-    from boilerclf import batch, labelling
-    from boilerclf.profile import SiteProfile
+    from boilerclf import batch
+    from boilerclf.labels import prefill as labelling
+    from boilerclf.decide.profile import SiteProfile
 
     if not 0 < min_share <= 1:
         _fail_usage("--min-share must be in (0, 1]")
@@ -641,7 +646,7 @@ def convert_model(
 
     The safe format is arrays and JSON: loading it never runs code from the file.
     """
-    from boilerclf.model import convert
+    from boilerclf.model.classifier import convert
 
     if not trusted_model:
         _fail_usage(f"reading {src} runs code stored in it: pass --trusted-model if you trust its origin")

@@ -16,7 +16,13 @@ from hypothesis import settings
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
-from boilerclf import features, labels, lines, model
+from boilerclf.labels import gold as labels
+
+from boilerclf.model import classifier as model
+
+from boilerclf.features import table as features
+
+from boilerclf.parse import lines
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -177,7 +183,7 @@ def tiny_extractor(tiny_models):
 def _labels_records(lighthouse_html: bytes, rail_text: str) -> list[dict]:
     """Two labels-file pages with known labels: the lighthouse page (every line
     boilerplate but line 5, scores 0.5) and the rail text (every line content)."""
-    from boilerclf import labelsfile
+    from boilerclf.labels import file as labelsfile
 
     src = lighthouse_html.decode("utf-8")
     ln = lines.html_lines(src)
@@ -198,7 +204,7 @@ def labels_records():
 # ------------------------------------------------------------------ helpers
 
 def _sklearn_flat_scores(flat, X) -> np.ndarray:
-    """Probabilities of a :class:`~boilerclf.trees.FlatTrees` computed by
+    """Probabilities of a :class:`~boilerclf.model.trees.FlatTrees` computed by
     scikit-learn's own compiled tree predictor (``TreePredictor.predict``, the
     one HistGradientBoostingClassifier runs), summed as ``_raw_predict`` sums
     and mapped by the same expit: an independent check of the C predictor on

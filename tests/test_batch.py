@@ -27,7 +27,7 @@ from boilerclf import batch
 from boilerclf.batch import pool
 from boilerclf.batch.render import to_markdown
 from boilerclf.cli import app
-from boilerclf.extract import Line, Result
+from boilerclf.pipeline import Line, Result
 
 runner = CliRunner()
 
@@ -334,7 +334,7 @@ def test_time_limit_stops_a_pathological_page(tmp_path, lighthouse_html, library
     (d / "a.html").write_bytes(lighthouse_html)
     # 66,666 lines of 20 words (the node limit; 12 MB): about half a second in the walk,
     # features and model, several times the limit with one page per batch, against
-    # milliseconds for a normal page (deep nesting, the old example, is flattened by boilerclf.guard now and
+    # milliseconds for a normal page (deep nesting, the old example, is flattened by boilerclf.parse.guard now and
     # parses in milliseconds; two-word lines now finish within the limit)
     (d / "b_deep.html").write_text("<html><body>" + ("<div><p>" + "word " * 20 + "</p></div>") * 100_000
                                    + "</body></html>")

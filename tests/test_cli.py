@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import boilerclf
 from boilerclf import Extractor, metrics
 from boilerclf.cli import app, snippet_accuracy
-from boilerclf.lines import html_lines
+from boilerclf.parse.lines import html_lines
 
 runner = CliRunner()
 
@@ -240,7 +240,7 @@ def test_clean_comments_option_keeps_the_comment_thread_to_the_model(tmp_path, m
 
 
 def test_eval_says_when_the_model_was_trained_on_the_set(dataset, tiny_models, tiny_fitted, tmp_path):
-    from boilerclf import model as model_mod
+    from boilerclf.model import classifier as model_mod
 
     d, _ = dataset
     r = runner.invoke(app, ["eval", str(d), "--model", str(tiny_models[0])])

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import boilerclf
 from boilerclf import InputError
-from boilerclf import lines as lines_mod
+from boilerclf.parse import lines as lines_mod
 from boilerclf.cli import app
 
 runner = CliRunner()

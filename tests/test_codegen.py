@@ -1,4 +1,4 @@
-"""The shipped models' trees compiled as C (boilerclf.codegen, boilerclf._cmodels):
+"""The shipped models' trees compiled as C (boilerclf.model.codegen, boilerclf.model._cmodels):
 the same raw scores as the node table to the bit, and only for the forests
 they were generated from."""
 from __future__ import annotations
@@ -10,9 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from boilerclf import codegen, features, trees
-from boilerclf.model import load
-from boilerclf.trees import FlatTrees
+from boilerclf.model import codegen
+
+from boilerclf.model import trees
+
+from boilerclf.features import table as features
+from boilerclf.model.classifier import load
+from boilerclf.model.trees import FlatTrees
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 SHIPPED = [MODELS / "boilerclf-html.npz", MODELS / "boilerclf-text.npz"]
@@ -150,7 +154,7 @@ def test_header_generation_never_breaks_the_build(tmp_path):
 
 
 def test_environment_switch_turns_compiled_trees_off():
-    code = ("from boilerclf.model import load; m, _ = load('models/boilerclf-html.npz'); "
+    code = ("from boilerclf.model.classifier import load; m, _ = load('models/boilerclf-html.npz'); "
             "print(m.trees1_.compiled)")
     root = Path(__file__).resolve().parents[1]
     for env, want in (("0", "False"), ("1", "True")):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 import pytest
 
 import boilerclf
-from boilerclf.cues import CAP, cap_scores, xref_mask
+from boilerclf.decide.rules import CAP, cap_scores, xref_mask
 
 PARAS = [
     "The harbour council said on Monday that the old pier will be rebuilt next spring, after two "
@@ -180,7 +180,7 @@ def test_shipped_extract_drops_the_comment_thread_and_keeps_the_story():
 
 def test_rule_mask_is_what_the_extractor_caps(tiny_models):
     """training/ scores cached pages with cues.rule_mask; the extractor must cap the same lines."""
-    from boilerclf.cues import rule_mask
+    from boilerclf.decide.rules import rule_mask
 
     mid = "See also: Council approves the harbour budget after a long night of debate"
     hidden = "<div style='display: none'><p>Subscribe to read the rest of this story today.</p></div>"
@@ -188,7 +188,7 @@ def test_rule_mask_is_what_the_extractor_caps(tiny_models):
     ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], xref_rule=False)
     L = ex.lines(page, "html")
     # the model's own scores, no rule applied
-    off = ex._get("html")[0].decision_scores(boilerclf.features.batch_features([L]))
+    off = ex._get("html")[0].decision_scores(boilerclf.features.table.batch_features([L]))
     for comments in (False, True):
         ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], comments=comments)
         mask = rule_mask(ex.lines(page, "html"), comments=comments)

@@ -1,4 +1,4 @@
-"""boilerclf._cwalk: the compiled DOM walker gives exactly the Lines of lines._walk."""
+"""boilerclf.parse._cwalk: the compiled DOM walker gives exactly the Lines of lines._walk."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from boilerclf import lines as L
+from boilerclf.parse import lines as L
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -17,9 +17,9 @@ IN_CI = os.environ.get("CI") == "true"
 if IN_CI:
     # CI builds the extension: an ImportError here (build or layout self-check
     # failed) fails the run instead of silently testing nothing.
-    from boilerclf import _cwalk as cw
+    from boilerclf.parse import _cwalk as cw
 else:
-    cw = pytest.importorskip("boilerclf._cwalk", reason="compiled walker not built")
+    cw = pytest.importorskip("boilerclf.parse._cwalk", reason="compiled walker not built")
 
 
 def test_html_lines_uses_the_compiled_walker():

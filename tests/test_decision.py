@@ -1,4 +1,4 @@
-"""Per-page thresholds (boilerclf.decision): what "auto" keeps, and that every
+"""Per-page thresholds (boilerclf.decide.decision): what "auto" keeps, and that every
 path (Extractor, LineClassifier.predict, training's texts_at, model files)
 applies the same rule."""
 from __future__ import annotations
@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boilerclf import Auto, Extractor, decision
-from boilerclf.features import FEATURE_NAMES, page_features
-from boilerclf.lines import html_lines
-from boilerclf.model import load, save
+from boilerclf import Auto, Extractor
+
+from boilerclf.decide import decision
+from boilerclf.features.table import FEATURE_NAMES, page_features
+from boilerclf.parse.lines import html_lines
+from boilerclf.model.classifier import load, save
 
 # One page of a short blog post the model is unsure of: a menu, two body
 # paragraphs scored only 0.25 and 0.2, a footer.
@@ -140,7 +142,7 @@ def test_extractor_model_and_training_agree(tiny_models, lighthouse_html):
     all apply the same rule (the benchmark numbers are those of the product)."""
     from boilerclf_training import build, train
 
-    from boilerclf import cues
+    from boilerclf.decide import rules as cues
 
     ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold="auto", xref_rule=False)
     r = ex.classify(lighthouse_html)
@@ -164,7 +166,7 @@ def test_extractor_model_and_training_agree(tiny_models, lighthouse_html):
 def test_model_file_keeps_auto(tmp_path, tiny_fitted, training_pages):
     from sklearn.base import clone
 
-    from boilerclf import features
+    from boilerclf.features import table as features
 
     X = features.batch_features([p for p, _ in training_pages[0]])
     fitted = clone(tiny_fitted[0])

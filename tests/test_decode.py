@@ -1,4 +1,4 @@
-"""boilerclf.decode: bytes to text."""
+"""boilerclf.parse.decode: bytes to text."""
 from __future__ import annotations
 
 import codecs
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boilerclf import InputError
-from boilerclf.decode import declared_charset, decode, not_text
-from boilerclf.lines import html_lines
+from boilerclf.parse.decode import declared_charset, decode, not_text
+from boilerclf.parse.lines import html_lines
 
 CURLY = "\u201cCaf\u00e9 cr\u00e8me\u201d \u2013 na\u00efve \u2018quotes\u2019"
 

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 import boilerclf
-from boilerclf import PRESETS, Extractor, InputError, Line, Result, decision
-from boilerclf.decision import Auto
-from boilerclf.features import FEATURE_NAMES, page_features
-from boilerclf.lines import html_lines, text_lines
+from boilerclf import PRESETS, Extractor, InputError, Line, Result
+from boilerclf.decide import decision
+from boilerclf.decide.decision import Auto
+from boilerclf.features.table import FEATURE_NAMES, page_features
+from boilerclf.parse.lines import html_lines, text_lines
 
-extract_mod = importlib.import_module("boilerclf.extract")
+extract_mod = importlib.import_module("boilerclf.pipeline")
 
 
 def _words(r: Result) -> np.ndarray:
@@ -363,7 +364,7 @@ def test_api_threshold_after_default_loaded(monkeypatch, tiny_models, lighthouse
 
     import boilerclf
 
-    extract_mod = importlib.import_module("boilerclf.extract")
+    extract_mod = importlib.import_module("boilerclf.pipeline")
     shipped = {extract_mod.DEFAULT_MODELS["html"]: tiny_models[0],
                extract_mod.DEFAULT_MODELS["text"]: tiny_models[1]}
     monkeypatch.setattr(extract_mod, "_model_path", lambda name: shipped[name])

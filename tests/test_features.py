@@ -1,4 +1,4 @@
-"""boilerclf.features: known feature values on tiny pages."""
+"""boilerclf.features.table: known feature values on tiny pages."""
 from __future__ import annotations
 
 import math
@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boilerclf.features import (
+from boilerclf.features.table import (
     FEATURE_NAMES, LINE_NAMES, N_STRUCT, NEIGHBOUR_BASE, NEIGHBOUR_NAMES, NEIGHBOUR_OFFSETS, SCHEMA_VERSION,
     batch_features, headline_columns, page_features,
 )
-from boilerclf.lines import Lines, html_lines, text_lines
+from boilerclf.parse.lines import Lines, html_lines, text_lines
 
 COL = {n: i for i, n in enumerate(FEATURE_NAMES)}
 
@@ -240,7 +240,7 @@ def test_exotic_code_points_do_not_break_token_counts():
 
 def _reference(texts: list[str], title: str) -> dict[str, np.ndarray]:
     """Plain-Python versions of the token features, for the property test."""
-    from boilerclf.features import STOPWORDS
+    from boilerclf.features.table import STOPWORDS
 
     title_set = set(re.findall(r"\w+", title.lower()))
     out = {k: [] for k in ("chars", "words", "stopwords", "short_words", "title_contain", "ends_colon",
@@ -288,9 +288,9 @@ def test_stopwords_case_insensitive_with_dotted_capital_i():
 
 
 def _char_stats_reference(cps: np.ndarray, starts: np.ndarray, n: int):
-    """The numpy version of the compiled character pass (boilerclf/_cfeat.pyx):
+    """The numpy version of the compiled character pass (boilerclf/features/_cfeat.pyx):
     counts (n, 9), token hashes, token lines, first colon, tokens before it."""
-    from boilerclf.features import _POW, _char_table, _lower
+    from boilerclf.features.table import _POW, _char_table, _lower
 
     cls = np.where(cps < 0x10000, _char_table()[np.minimum(cps, 0xFFFF)], 2).astype(np.uint8)
     is_word = (cls & 2) > 0
@@ -323,8 +323,8 @@ def _char_stats_reference(cps: np.ndarray, starts: np.ndarray, n: int):
 @settings(max_examples=150)
 @given(st.lists(st.text(min_size=1, max_size=40).map(lambda t: t.replace("\n", " ")), min_size=1, max_size=6))
 def test_compiled_char_pass_matches_numpy_reference(texts):
-    from boilerclf._cfeat import char_stats
-    from boilerclf.features import _POW, _char_table, _lower_table
+    from boilerclf.features._cfeat import char_stats
+    from boilerclf.features.table import _POW, _char_table, _lower_table
 
     joined = "\n".join(texts)
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -337,7 +337,7 @@ def test_compiled_char_pass_matches_numpy_reference(texts):
 
 
 def test_compiled_char_pass_refuses_short_tables():
-    from boilerclf._cfeat import char_stats
+    from boilerclf.features._cfeat import char_stats
 
     cps = np.array([65, 66], dtype=np.uint32)
     with pytest.raises(ValueError, match="tables"):
@@ -347,7 +347,7 @@ def test_compiled_char_pass_refuses_short_tables():
 
 @pytest.mark.parametrize("n", [0, 3, 300, 20000])
 def test_hashset_membership_is_exact_with_table_and_fallback(n):
-    from boilerclf.features import HashSet
+    from boilerclf.features.table import HashSet
 
     rng = np.random.default_rng(n)
     members = rng.integers(0, 2**63, n, dtype=np.uint64)
@@ -367,17 +367,17 @@ def _in_table(cps: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def _page_features_reference(lines: Lines, page: int = 0) -> np.ndarray:
-    """The numpy version of :func:`boilerclf.features.page_features` (its
+    """The numpy version of :func:`boilerclf.features.table.page_features` (its
     implementation before the compiled ``fill_features``): whole-array
     operations per page, the per-character pass compiled (``char_stats``).
     It needs non-empty line texts (an empty one reads the neighbouring
     line's characters, or fails at the end of the page)."""
-    from boilerclf._cfeat import char_stats
-    from boilerclf.features import (
+    from boilerclf.features._cfeat import char_stats
+    from boilerclf.features.table import (
         _BULLETS_T, _COL, _POW, _PUNCT_END_T, _TAG_GROUP_OF, FLAG_NAMES, HINT_NAMES, HashSet,
         _char_table, _lower_table, _stop_hashes, text_hashes,
     )
-    from boilerclf.lines import N_ANCESTORS
+    from boilerclf.parse.lines import N_ANCESTORS
 
     _FLAG_COLS = np.array([_COL[n] for n in FLAG_NAMES])
     _HINT_COLS = np.array([_COL[n] for n in HINT_NAMES])
@@ -519,9 +519,9 @@ def _page_features_reference(lines: Lines, page: int = 0) -> np.ndarray:
 
 
 def _headline_reference(out: np.ndarray) -> None:
-    """The numpy version of :func:`boilerclf.features.headline_columns` (the
+    """The numpy version of :func:`boilerclf.features.table.headline_columns` (the
     version first measured in LODO, session 10)."""
-    from boilerclf.features import HEAD_NAMES, HEADLINE_MIN_JACC
+    from boilerclf.features.table import HEAD_NAMES, HEADLINE_MIN_JACC
 
     c = {name: i for i, name in enumerate(FEATURE_NAMES)}
     head = out[:, c[HEAD_NAMES[0]]:c[HEAD_NAMES[0]] + 4]
@@ -563,7 +563,7 @@ def _random_lines(draw, max_lines: int = 14) -> Lines:
     """Any Lines the public API can hand over: random texts (repeats, CJK,
     blank and single-character lines, a title or none), link counts, tags,
     depths, flags and ancestor ranges (nested or not, empty or whole-page)."""
-    from boilerclf.lines import N_ANCESTORS
+    from boilerclf.parse.lines import N_ANCESTORS
 
     pool = draw(st.lists(_rich_line, min_size=1, max_size=8))
     n = draw(st.integers(1, max_lines))
@@ -606,8 +606,8 @@ def test_compiled_page_features_match_reference_on_real_pages(lighthouse_html):
 
 
 def test_compiled_fill_writes_every_cell():
-    from boilerclf._cfeat import fill_features
-    from boilerclf.features import _feature_tables
+    from boilerclf.features._cfeat import fill_features
+    from boilerclf.features.table import _feature_tables
 
     L = html_lines(TINY)
     out = np.full((len(L), len(FEATURE_NAMES)), np.nan, dtype=np.float32)

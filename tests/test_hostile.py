@@ -18,15 +18,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boilerclf import Extractor, InputError, PageTimeout, guard
-from boilerclf.lines import html_lines
+from boilerclf import Extractor, InputError, PageTimeout
+
+from boilerclf.parse import guard
+from boilerclf.parse.lines import html_lines
 
 try:
-    from boilerclf import _cguard
+    from boilerclf.parse import _cguard
 except ImportError:  # pragma: no cover - the extension is built by pip install
     _cguard = None
 IN_CI = os.environ.get("CI") == "true"
-needs_cguard = pytest.mark.skipif(_cguard is None and not IN_CI, reason="boilerclf._cguard not built")
+needs_cguard = pytest.mark.skipif(_cguard is None and not IN_CI, reason="boilerclf.parse._cguard not built")
 
 
 def deep(n: int, tag: str = "div") -> str:
@@ -503,7 +505,7 @@ ALL_CODECS = sorted(set(__import__("encodings.aliases").aliases.aliases.values()
 @given(st.binary(max_size=64), st.sampled_from(ALL_CODECS))
 def test_any_charset_label_decodes_any_bytes(data, label):
     """A charset hint (an HTTP header, a WARC record) naming any Python codec never raises."""
-    from boilerclf.decode import decode, not_text
+    from boilerclf.parse.decode import decode, not_text
 
     if not_text(data) is None:
         assert isinstance(decode(data, label), str)

@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from boilerclf import labelsfile
+from boilerclf.labels import file as labelsfile
 from boilerclf.cli import app
-from boilerclf.model import sha256
+from boilerclf.model.classifier import sha256
 
 runner = CliRunner()
 

@@ -1,11 +1,11 @@
-"""boilerclf.labels: gold text to per-line coverage and labels."""
+"""boilerclf.labels.gold: gold text to per-line coverage and labels."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from boilerclf.labels import coverage, labels, snippet_labels
-from boilerclf.lines import html_lines
+from boilerclf.labels.gold import coverage, labels, snippet_labels
+from boilerclf.parse.lines import html_lines
 
 PARA = "The new bridge opened to traffic on Monday after three years of building work."
 PARA2 = "Drivers queued from early morning to be among the first to cross the river."

@@ -1,4 +1,4 @@
-"""boilerclf.lines: pages to lines (HTML and plain text)."""
+"""boilerclf.parse.lines: pages to lines (HTML and plain text)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boilerclf import lines as lines_mod
-from boilerclf.lines import (
+from boilerclf.parse import lines as lines_mod
+from boilerclf.parse.lines import (
     BLOCK_TAGS, FLAG, HINT, N_ANCESTORS, TAG_ID, Lines, hint_bits, html_lines, looks_like_html,
     text_lines,
 )
@@ -219,7 +219,7 @@ _HINT_PIECES = [w for _, words in lines_mod.HINTS for w in words.replace(_LOOKAH
 def test_hint_search_equals_the_regex(pieces):
     s = "".join(pieces)
     want = _hint_reference(s) & ~lines_mod.COMMENT_SECTION  # the groups' search alone
-    assert lines_mod._hint_search(s.lower()) == want  # compiled (boilerclf/_cwalk.pyx)
+    assert lines_mod._hint_search(s.lower()) == want  # compiled (boilerclf/parse/_cwalk.pyx)
     assert lines_mod._hint_search_py(s.lower()) == want  # its fallback
 
 
@@ -235,7 +235,7 @@ _CASED_PIECES = [w for p in _HINT_PIECES + _SECTION_PIECES for w in (p, p.upper(
 def test_walker_hint_miss_path_equals_hint_bits(pieces):
     """The compiled walker computes an ASCII class name's bits itself (lower-cased
     in C); anything else goes to hint_bits."""
-    from boilerclf import _cwalk
+    from boilerclf.parse import _cwalk
 
     s = "".join(pieces)
     got = _cwalk._hint_ascii_bits(s.encode())
@@ -267,7 +267,7 @@ def test_comment_section_bit(attr, inside):
 
 
 def test_hint_search_is_compiled_and_its_table_is_literal():
-    from boilerclf._cwalk import HintTable
+    from boilerclf.parse._cwalk import HintTable
 
     assert isinstance(lines_mod._hint_search.__self__, HintTable)
     alts = lines_mod._hint_alternatives()
@@ -488,7 +488,7 @@ def test_extension_that_does_not_load_is_reported(monkeypatch):
     import selectolax
 
     monkeypatch.setattr(selectolax, "__version__", lines_mod.FAST_SELECTOLAX)
-    monkeypatch.setitem(sys.modules, "boilerclf._cwalk", None)  # import fails
+    monkeypatch.setitem(sys.modules, "boilerclf.parse._cwalk", None)  # import fails
     walk, table, reason = lines_mod._load_fast()
     assert walk is None and "compiled HTML walker did not load" in reason
 
@@ -496,7 +496,7 @@ def test_extension_that_does_not_load_is_reported(monkeypatch):
 def test_fast_path_gives_no_warning(monkeypatch):
     import warnings
 
-    cw = pytest.importorskip("boilerclf._cwalk", reason="compiled walker not built")
+    cw = pytest.importorskip("boilerclf.parse._cwalk", reason="compiled walker not built")
     assert lines_mod.FAST_SELECTOLAX == cw.SELECTOLAX_VERSION
     walk, table, reason = lines_mod._load_fast()
     assert walk is cw.walk and reason is None

@@ -1,4 +1,4 @@
-"""boilerclf.model: the LineClassifier estimator and model files."""
+"""boilerclf.model.classifier: the LineClassifier estimator and model files."""
 from __future__ import annotations
 
 import io
@@ -20,11 +20,13 @@ from sklearn.utils.validation import check_is_fitted
 import boilerclf
 from typer.testing import CliRunner
 
-from boilerclf import features, labels
-from boilerclf import model as model_mod
+from boilerclf.labels import gold as labels
+
+from boilerclf.features import table as features
+from boilerclf.model import classifier as model_mod
 from boilerclf.cli import app
-from boilerclf.model import CONTEXT_NAMES, LineClassifier, ModelError, context_features, load, save
-from boilerclf.trees import FlatTrees
+from boilerclf.model.classifier import CONTEXT_NAMES, LineClassifier, ModelError, context_features, load, save
+from boilerclf.model.trees import FlatTrees
 
 
 @pytest.fixture(scope="module")

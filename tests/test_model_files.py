@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 import boilerclf
-from boilerclf import features
-from boilerclf import model as model_mod
-from boilerclf.model import CONTEXT_NAMES, ModelError, load
-from boilerclf.trees import FlatTrees
+from boilerclf.features import table as features
+from boilerclf.model import classifier as model_mod
+from boilerclf.model.classifier import CONTEXT_NAMES, ModelError, load
+from boilerclf.model.trees import FlatTrees
 
 
 def _members(path) -> dict[str, bytes]:
@@ -197,7 +197,7 @@ def rss(key):
         for line in f:
             if line.startswith(key):
                 return int(line.split()[1]) * 1024
-from boilerclf.model import ModelError, load
+from boilerclf.model.classifier import ModelError, load
 load(sys.argv[1])  # warm up: imports, a first model
 out = {}
 for path in sys.argv[1:]:
@@ -382,7 +382,7 @@ def site_file(tmp_path, tiny_models):
                                          ("params.threshold", float("nan")), ("params.balance_pages", 1),
                                          ("base.params.cascade", float("nan"))])
 def test_site_model_settings_are_checked(tmp_path, site_file, field, value):
-    from boilerclf.site import SiteModel
+    from boilerclf.model.site import SiteModel
 
     assert isinstance(load(site_file)[0], SiteModel)
 

@@ -13,9 +13,9 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from boilerclf import labelsfile
+from boilerclf.labels import file as labelsfile
 from boilerclf.cli import app
-from boilerclf.review import Review, ReviewServer, is_labels_file, serve_in_thread
+from boilerclf.labels.review import Review, ReviewServer, is_labels_file, serve_in_thread
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import shutil
 
 import pytest
 
-from boilerclf import labelsfile
-from boilerclf.review import TOKEN_HEADER, Review, ReviewServer, serve_in_thread
+from boilerclf.labels import file as labelsfile
+from boilerclf.labels.review import TOKEN_HEADER, Review, ReviewServer, serve_in_thread
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

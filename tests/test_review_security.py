@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from boilerclf import labelsfile
-from boilerclf.review import TOKEN_HEADER, Review, ReviewServer, lock_path, serve_in_thread
+from boilerclf.labels import file as labelsfile
+from boilerclf.labels.review import TOKEN_HEADER, Review, ReviewServer, lock_path, serve_in_thread
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 import boilerclf
 from boilerclf import PRESETS, Extractor, LineClassifier, ModelError
 from boilerclf.cli import app
-from boilerclf.features import FEATURE_NAMES, SCHEMA_VERSION
+from boilerclf.features.table import FEATURE_NAMES, SCHEMA_VERSION
 
-extract_mod = importlib.import_module("boilerclf.extract")
+extract_mod = importlib.import_module("boilerclf.pipeline")
 
 LIGHTHOUSE_DROPPED = {
     "related list": [
@@ -158,8 +158,10 @@ def test_shipped_models_match_sklearn_tree_predictor(shipped_models, sklearn_fla
 
     import numpy as np
 
-    from boilerclf import decision, features
-    from boilerclf.model import context_features
+    from boilerclf.decide import decision
+
+    from boilerclf.features import table as features
+    from boilerclf.model.classifier import context_features
 
     html_pages, text_pages = training_pages
     for kind, pages in (("html", html_pages), ("text", text_pages)):
@@ -269,7 +271,7 @@ def test_shipped_model_digest_is_checked(tmp_path, monkeypatch):
 
     from boilerclf import ModelError
 
-    extract_mod = importlib.import_module("boilerclf.extract")
+    extract_mod = importlib.import_module("boilerclf.pipeline")
     src = extract_mod._model_path(extract_mod.DEFAULT_MODELS["html"])
     fake = tmp_path / src.name
     shutil.copy(src, fake)

@@ -19,11 +19,13 @@ from sklearn.base import clone
 from typer.testing import CliRunner
 
 import boilerclf
-from boilerclf import SiteProfile, labels, lines, page_record, write_labels
+from boilerclf import SiteProfile, page_record, write_labels
+from boilerclf.labels import gold as labels
+from boilerclf.parse import lines
 from boilerclf.cli import app
-from boilerclf.model import ModelError, load, save
-from boilerclf.profile import ProfileError, line_keys, normalise
-from boilerclf.site import SiteModel, cross_validate, labelled_pages, stack_pages
+from boilerclf.model.classifier import ModelError, load, save
+from boilerclf.decide.profile import ProfileError, line_keys, normalise
+from boilerclf.model.site import SiteModel, cross_validate, labelled_pages, stack_pages
 
 runner = CliRunner()
 
@@ -208,7 +210,7 @@ def test_site_model_file_is_arrays_and_checked(site, base, tmp_path):
     np.testing.assert_array_equal(loaded.decision_scores(data.X), m.decision_scores(data.X))
     # a site model cannot be the base of another one
     with pytest.raises(ValueError, match="already a site model"):
-        from boilerclf.site import train_site
+        from boilerclf.model.site import train_site
         train_site(p, [], tmp_path / "x.npz")
     # headers that do not match the arrays are refused
     bad = tmp_path / "bad.npz"
@@ -299,8 +301,8 @@ def test_load_refuses_other_objects(tmp_path):
     import joblib
 
     p = tmp_path / "x.joblib"  # a legacy pickled model file, loaded as trusted
-    head = {"schema_version": boilerclf.features.SCHEMA_VERSION,
-            "sklearn_version": boilerclf.model._sklearn_version()}
+    head = {"schema_version": boilerclf.features.table.SCHEMA_VERSION,
+            "sklearn_version": boilerclf.model.classifier._sklearn_version()}
     joblib.dump({"header": head, "model": {"not": "a model"}}, p)
     with pytest.raises(ModelError, match="LineClassifier or a SiteModel"):
         load(p, trusted=True)
@@ -331,7 +333,7 @@ def test_cli_eval_and_label_take_a_site_profile(site, tmp_path, tiny_models):
 
 
 def test_site_model_of_an_auto_base_gets_a_fixed_threshold(site, base, tmp_path, tiny_fitted):
-    from boilerclf.site import SITE_THRESHOLD, default_threshold
+    from boilerclf.model.site import SITE_THRESHOLD, default_threshold
 
     assert default_threshold(base) == base.threshold  # a number stays
     auto_base = clone(tiny_fitted[0])

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from boilerclf.features import page_features
-from boilerclf.lines import html_lines
+from boilerclf.features.table import page_features
+from boilerclf.parse.lines import html_lines
 from boilerclf_training import train
 from boilerclf_training.build import Part
 
@@ -55,7 +55,7 @@ def test_card_rebuilt_from_the_slim_report_reads_the_model_files_header(tmp_path
     import shutil
     from pathlib import Path
 
-    from boilerclf.features import SCHEMA_VERSION
+    from boilerclf.features.table import SCHEMA_VERSION
     from boilerclf_training import card
 
     models = Path(__file__).parent.parent / "models"
@@ -66,7 +66,7 @@ def test_card_rebuilt_from_the_slim_report_reads_the_model_files_header(tmp_path
     head = text.splitlines()[2]
     assert f"features schema {SCHEMA_VERSION}," in head and "None" not in head
     # both models' thresholds come from their files (the text model's is set, not voted)
-    from boilerclf.model import load
+    from boilerclf.model.classifier import load
 
     for kind in ("html", "text"):
         thr = load(tmp_path / f"boilerclf-{kind}.npz")[1]["params"]["threshold"]
@@ -144,7 +144,7 @@ def test_run_trains_on_snippet_sets_and_scores_them_with_a_model_that_has_not_se
     import gzip
     import json
 
-    from boilerclf.model import load
+    from boilerclf.model.classifier import load
     from boilerclf_training import card
 
     root = tmp_path / "ds"

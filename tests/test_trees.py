@@ -1,4 +1,4 @@
-"""boilerclf.trees: flat trees give exactly scikit-learn's probabilities."""
+"""boilerclf.model.trees: flat trees give exactly scikit-learn's probabilities."""
 from __future__ import annotations
 
 import pickle
@@ -8,10 +8,10 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from boilerclf import features
-from boilerclf.features import N_STRUCT
-from boilerclf.model import context_features
-from boilerclf.trees import ARRAYS, FlatTrees
+from boilerclf.features import table as features
+from boilerclf.features.table import N_STRUCT
+from boilerclf.model.classifier import context_features
+from boilerclf.model.trees import ARRAYS, FlatTrees
 
 
 def _random_data(rng, n, d, nan=0.2):

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from boilerclf import metrics
-from boilerclf.features import FEATURE_NAMES, N_STRUCT
-from boilerclf.model import LineClassifier
+from boilerclf.features.table import FEATURE_NAMES, N_STRUCT
+from boilerclf.model.classifier import LineClassifier
 
 from . import build, datasets, train
 
@@ -121,7 +121,7 @@ def weighted(parts: dict[str, build.Part], names: list[str], weights: dict[str, 
 def scores_for(variant: dict, parts: dict[str, build.Part], train_names: list[str],
                eval_names: list[str]) -> dict[str, np.ndarray]:
     """Fit the variant on ``train_names``; line scores of each of ``eval_names``."""
-    from boilerclf import model as model_mod
+    from boilerclf.model import classifier as model_mod
 
     orig, orig_input = model_mod.context_features, model_mod.stage2_input
     if variant.get("context_drop"):  # switch stage-2 inputs off, in this call only

@@ -2,7 +2,7 @@
 
 For each dataset folder the cache holds, per mode (``html`` and ``text``): the
 feature matrix of every page (page ids made unique across the cache), the
-lines' gold coverage (see :mod:`boilerclf.labels`), the lines' texts and the
+lines' gold coverage (see :mod:`boilerclf.labels.gold`), the lines' texts and the
 page ids.  The text mode uses the text rendering of the same pages
 (:func:`render_text`), which is how plain-text dumps of pages look.  A cache
 file is keyed by the feature schema and a digest of the code that makes it, so
@@ -20,8 +20,11 @@ import joblib
 import numpy as np
 
 import boilerclf
-from boilerclf import cues, features, labels, lines
-from boilerclf.lines import TAG_ID, Lines
+from boilerclf.labels import gold as labels
+from boilerclf.decide import rules as cues
+from boilerclf.features import table as features
+from boilerclf.parse import lines
+from boilerclf.parse.lines import TAG_ID, Lines
 
 from . import datasets
 
@@ -47,7 +50,7 @@ def _code_digest() -> str:
     """A digest of the code that makes a cache: the Python modules of the
     pipeline up to the features and the compiled walker and feature pass."""
     h = hashlib.sha256()
-    for mod in (lines, features, labels, cues, boilerclf.decode):
+    for mod in (lines, features, labels, cues, boilerclf.parse.decode):
         h.update(Path(mod.__file__).read_bytes())
     for name in _COMPILED:
         src = Path(features.__file__).with_name(name)
@@ -133,7 +136,7 @@ def build_snippets(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1) -
     """Cached HTML :class:`Part` of a snippet set: the lines that hold a "with"
     snippet are labelled content, those that hold a "without" snippet
     boilerplate, the others have no label (NaN coverage; see
-    :func:`boilerclf.labels.snippet_labels`).  ``gold`` is empty."""
+    :func:`boilerclf.labels.gold.snippet_labels`).  ``gold`` is empty."""
     ds_dir = Path(ds_dir)
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)

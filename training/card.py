@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from boilerclf import decision
-from boilerclf.extract import PRESETS
-from boilerclf.model import LineClassifier, load, sha256
+from boilerclf.decide import decision
+from boilerclf.pipeline import PRESETS
+from boilerclf.model.classifier import LineClassifier, load, sha256
 
 from .datasets import LICENCES
 from .train import MIN_PAGES_FOR_THRESHOLD
@@ -64,13 +64,13 @@ def write(out_dir: str | Path, report: dict) -> None:
     lines += [
         "",
         "Two-stage `LineClassifier`: stage 1 HistGradientBoosting over the line features "
-        "(`boilerclf/features.py`), stage 2 the same over stage-1 scores of neighbours and "
+        "(`boilerclf/features/table.py`), stage 2 the same over stage-1 scores of neighbours and "
         "container votes, trained on out-of-fold stage-1 scores. Pages are balanced by "
         f"fitting on at most {LineClassifier().max_lines_per_page} random lines per page "
         "(`max_lines_per_page`).",
         "",
         f"Parameters: `{json.dumps(report.get('params') or {})}`" if report.get("params")
-        else "Parameters: the defaults of `LineClassifier` (`boilerclf/model.py`).",
+        else "Parameters: the defaults of `LineClassifier` (`boilerclf/model/classifier.py`).",
         "",
         "## Training data",
         "",
@@ -93,7 +93,7 @@ def write(out_dir: str | Path, report: dict) -> None:
             "",
             f"The lines of {', '.join(snip['sets'])} that hold a snippet (text a page's output must or "
             "must not contain) train the HTML model too, as content or boilerplate, at weight "
-            f"{snip.get('weight')} per line (`boilerclf/labels.py:snippet_labels`); the other lines of "
+            f"{snip.get('weight')} per line (`boilerclf/labels/gold.py:snippet_labels`); the other lines of "
             f"those pages {others}. They are in every LODO fold below; they are not scored "
             "with the shingle metric (no full gold).",
         ]
@@ -137,7 +137,7 @@ def write(out_dir: str | Path, report: dict) -> None:
             f"over the sets of at least {MIN_PAGES_FOR_THRESHOLD} pages "
             f"({', '.join(thr.get('voters') or lodo)}; one rule for all sets; per-set scores "
             "above are at it). A number is a fixed score threshold; `auto` chooses each page's "
-            "threshold from the page's own scores (`boilerclf/decision.py`).",
+            "threshold from the page's own scores (`boilerclf/decide/decision.py`).",
             "",
             "## Thresholds and presets (HTML model, LODO, macro over the sets above)",
             "",

@@ -15,9 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from boilerclf import cues, decision, metrics
-from boilerclf.extract import PRESETS
-from boilerclf.model import LineClassifier, save
+from boilerclf import metrics
+
+from boilerclf.decide import rules as cues
+
+from boilerclf.decide import decision
+from boilerclf.pipeline import PRESETS
+from boilerclf.model.classifier import LineClassifier, save
 
 from . import build, datasets
 
@@ -84,7 +88,7 @@ def fit(data: Data, **params) -> LineClassifier:
 
 
 #: Decisions scored in LODO (report keys are their strings): fixed thresholds,
-#: "auto" (a threshold per page, :mod:`boilerclf.decision`) and the presets.
+#: "auto" (a threshold per page, :mod:`boilerclf.decide.decision`) and the presets.
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7,
               *dict.fromkeys(str(d) for d in PRESETS.values()))
 
@@ -129,9 +133,9 @@ def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: d
 
 def texts_at(part: build.Part, scores: np.ndarray, threshold: float | str) -> dict[str, str]:
     """Predicted main text per page id, keeping the lines at ``threshold`` (a
-    number, or "auto": per page, :mod:`boilerclf.decision`) after the rules
+    number, or "auto": per page, :mod:`boilerclf.decide.decision`) after the rules
     that follow the model in :class:`boilerclf.Extractor` (the lines of
-    ``part.capped`` are capped at :data:`boilerclf.cues.CAP`, and "auto"
+    ``part.capped`` are capped at :data:`boilerclf.decide.rules.CAP`, and "auto"
     never keeps them).  ``part.capped`` marks every cross-reference line; the
     Extractor searches the lines above the cap, and for "auto" also those a
     page threshold below the cap would keep, so the two can differ only in
@@ -326,5 +330,5 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
             report["lodo"][n]["trafilatura"] = peer_scores(
                 root, n, Path(peers_cache) if peers_cache else None)
     log("to ship these models, copy them to models/ and rebuild (pip install -e . or python setup.py "
-        "build_ext --inplace): the build compiles the shipped models' trees (boilerclf/codegen.py)")
+        "build_ext --inplace): the build compiles the shipped models' trees (boilerclf/model/codegen.py)")
     return report

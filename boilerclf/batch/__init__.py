@@ -1,6 +1,6 @@
 """Batch cleaning: the engine of ``boilerclf clean``.
 
-The same pipeline as :class:`~boilerclf.extract.Extractor`, fed by crawl files
+The same pipeline as :class:`~boilerclf.pipeline.Extractor`, fed by crawl files
 and spread over worker processes::
 
     sources  ->  Page records  ->  workers (lines -> features -> model)  ->  writers

@@ -46,7 +46,7 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the install
     raise ImportError("boilerclf.dask_clean needs the dask extra: pip install 'boilerclf[dask]'") from e
 
-from boilerclf.extract import Extractor
+from boilerclf.pipeline import Extractor
 from boilerclf.batch.engine import Output
 from boilerclf.batch.errors import FatalError, UsageError, reason
 from boilerclf.batch.inputs import InputFile, Page, Reader, list_inputs, split_name

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from boilerclf.extract import Extractor
+from boilerclf.pipeline import Extractor
 from boilerclf.batch.errors import OutputError, os_reason
 from boilerclf.batch.inputs import Page, Reader, Stdin, list_inputs, split_name
 from boilerclf.batch.options import Options, Summary, check, default_errors_path

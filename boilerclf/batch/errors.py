@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from boilerclf.extract import InputError
+from boilerclf.pipeline import InputError
 
 if TYPE_CHECKING:
     from boilerclf.batch.options import Summary

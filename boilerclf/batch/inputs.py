@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from boilerclf.extract import MAX_BYTES
+from boilerclf.pipeline import MAX_BYTES
 from boilerclf.batch.errors import os_reason, reason
 from boilerclf.batch.options import Options, inside
 

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from boilerclf.extract import Extractor
+from boilerclf.pipeline import Extractor
 from boilerclf.batch.errors import FatalError, reason
 from boilerclf.batch.inputs import Page, gunzip
 from boilerclf.batch.render import render
@@ -23,7 +23,7 @@ def worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_line
     import signal
     import warnings
 
-    from boilerclf.lines import SlowPathWarning
+    from boilerclf.parse.lines import SlowPathWarning
 
     for fd in close_fds:  # forked: the main's ends of the pipes, so a dead main means EOF here
         try:

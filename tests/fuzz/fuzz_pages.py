@@ -86,7 +86,7 @@ def _extractor():
 def check_one_input(data: bytes) -> None:
     """Run one input through lines, features and the model; assert the result is sane."""
     from boilerclf import InputError, PageTimeout
-    from boilerclf.features import page_features
+    from boilerclf.features.table import page_features
 
     ex = _extractor()
     if not data:
@@ -120,7 +120,7 @@ def main(argv: list[str]) -> None:
 
     with atheris.instrument_imports(include=["boilerclf", "charset_normalizer"]):  # not scikit-learn
         import boilerclf  # noqa: F401
-        import boilerclf.features  # noqa: F401
+        import boilerclf.features.table  # noqa: F401
     _extractor()._get("html")
     _extractor()._get("text")
     argv = add_seeds(argv)

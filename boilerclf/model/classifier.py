@@ -1,20 +1,20 @@
 """Features to scores: the line classifier, its context pass, and model files.
 
 :class:`LineClassifier` is a scikit-learn estimator over the matrices of
-:mod:`boilerclf.features`.  Stage 1 scores each line from its own features
+:mod:`boilerclf.features.table`.  Stage 1 scores each line from its own features
 and its neighbours'.  Stage 2 (the context pass, stacked sequential learning)
 sees stage 1's scores of the neighbouring lines and, for each of the line's
 containers, the character-weighted mean score of the lines under it and its
 share of the page's predicted content ("container votes"); it is trained on
 out-of-fold stage-1 scores (grouped by page) so it learns from honest scores.
 
-Prediction goes through :mod:`boilerclf.trees` (compiled flat trees, the
+Prediction goes through :mod:`boilerclf.model.trees` (compiled flat trees, the
 same probabilities as scikit-learn's ``predict_proba``) whenever a stage is a
 binary HistGradientBoostingClassifier, the default; fitting is scikit-learn.
 
 Model files hold arrays and JSON only, so loading one never runs code from
 it: a zip of ``.npy`` arrays (the flat trees of both stages, and of a site
-model's site layer, :mod:`boilerclf.site`) and a JSON header (format version,
+model's site layer, :mod:`boilerclf.model.site`) and a JSON header (format version,
 feature-schema version, the scikit-learn version that trained it, the
 training data, scores and threshold), written by :func:`save`
 and read by :func:`load`, which bounds each part before reading it (the
@@ -47,10 +47,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from boilerclf import decision
-from boilerclf.features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
-from boilerclf.lines import N_ANCESTORS
-from boilerclf.trees import ARRAYS, FlatTrees
+from boilerclf.decide import decision
+from boilerclf.features.table import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
+from boilerclf.parse.lines import N_ANCESTORS
+from boilerclf.model.trees import ARRAYS, FlatTrees
 
 CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)
 CONTEXT_NAMES = (
@@ -115,8 +115,8 @@ def context_features(X: np.ndarray, s1: np.ndarray) -> np.ndarray:
     return out
 
 
-try:  # compiled (boilerclf/_cfeat.pyx); context_features above stays the reference
-    from boilerclf._cfeat import stage2_input as _stage2_input_c
+try:  # compiled (boilerclf/features/_cfeat.pyx); context_features above stays the reference
+    from boilerclf.features._cfeat import stage2_input as _stage2_input_c
 except ImportError:
     _stage2_input_c = None
 
@@ -161,7 +161,7 @@ def _default_base(random_state: int | None, max_iter: int = 150) -> HistGradient
 
 
 class LineClassifier(ClassifierMixin, BaseEstimator):
-    """Two-stage line classifier over :mod:`boilerclf.features` matrices.
+    """Two-stage line classifier over :mod:`boilerclf.features.table` matrices.
 
     Parameters
     ----------
@@ -183,7 +183,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     threshold : float or "auto", default 0.5
         Score at or above which a line is content, or ``"auto"`` (also
         ``"auto:<recall weight>"``): a threshold chosen per page from the
-        page's own scores (:mod:`boilerclf.decision`).  The shipped models
+        page's own scores (:mod:`boilerclf.decide.decision`).  The shipped models
         say which they use (``boilerclf train`` picks it by LODO F1).
     random_state : int or None, default 0
     exit_trees, exit_score : int, float, default 30, 0.0
@@ -210,13 +210,13 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes (after ``fit``): ``stage1_``, ``stage2_`` (None without the
     context pass) the fitted stage models; ``trees1_``, ``trees2_`` their
-    :class:`~boilerclf.trees.FlatTrees` (None for a stage that is not a binary
+    :class:`~boilerclf.model.trees.FlatTrees` (None for a stage that is not a binary
     HistGradientBoostingClassifier, which then predicts through scikit-learn).
     A model read from a file has FlatTrees as its stages (it predicts, but
     ``fit`` a clone to train again).
 
     The first ``N_STRUCT`` columns of ``X`` are the structure columns of
-    :mod:`boilerclf.features` (page id, line index, ...); rows of one page must
+    :mod:`boilerclf.features.table` (page id, line index, ...); rows of one page must
     be contiguous and in order, so split data by page (e.g. ``GroupKFold`` with
     ``groups=X[:, 0]``).
     """
@@ -363,7 +363,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
 def threshold_param(value: Any) -> float | str:
     """A model's ``threshold`` as stored: a float, or the string of an
-    :class:`~boilerclf.decision.Auto` (``ValueError`` for anything else)."""
+    :class:`~boilerclf.decide.decision.Auto` (``ValueError`` for anything else)."""
     d = decision.parse(value)
     return d if isinstance(d, float) else str(d)
 
@@ -448,7 +448,7 @@ def save(model: LineClassifier, path: str | Path, *, kind: str, **header: Any) -
     Only models whose stages are binary HistGradientBoostingClassifiers (the
     default) can be saved (``ValueError`` otherwise).
     """
-    from boilerclf.site import SiteModel
+    from boilerclf.model.site import SiteModel
 
     site = isinstance(model, SiteModel)
     if site:
@@ -551,7 +551,7 @@ def load(path: str | Path, *, trusted: bool = False) -> tuple[LineClassifier, di
     """Load a model file; raises :class:`ModelError` with a clear message.
 
     The model is a :class:`LineClassifier` or a site model
-    (:class:`boilerclf.site.SiteModel`: a LineClassifier inside with a site
+    (:class:`boilerclf.model.site.SiteModel`: a LineClassifier inside with a site
     layer on top, with the same ``decision_scores`` / ``threshold``).
 
     A path that does not exist but names a shipped model (:func:`shipped_name`:
@@ -919,7 +919,7 @@ def _model_from_header(head: dict, s1: FlatTrees | None, s2: FlatTrees | None,
         if site is not None:
             raise ValueError("site-layer arrays in a file whose header is not a site model")
         return _line_model(rec, s1, s2)
-    from boilerclf.site import SiteModel
+    from boilerclf.model.site import SiteModel
 
     base = _line_model(rec.get("base") or {}, s1, s2)
     n_inputs = len(FEATURE_NAMES) - N_STRUCT + len(CONTEXT_NAMES) + 1
@@ -980,7 +980,7 @@ def _load_pickle(path: Path) -> tuple[LineClassifier, dict]:
             f"{path} was saved with scikit-learn {head.get('sklearn_version')}, this is "
             f"{_sklearn_version()}: install that version or retrain with `boilerclf train`")
     model = obj["model"]
-    from boilerclf.site import SiteModel
+    from boilerclf.model.site import SiteModel
 
     if isinstance(model, SiteModel):
         model.site_trees_ = _flatten(model.site_)

@@ -5,7 +5,7 @@ serves one self-contained page (``review.html``: no external assets) that
 shows each page's lines in order, coloured by label, with the model's score.
 Clicking a line flips its label; the page's JavaScript posts the labels of
 the page back and the server rewrites the labels file atomically
-(:func:`boilerclf.labelsfile.write_labels`).  Without a labels file (pages
+(:func:`boilerclf.labels.file.write_labels`).  Without a labels file (pages
 given directly) the server is read-only and shows the model's predictions.
 
 Endpoints (JSON)::
@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from boilerclf.labelsfile import LabelsError, read_labels, validate, write_labels
+from boilerclf.labels.file import LabelsError, read_labels, validate, write_labels
 
 try:
     import fcntl
@@ -264,7 +264,7 @@ class Review:
 def page_html(token: str = "") -> bytes:
     """The review page (HTML, CSS and JavaScript in one file), carrying ``token``."""
     try:
-        raw = (files("boilerclf") / "review.html").read_bytes()
+        raw = (files("boilerclf.labels") / "review.html").read_bytes()
     except (FileNotFoundError, ModuleNotFoundError):  # pragma: no cover - checkout without install
         raw = (Path(__file__).with_name("review.html")).read_bytes()
     return raw.replace(TOKEN_SLOT, token.encode("ascii"))
@@ -500,21 +500,32 @@ class ReviewServer(ThreadingHTTPServer):
         return not ip.is_unspecified and ip in (local, parse_ip(self.host))
 
     def process_request(self, request, client_address) -> None:
-        """Serve the connection in a thread if a slot is free; else answer 503 and close it."""
+        """Serve the connection in a thread if a slot is free; else answer 503 and close it.
+
+        The slot is given back exactly once, by the thread or, if the thread
+        could not start (an interrupt here), by this method.
+        """
         if not self.slots.acquire(blocking=False):
             self.refuse(request)
             return
+        give_back = _Once(self.slots.release)
         try:
-            super().process_request(request, client_address)
+            threading.Thread(target=self.serve_connection, args=(request, client_address, give_back),
+                             daemon=True).start()
         except BaseException:
-            self.slots.release()
+            give_back()
             raise
 
-    def process_request_thread(self, request, client_address) -> None:
+    def serve_connection(self, request, client_address, give_back) -> None:
+        """One connection, in its own thread; its slot is given back at the end."""
         try:
-            super().process_request_thread(request, client_address)
+            self.process_request_thread(request, client_address)
         finally:
-            self.slots.release()
+            give_back()
+
+    def stop_soon(self) -> None:
+        """Make ``serve_forever`` return (safe from a signal handler: it does not wait)."""
+        threading.Thread(target=self.shutdown, daemon=True).start()
 
     def handle_error(self, request, client_address) -> None:
         """A client that went away is not worth a traceback."""
@@ -558,3 +569,19 @@ def is_labels_file(path: str | Path) -> bool:
     except (OSError, ValueError):
         return False
     return False
+
+
+class _Once:
+    """Calls ``fn`` on the first call only (thread-safe)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.lock = threading.Lock()
+        self.done = False
+
+    def __call__(self) -> None:
+        with self.lock:
+            if self.done:
+                return
+            self.done = True
+        self.fn()

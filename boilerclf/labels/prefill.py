@@ -20,11 +20,11 @@ from boilerclf import batch
 from boilerclf.batch.errors import reason
 from boilerclf.batch.inputs import gunzip
 from boilerclf.batch.options import inside
-from boilerclf import lines as _lines
-from boilerclf.decode import decode
-from boilerclf.extract import DEFAULT_MODELS, Extractor, _model_path
-from boilerclf.labelsfile import page_record
-from boilerclf.model import ModelError, sha256
+from boilerclf.parse import lines as _lines
+from boilerclf.parse.decode import decode
+from boilerclf.pipeline import DEFAULT_MODELS, Extractor, _model_path
+from boilerclf.labels.file import page_record
+from boilerclf.model.classifier import ModelError, sha256
 
 
 @dataclass
@@ -80,7 +80,7 @@ def label_pages(paths: list[str], ex: Extractor, opts: batch.Options, *,
     id field); a repeated id gets ``#2``, ``#3``, ...  Pages whose id is in
     ``skip_ids`` are not read.  A page that cannot be read, decoded, parsed or
     classified is listed in ``Report.failed`` and the run goes on; a model file
-    that cannot be loaded raises :class:`~boilerclf.model.ModelError`.
+    that cannot be loaded raises :class:`~boilerclf.model.classifier.ModelError`.
     """
     report = Report()
     seen: set[str] = set(skip_ids)

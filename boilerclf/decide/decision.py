@@ -29,7 +29,7 @@ the shared sets (model card, "Per-page thresholds"): HTML macro F1 0.902 ->
 Lines without words (weight 0) do not move the choice; they are kept when
 they score at or above the page's threshold.  Lines that a rule capped after
 the model (cross-references, hidden text, comment sections:
-:mod:`boilerclf.cues`) count as boilerplate and are never kept by it.  A
+:mod:`boilerclf.decide.rules`) count as boilerplate and are never kept by it.  A
 page whose lines all have score 0 or no words gets
 :data:`EMPTY_PAGE_THRESHOLD`.
 """
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from boilerclf.features import FEATURE_NAMES
+from boilerclf.features.table import FEATURE_NAMES
 
 #: The threshold of a page with no expected content (every score 0, or no words).
 EMPTY_PAGE_THRESHOLD = 0.5
@@ -91,7 +91,7 @@ def parse(spec: float | str | Auto) -> float | Auto:
 
 
 def line_words(X: np.ndarray) -> np.ndarray:
-    """Tokens per line, from a feature matrix of :mod:`boilerclf.features`."""
+    """Tokens per line, from a feature matrix of :mod:`boilerclf.features.table`."""
     return np.expm1(np.asarray(X[:, _WORDS], dtype=np.float64))
 
 
@@ -100,7 +100,7 @@ def page_threshold(scores: np.ndarray, words: np.ndarray, recall_weight: float =
     """The threshold :class:`Auto` chooses for one page's line scores and words.
 
     ``capped`` marks the lines whose score a rule capped after the model
-    (:mod:`boilerclf.cues`): they count as boilerplate (score 0) in the choice,
+    (:mod:`boilerclf.decide.rules`): they count as boilerplate (score 0) in the choice,
     and the threshold is raised just above their scores if it would keep one.
     """
     s = np.asarray(scores, dtype=np.float64)
@@ -126,7 +126,7 @@ def page_threshold(scores: np.ndarray, words: np.ndarray, recall_weight: float =
 def thresholds(decision: float | Auto, scores: np.ndarray, X: np.ndarray,
                capped: np.ndarray | None = None) -> np.ndarray:
     """Per line, the threshold of its page under ``decision`` (rows of a page
-    contiguous, page id in column 0 of ``X``, as :mod:`boilerclf.features`
+    contiguous, page id in column 0 of ``X``, as :mod:`boilerclf.features.table`
     makes it; ``capped`` as for :func:`page_threshold`)."""
     if not isinstance(decision, Auto):
         return np.full(len(scores), float(decision))

@@ -6,18 +6,18 @@ only) into one table of nodes over all its trees -- per node the feature
 index (-1 for a leaf), the float64 threshold, whether a missing value (NaN)
 goes left, the left and right child (absolute indices), the leaf value -- plus
 each tree's root and the baseline score.  :meth:`FlatTrees.predict_proba1`
-scores a float32 or float64 matrix in compiled code (``boilerclf._ctrees``:
+scores a float32 or float64 matrix in compiled code (``boilerclf.model._ctrees``:
 one thread, no GIL, no input validation beyond the shape) and gives exactly
 scikit-learn's ``predict_proba(X)[:, 1]``: the same comparisons in float64,
 the same summation order, the same ``scipy.special.expit``.
 
 The shipped models' trees are also compiled as C code when boilerclf is
-built (:mod:`boilerclf.codegen`); a FlatTrees whose arrays match one of those
+built (:mod:`boilerclf.model.codegen`); a FlatTrees whose arrays match one of those
 forests (by digest) predicts through it, about twice as fast, with the same
 scores to the bit.  Set ``BOILERCLF_COMPILED_TREES=0`` (or
-``boilerclf.trees.COMPILED = False``) to use the node table for every model.
+``boilerclf.model.trees.COMPILED = False``) to use the node table for every model.
 
-The arrays are all a model file needs (:func:`boilerclf.model.save` writes
+The arrays are all a model file needs (:func:`boilerclf.model.classifier.save` writes
 them with a JSON header, no pickle), and :meth:`FlatTrees.from_arrays` checks
 them before the compiled code sees them, so a corrupt or hostile file cannot
 make the predictor read out of bounds or loop.
@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit
 
-from boilerclf import codegen
-from boilerclf._ctrees import Forest
+from boilerclf.model import codegen
+from boilerclf.model._ctrees import Forest
 
 try:
-    from boilerclf import _cmodels
+    from boilerclf.model import _cmodels
     _COMPILED_INDEX = {d: k for k, d in enumerate(_cmodels.digests())}
 except ImportError:  # built without it: every forest walks the node table
     _cmodels = None
@@ -106,7 +106,7 @@ class FlatTrees:
         self._compiled = _COMPILED_INDEX.get(self.digest()) if _COMPILED_INDEX else None
 
     def digest(self) -> str:
-        """The forest's :func:`boilerclf.codegen.digest` (of its node arrays and
+        """The forest's :func:`boilerclf.model.codegen.digest` (of its node arrays and
         feature count; not of the baseline or the class labels)."""
         return codegen.digest({name: np.ascontiguousarray(getattr(self, name), dtype=fmt).tobytes()
                                for name, fmt in codegen.LAYOUT.items()}, self.n_features_in_)

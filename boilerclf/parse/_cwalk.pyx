@@ -1,8 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""The DOM pass of :func:`boilerclf.lines.html_lines`, compiled.
+"""The DOM pass of :func:`boilerclf.parse.lines.html_lines`, compiled.
 
-:func:`walk` takes the same arguments and returns the same :class:`~boilerclf.lines.Lines`
-as the reference walker ``boilerclf.lines._walk`` (same texts, arrays, title,
+:func:`walk` takes the same arguments and returns the same :class:`~boilerclf.parse.lines.Lines`
+as the reference walker ``boilerclf.parse.lines._walk`` (same texts, arrays, title,
 truncation), but walks lexbor's tree by following the C struct fields of the
 nodes instead of creating a Python ``LexborNode`` per node.
 
@@ -349,7 +349,7 @@ cdef uintptr_t _TAG_BR = 0
 cdef int32_t _FLAG_HIDDEN = 0, _FLAG_LI = 0, _FLAG_A_BLOCK = 0
 cdef int8_t _TAG_H1 = 0, _TAG_BODY = 0
 cdef Py_ssize_t _N_ANC = 0
-cdef object _L = None               # the boilerclf.lines module, once initialised
+cdef object _L = None               # the boilerclf.parse.lines module, once initialised
 cdef bint _ready = False            # tables built from lines.py's constants
 cdef bint _unfit = False            # ... or found not to fit lexbor's tag ids
 cdef dict _skip_maps = {}           # frozenset -> bytes (1 per static tag id) or None
@@ -391,12 +391,12 @@ cdef object _tag_ids(names):
 
 
 cdef int _init() except -1:
-    """Build the tag tables from boilerclf.lines's constants (at first use)."""
+    """Build the tag tables from boilerclf.parse.lines's constants (at first use)."""
     global _L, _ready, _TAG_A, _TAG_BR, _FLAG_HIDDEN, _FLAG_LI, _FLAG_A_BLOCK
     global _TAG_H1, _TAG_BODY, _N_ANC, _unfit, _HINT_BYTES, _hint_table, _hint_bits_py, _COMMENT_SECTION
     if _unfit:
-        raise _Unsupported("a tag name of boilerclf.lines has no lexbor tag id")
-    from boilerclf import lines as L
+        raise _Unsupported("a tag name of boilerclf.parse.lines has no lexbor tag id")
+    from boilerclf.parse import lines as L
     _L = L
     _HINT_BYTES = L.HINT_BYTES
     _COMMENT_SECTION = L.COMMENT_SECTION
@@ -407,7 +407,7 @@ cdef int _init() except -1:
     ids = _tag_ids(names)
     if ids is None:
         _unfit = True
-        raise _Unsupported("a tag name of boilerclf.lines has no lexbor tag id")
+        raise _Unsupported("a tag name of boilerclf.parse.lines has no lexbor tag id")
     memset(_is_block, 0, sizeof(_is_block))
     memset(_block_tag, 0, sizeof(_block_tag))
     memset(_tag_flag, 0, sizeof(_tag_flag))
@@ -926,11 +926,11 @@ def walk_c(root, title, skip, max_nodes):
 
 
 def walk(root, title, skip, max_nodes):
-    """Same as ``boilerclf.lines._walk(root, title, skip, max_nodes)``, compiled."""
+    """Same as ``boilerclf.parse.lines._walk(root, title, skip, max_nodes)``, compiled."""
     try:
         return walk_c(root, title, skip, max_nodes)
     except _Unsupported:
-        from boilerclf.lines import _walk
+        from boilerclf.parse.lines import _walk
         return _walk(root, title, skip, max_nodes)
 
 
@@ -977,7 +977,7 @@ def _selfcheck():
     import selectolax
     from selectolax.lexbor import LexborHTMLParser
     if selectolax.__version__ != SELECTOLAX_VERSION:
-        raise ImportError("boilerclf._cwalk reads lexbor structs as laid out in selectolax "
+        raise ImportError("boilerclf.parse._cwalk reads lexbor structs as laid out in selectolax "
                           f"{SELECTOLAX_VERSION}, found selectolax {selectolax.__version__}")
     tree = LexborHTMLParser(_PROBE)
     probe = LexborHTMLParser("")
@@ -1029,17 +1029,17 @@ def _selfcheck():
         for api, ptr in ((nd.child, <uintptr_t> p.first_child), (nd.next, <uintptr_t> p.next)):
             ok = ok and (0 if api is None else api.mem_id) == ptr
         if not ok:
-            raise ImportError(f"boilerclf._cwalk: lexbor struct layout mismatch at {tag!r}")
+            raise ImportError(f"boilerclf.parse._cwalk: lexbor struct layout mismatch at {tag!r}")
         todo.append(nd.next)
         todo.append(nd.child)
     want = {"-text", "-comment", "-doctype", "div", "x-short", "foreignObject",
             "x-a-custom-element-with-a-long-name", "a", "br"}
     if not want <= seen:
-        raise ImportError(f"boilerclf._cwalk: probe page lacks {want - seen}")
+        raise ImportError(f"boilerclf.parse._cwalk: probe page lacks {want - seen}")
     # the walker finds class/id/style by their static ids and hidden by name
     want = {"class", "id", "style", "hidden", "data-a-rather-long-attribute-name"}
     if not want <= attr_names:
-        raise ImportError(f"boilerclf._cwalk: attributes not found by name: {want - attr_names}")
+        raise ImportError(f"boilerclf.parse._cwalk: attributes not found by name: {want - attr_names}")
 
 
 # ---------------------------------------------------------------- hint search
@@ -1054,7 +1054,7 @@ cdef inline bint _hint_sep(Py_UCS4 c) noexcept:
 
 
 cdef class HintTable:
-    """The hint search of :mod:`boilerclf.lines`, compiled: literal alternatives
+    """The hint search of :mod:`boilerclf.parse.lines`, compiled: literal alternatives
     tried in order at the string's start and after each separator, as
     ``lines._hint_search`` does with the regex (see there).
 

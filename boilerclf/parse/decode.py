@@ -251,7 +251,7 @@ def _wide_text(data: bytes) -> bool:
 def _input_error(msg: str) -> ValueError:
     """:class:`boilerclf.InputError` (a ``ValueError``) with ``msg``."""
     try:
-        from boilerclf.extract import InputError
+        from boilerclf.pipeline import InputError
     except ImportError:  # this file loaded on its own, outside the package
         return ValueError(msg)
     return InputError(msg)

@@ -50,7 +50,7 @@ def page_record(id: str, source: str, texts: Sequence[str], *, kind: str = "html
                 model: str | None = None, reviewed: bool = False) -> dict[str, Any]:
     """One page of a labels file, validated.
 
-    ``texts`` are the page's lines in order (as :mod:`boilerclf.lines` splits
+    ``texts`` are the page's lines in order (as :mod:`boilerclf.parse.lines` splits
     ``source``); ``labels`` (1/0/None), ``scores`` and ``tags`` are parallel to
     them (default: unlabelled, unscored, no tag).  Scores are rounded to 4 places.
     """
@@ -195,12 +195,12 @@ def write_labels(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
 
 
 def source_lines(rec: dict[str, Any]):
-    """The :class:`~boilerclf.lines.Lines` of a record, recomputed from its ``source``.
+    """The :class:`~boilerclf.parse.lines.Lines` of a record, recomputed from its ``source``.
 
     Raises :class:`LabelsError` when the recomputed texts differ from the
     record's lines (the file was made by a different line splitter, or edited).
     """
-    from boilerclf import lines as _lines
+    from boilerclf.parse import lines as _lines
 
     src = rec["source"]
     got = _lines.html_lines(src) if rec["kind"] == "html" else _lines.text_lines(src)

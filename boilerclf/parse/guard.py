@@ -51,7 +51,7 @@ Table parts outside any table are ignored, as the parser ignores them (and
 their end tags).  A tag is deleted on what the model holds before the tag
 acts, so a deleted tag closes nothing in the model either.
 
-This module is the reference; ``boilerclf._cguard`` is the same scan compiled
+This module is the reference; ``boilerclf.parse._cguard`` is the same scan compiled
 (used by :func:`apply` when built; tests check both give the same spans).
 """
 from __future__ import annotations
@@ -577,6 +577,6 @@ def apply(text: str, max_depth: int = MAX_DEPTH, max_attrs: int = MAX_ATTRS,
 
 
 try:
-    from boilerclf._cguard import guard as _guard_fast
+    from boilerclf.parse._cguard import guard as _guard_fast
 except ImportError:  # the extension is not built: the reference scan (slower)
     _guard_fast = guard

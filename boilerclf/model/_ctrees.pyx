@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""Compiled predictor of flat regression-tree ensembles (see :mod:`boilerclf.trees`).
+"""Compiled predictor of flat regression-tree ensembles (see :mod:`boilerclf.model.trees`).
 
 :class:`Forest` copies the flat arrays into one packed node table and sums the
 leaf values reached by each row of a float32 or float64 matrix, in the same

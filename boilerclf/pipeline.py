@@ -15,18 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
-from boilerclf import cues as _cues
-from boilerclf import decision as _decision
-from boilerclf import guard as _guard
-from boilerclf import lines as _lines
-from boilerclf.decode import decode
-from boilerclf.features import FEATURE_NAMES, batch_features
-from boilerclf.model import LineClassifier, ModelError, load
-from boilerclf.profile import SiteProfile, load_profile
+from boilerclf.decide import rules as _cues
+from boilerclf.decide import decision as _decision
+from boilerclf.parse import guard as _guard
+from boilerclf.parse import lines as _lines
+from boilerclf.parse.decode import decode
+from boilerclf.features.table import FEATURE_NAMES, batch_features
+from boilerclf.model.classifier import LineClassifier, ModelError, load
+from boilerclf.decide.profile import SiteProfile, load_profile
 
 DEFAULT_MODELS = {"html": "boilerclf-html.npz", "text": "boilerclf-text.npz"}
 #: Presets, the precision / balanced / recall knob: thresholds chosen per page
-#: (:mod:`boilerclf.decision`) with recall weighed 0.3, 1 and 3 times precision.
+#: (:mod:`boilerclf.decide.decision`) with recall weighed 0.3, 1 and 3 times precision.
 PRESETS = {"precision": _decision.Auto(0.3), "balanced": _decision.Auto(1.0),
            "recall": _decision.Auto(3.0)}
 #: Default cap on the bytes of one page (characters for str input); longer input is cut there.
@@ -77,7 +77,7 @@ class Result:
     truncated: bool = False
     scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: The page's threshold: lines scored at or above it are kept (with
-    #: ``"auto"``, :mod:`boilerclf.decision`, it differs from page to page).
+    #: ``"auto"``, :mod:`boilerclf.decide.decision`, it differs from page to page).
     threshold: float = _decision.EMPTY_PAGE_THRESHOLD
 
     @property
@@ -88,7 +88,7 @@ class Result:
 
 def _model_path(name: str) -> Path:
     """Path of a shipped model (``models/``, installed as ``boilerclf.models``)."""
-    from boilerclf.model import shipped_model_path
+    from boilerclf.model.classifier import shipped_model_path
 
     return shipped_model_path(name)
 
@@ -101,7 +101,7 @@ def load_model(path: str | Path | None = None, kind: str = "html", *,
     """Load a model file (default: the shipped model of ``kind``), cached per path.
 
     ``trusted=True`` also accepts a legacy joblib/pickle model file, which
-    runs code from the file while it is read (see :func:`boilerclf.model.load`).
+    runs code from the file while it is read (see :func:`boilerclf.model.classifier.load`).
     """
     p = Path(path) if path is not None else _model_path(DEFAULT_MODELS[kind])
     key = (str(p.resolve()), bool(trusted and path is not None))
@@ -117,7 +117,7 @@ def verify_shipped(p: Path) -> None:
     (``digests.json``) before reading it; raises :class:`ModelError`."""
     import json
 
-    from boilerclf.model import sha256
+    from boilerclf.model.classifier import sha256
 
     digests_file = p.with_name("digests.json")
     try:
@@ -172,7 +172,7 @@ class Extractor:
     """A reusable, picklable extractor: the models load once, lazily.
 
     After the model, rules cap some lines' scores below every preset (see
-    :mod:`boilerclf.cues`): cross-reference lines, and in HTML the lines of
+    :mod:`boilerclf.decide.rules`): cross-reference lines, and in HTML the lines of
     hidden elements (``hidden``, ``display: none``) and of readers' comment
     sections.
 
@@ -182,7 +182,7 @@ class Extractor:
         Model files for HTML and plain-text input (default: the shipped ones).
     threshold : float, "auto" or preset name, optional
         Score at or above which a line is kept: a number, "auto" (a threshold
-        per page chosen from the page's scores, :mod:`boilerclf.decision`),
+        per page chosen from the page's scores, :mod:`boilerclf.decide.decision`),
         or a preset, "precision", "balanced" (= "auto") or "recall".
         Default: the model's own (the shipped HTML model's is "auto").
     max_bytes : int
@@ -194,20 +194,20 @@ class Extractor:
     max_depth, max_attrs : int
         Elements nested deeper than ``max_depth`` (default 512) are flattened
         into their ancestor at that depth; attributes after an element's first
-        ``max_attrs`` (default 256) are ignored (see :mod:`boilerclf.guard`).
-    site_profile : path or :class:`~boilerclf.profile.SiteProfile`, optional
+        ``max_attrs`` (default 256) are ignored (see :mod:`boilerclf.parse.guard`).
+    site_profile : path or :class:`~boilerclf.decide.profile.SiteProfile`, optional
         Lines that repeat across the site's pages (``boilerclf profile``);
-        their scores are damped after the model (see :mod:`boilerclf.profile`).
+        their scores are damped after the model (see :mod:`boilerclf.decide.profile`).
     xref_rule : bool, default True
         Cap the score of cross-reference lines ("See also: …", "Read more: …",
-        "Related: …", see :mod:`boilerclf.cues`) below every preset, so they
+        "Related: …", see :mod:`boilerclf.decide.rules`) below every preset, so they
         are dropped whatever the model says.
     comments : bool, default False
         Keep readers' comment sections to the model's judgement.  By default
         the lines of a comment section (an element whose class or id starts
         with "comment", a Disqus thread; not inside an ``<article>``) are
         capped below every preset, as the article convention wants (see
-        :mod:`boilerclf.cues`).
+        :mod:`boilerclf.decide.rules`).
     trusted : bool, default False
         Also accept legacy joblib/pickle model files.  Reading one runs code
         stored in it: set this only for files whose origin you trust.

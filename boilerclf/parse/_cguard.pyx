@@ -1,5 +1,5 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True
-"""The scan of :func:`boilerclf.guard.guard`, compiled (same spans, linear time in C).
+"""The scan of :func:`boilerclf.parse.guard.guard`, compiled (same spans, linear time in C).
 
 Tag names are compared by a 64-bit FNV-1a hash of their lower-cased code
 points; the name classes of guard.py become bits in a small hash table built
@@ -9,7 +9,7 @@ from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport realloc, free
 from libc.string cimport memchr, memset
 
-from boilerclf import guard as _g
+from boilerclf.parse import guard as _g
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object o)
@@ -134,13 +134,13 @@ def _build():
              "tbody": R_TSECTION, "thead": R_TSECTION, "tfoot": R_TSECTION,
              "button": R_BUTTON}
     if set(rules) != set(_g._CLOSES):
-        raise ImportError("boilerclf._cguard is out of date with guard._CLOSES")
+        raise ImportError("boilerclf.parse._cguard is out of date with guard._CLOSES")
     for nm, bit in rules.items():
         _put(name_hash(nm), 0, 0, bit)
     tops = {"option": TOP_OPTION, "optgroup": TOP_OPTION, "rb": TOP_RUBY, "rtc": TOP_RUBY,
             "rp": TOP_RUBY3, "rt": TOP_RUBY3, **{h: TOP_HEADING for h in _g.HEADINGS}}
     if set(tops) != set(_g._POPS_TOP):
-        raise ImportError("boilerclf._cguard is out of date with guard._POPS_TOP")
+        raise ImportError("boilerclf.parse._cguard is out of date with guard._POPS_TOP")
     for nm, t in tops.items():
         _put(name_hash(nm), 0, t)
     H_FORM = name_hash("form")
@@ -151,9 +151,9 @@ def _build():
     H_FONT = name_hash("font")
     H_TABLE = name_hash("table")
     if _g._TABLE_MODE != {"table", "tbody", "thead", "tfoot", "tr"}:
-        raise ImportError("boilerclf._cguard is out of date with guard._TABLE_MODE")
+        raise ImportError("boilerclf.parse._cguard is out of date with guard._TABLE_MODE")
     if _g.FONT_BREAKOUT_ATTRS != {"color", "face", "size"}:
-        raise ImportError("boilerclf._cguard is out of date with guard.FONT_BREAKOUT_ATTRS")
+        raise ImportError("boilerclf.parse._cguard is out of date with guard.FONT_BREAKOUT_ATTRS")
     H_COLOR = name_hash("color")
     H_FACE = name_hash("face")
     H_SIZE = name_hash("size")
@@ -442,7 +442,7 @@ cdef int _adopt(State *s, uint64_t h, Py_ssize_t *pos) noexcept nogil:
 
 def guard(str text, Py_ssize_t max_depth=_g.MAX_DEPTH, Py_ssize_t max_attrs=_g.MAX_ATTRS,
           Py_ssize_t max_formatting=_g.MAX_FORMATTING, max_page_attrs=None):
-    """Spans to delete, as :func:`boilerclf.guard.guard`."""
+    """Spans to delete, as :func:`boilerclf.parse.guard.guard`."""
     cdef Py_ssize_t page_attrs = (_g.attr_budget(PyUnicode_GET_LENGTH(text)) if max_page_attrs is None
                                   else max_page_attrs)
     cuts = _scan(text, max_depth, max_attrs, max_formatting, page_attrs)

@@ -1,9 +1,9 @@
 """Lines to features: the third step of the pipeline.
 
-:func:`page_features` turns one page's :class:`~boilerclf.lines.Lines` into a
+:func:`page_features` turns one page's :class:`~boilerclf.parse.lines.Lines` into a
 float32 matrix, one row per line.  This module defines the features (the
 table below, the names, the stopwords and character tables); the computation
-is compiled (``boilerclf/_cfeat.pyx``, :func:`~boilerclf._cfeat.fill_features`):
+is compiled (``boilerclf/features/_cfeat.pyx``, :func:`~boilerclf.features._cfeat.fill_features`):
 one pass over each line's code points counts character classes and tokens,
 hashes every token (lower-cased) and looks it up among the stopwords and the
 title's tokens, and a few loops over the lines fill the matrix, with prefix
@@ -75,8 +75,8 @@ from collections import Counter
 
 import numpy as np
 
-from boilerclf._cfeat import ANC_FILL, FILL_NAMES, MAIN_FILL, FeatureTables, fill_features, headline_fill
-from boilerclf.lines import CONTEXT_FLAGS, HINTS, N_ANCESTORS, TAG_ID, Lines
+from boilerclf.features._cfeat import ANC_FILL, FILL_NAMES, MAIN_FILL, FeatureTables, fill_features, headline_fill
+from boilerclf.parse.lines import CONTEXT_FLAGS, HINTS, N_ANCESTORS, TAG_ID, Lines
 
 #: Version of the column layout below; bump on any change.
 SCHEMA_VERSION = 4
@@ -209,7 +209,7 @@ _POW = np.array([pow(1_000_003, k, 1 << 64) for k in range(32)], dtype=np.uint64
 def token_hashes(cps: np.ndarray, is_word: np.ndarray, tok_start: np.ndarray) -> np.ndarray:
     """A 64-bit hash of every ``\\w+`` token, computed on the code-point array
     (no Python per token): sum of code point x P^position, mixed with the length.
-    The same hash as ``boilerclf/_cfeat.pyx`` computes for page features."""
+    The same hash as ``boilerclf/features/_cfeat.pyx`` computes for page features."""
     word_pos = np.flatnonzero(is_word)
     ts = tok_start[word_pos]
     first = np.flatnonzero(ts)  # index in word_pos of each token's first character
@@ -305,8 +305,8 @@ def _char_table() -> np.ndarray:
 
 
 def _column_plan() -> dict:
-    """Where :func:`~boilerclf._cfeat.fill_features` writes each quantity it
-    computes: the column tables of :class:`~boilerclf._cfeat.FeatureTables`,
+    """Where :func:`~boilerclf.features._cfeat.fill_features` writes each quantity it
+    computes: the column tables of :class:`~boilerclf.features._cfeat.FeatureTables`,
     checked to cover every column of :data:`FEATURE_NAMES` exactly once."""
     col = {n: i for i, n in enumerate(FEATURE_NAMES)}
     tag_u8 = np.arange(256).astype(np.uint8).view(np.int8)  # tag bytes as Lines.tag holds them
@@ -378,7 +378,7 @@ def headline_columns(out: np.ndarray) -> None:
     (Jaccard above :data:`HEADLINE_MIN_JACC`) counting 0.5 more; the first
     such line on ties.  Distances are signed (negative above the headline);
     "in characters" is the difference of the running character counts (the
-    headline's own included).  Compiled (:func:`~boilerclf._cfeat.headline_fill`);
+    headline's own included).  Compiled (:func:`~boilerclf.features._cfeat.headline_fill`);
     the numpy version is ``tests/test_features.py::_headline_reference``."""
     headline_fill(out, _C_JACC, _C_HEADING, _C_HEAD, HEADLINE_MIN_JACC)
 

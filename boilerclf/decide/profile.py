@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from boilerclf.lines import Lines
+from boilerclf.parse.lines import Lines
 
 FORMAT = "boilerclf-site-profile/1"
 #: Default share of a site's pages a line must be on before the profile damps it.
@@ -74,7 +74,7 @@ class SiteProfile:
 
     @classmethod
     def from_pages(cls, pages: Iterable[Lines | list[str]], *, min_share: float = MIN_SHARE) -> SiteProfile:
-        """Learn a profile from pages (:class:`~boilerclf.lines.Lines` or lists of line texts)."""
+        """Learn a profile from pages (:class:`~boilerclf.parse.lines.Lines` or lists of line texts)."""
         counts: Counter = Counter()
         n = 0
         for p in pages:

@@ -5,7 +5,7 @@ Cross-reference lines: "See also: …", "Read more: …", "Related: …".
 A line that opens with a cross-reference label points the reader to another
 page; it is never part of the article, in any of the gold conventions users
 asked for.  The model sees such a label (``lead_label`` in
-:mod:`boilerclf.features`), but in a plain-text dump without link markup a
+:mod:`boilerclf.features.table`), but in a plain-text dump without link markup a
 "See also: <headline>" line between two paragraphs reads like prose, and the
 training sets hold too few of them to learn that.  So this one rule caps
 their score after the model (:func:`cap_scores`), in both modes.
@@ -44,7 +44,7 @@ import re
 
 import numpy as np
 
-from boilerclf.lines import COMMENT_SECTION, FLAG, Lines
+from boilerclf.parse.lines import COMMENT_SECTION, FLAG, Lines
 
 #: Score a cross-reference line gets at most: below every threshold preset.
 CAP = 0.05
@@ -122,7 +122,7 @@ def markup_mask(hints: np.ndarray, flags: np.ndarray, *, comments: bool = False)
     """Boolean array: HTML lines the markup says a reader does not see as the
     article.  Lines inside an element the page hides (a ``hidden`` attribute,
     ``display: none``), and, unless ``comments``, lines inside a readers'
-    comment section (``Lines.hints`` has :data:`~boilerclf.lines.COMMENT_SECTION`)
+    comment section (``Lines.hints`` has :data:`~boilerclf.parse.lines.COMMENT_SECTION`)
     that is not inside an ``<article>`` element (forum posts and threads that
     are the page's article).  Arguments are ``Lines.hints`` and ``Lines.flags``."""
     mask = (flags & FLAG["hidden"]) != 0

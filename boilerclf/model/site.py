@@ -16,7 +16,7 @@ pages, ``w = n / (n + prior_pages)``, so a single page cannot overrule the
 base model alone.
 
 A site model file holds the base model too (its trees and the site layer's,
-as arrays, like any model file); :func:`boilerclf.model.load` accepts it and
+as arrays, like any model file); :func:`boilerclf.model.classifier.load` accepts it and
 the extractor uses it like any model (``decision_scores``, ``threshold``).  Prediction: ``s1 = base.stage1_(F)``, ``C =
 context_features(X, s1)``, ``s = base.stage2_([F, C])``, ``z =
 site_([F, C, s])``, score ``= weight_ * z + (1 - weight_) * s``.
@@ -40,11 +40,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from boilerclf import decision, metrics
-from boilerclf.features import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
-from boilerclf.lines import Lines
-from boilerclf.model import CONTEXT_NAMES, LineClassifier, _flatten, stage2_input
-from boilerclf.profile import SiteProfile
+from boilerclf import metrics
+
+from boilerclf.decide import decision
+from boilerclf.features.table import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
+from boilerclf.parse.lines import Lines
+from boilerclf.model.classifier import CONTEXT_NAMES, LineClassifier, _flatten, stage2_input
+from boilerclf.decide.profile import SiteProfile
 
 #: Names of the site layer's extra inputs (after the line features).
 SITE_INPUT_NAMES = [f"base_{n}" for n in CONTEXT_NAMES] + ["base_score"]
@@ -72,7 +74,7 @@ def default_threshold(base: LineClassifier) -> float | str:
 
 
 class SiteModel(ClassifierMixin, BaseEstimator):
-    """A fitted base :class:`~boilerclf.model.LineClassifier` with a site layer on top.
+    """A fitted base :class:`~boilerclf.model.classifier.LineClassifier` with a site layer on top.
 
     Parameters
     ----------
@@ -83,7 +85,7 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         The site layer (cloned).
     threshold : float or "auto", default 0.5
         Score at or above which a line is content, or ``"auto"`` (a threshold
-        per page, :mod:`boilerclf.decision`).
+        per page, :mod:`boilerclf.decide.decision`).
     prior_pages : float, default 1.0
         How many pages the base model's opinion is worth: the score is
         ``w * site + (1 - w) * base`` with ``w = n / (n + prior_pages)`` for
@@ -94,7 +96,7 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         page with hundreds of labelled lines does not drown a short one).
     random_state : int or None, default 0
 
-    ``X`` is a :mod:`boilerclf.features` matrix (rows of a page contiguous and
+    ``X`` is a :mod:`boilerclf.features.table` matrix (rows of a page contiguous and
     in order); ``y`` is 1 / 0, or -1 for lines without a label.
     """
 
@@ -202,7 +204,7 @@ class LabelledPages:
 
 def stack_pages(pages: list[tuple[str, Lines, np.ndarray]]) -> LabelledPages:
     """``(id, lines, labels)`` triples to one :class:`LabelledPages` (page ids 0..n-1)."""
-    from boilerclf.features import page_features
+    from boilerclf.features.table import page_features
 
     mats, ys = [], []
     for j, (_, L, lab) in enumerate(pages):
@@ -266,13 +268,13 @@ def labelled_pages(records: list[dict], kind: str = "html", *, unreviewed: bool 
                    ) -> tuple[LabelledPages, list[str]]:
     """Labels-file records to :class:`LabelledPages` (lines recomputed from each
     record's source and checked against its texts, see
-    :func:`boilerclf.labelsfile.source_lines`).
+    :func:`boilerclf.labels.file.source_lines`).
 
     Only reviewed records of ``kind`` with at least one labelled line are used
     (all records of ``kind`` with ``unreviewed``); returns the pages and the
     ids of the records left out, with the reason.
     """
-    from boilerclf.labelsfile import label_array, source_lines
+    from boilerclf.labels.file import label_array, source_lines
 
     chosen, skipped = [], []
     for rec in records:
@@ -297,9 +299,9 @@ def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out
     on the labelled pages, report k-fold F1 before and after, save it; returns the header."""
     import time
 
-    from boilerclf.extract import _model_path, load_model
-    from boilerclf.labelsfile import read_labels
-    from boilerclf.model import save, sha256
+    from boilerclf.pipeline import _model_path, load_model
+    from boilerclf.labels.file import read_labels
+    from boilerclf.model.classifier import save, sha256
 
     base_file = Path(base_path) if base_path is not None else _model_path("boilerclf-html.npz")
     base, base_head = load_model(base_path, "html")

@@ -1,8 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""Compiled inner loops of :func:`boilerclf.features.page_features`.
+"""Compiled inner loops of :func:`boilerclf.features.table.page_features`.
 
 :func:`fill_features` writes a page's whole feature matrix in a few loops over
-its lines (what each loop computes is commented there); :mod:`boilerclf.features`
+its lines (what each loop computes is commented there); :mod:`boilerclf.features.table`
 defines the features and hands over, in a :class:`FeatureTables`, the column of
 every quantity this module computes (by the names in :data:`FILL_NAMES`,
 :data:`ANC_FILL` and :data:`MAIN_FILL`) plus the character tables.  The values
@@ -19,12 +19,12 @@ returning per-line counts and token hashes; it shares the line scanner
 a numpy version (``tests/test_features.py::_char_stats_reference``).
 
 :func:`headline_fill` writes the headline columns of a page's matrix after
-:func:`fill_features` (``boilerclf.features.headline_columns``), checked
+:func:`fill_features` (``boilerclf.features.table.headline_columns``), checked
 against ``tests/test_features.py::_headline_reference``.
 
 :func:`stage2_input` assembles the second stage's input rows (a line's
-features and its context features) for :func:`boilerclf.model.stage2_input`,
-bit-identical to ``boilerclf.model.context_features``, the reference.
+features and its context features) for :func:`boilerclf.model.classifier.stage2_input`,
+bit-identical to ``boilerclf.model.classifier.context_features``, the reference.
 """
 from cpython.unicode cimport PyUnicode_Check, PyUnicode_DATA, PyUnicode_GET_LENGTH, PyUnicode_KIND
 from libc.math cimport ceil
@@ -457,10 +457,10 @@ def fill_features(FeatureTables tb, float[:, ::1] out, int64_t page, list texts,
                   const int32_t[::1] hints, const int32_t[:, ::1] anc_start,
                   const int32_t[:, ::1] anc_end):
     """Write every cell of the feature matrix ``out`` ``(n, tb.ncols)`` of a
-    page of ``n`` lines (see :func:`boilerclf.features.page_features`).
+    page of ``n`` lines (see :func:`boilerclf.features.table.page_features`).
 
     ``counts`` maps each text to its number of occurrences in the page; the
-    arrays are the fields of :class:`~boilerclf.lines.Lines` (one entry, or
+    arrays are the fields of :class:`~boilerclf.parse.lines.Lines` (one entry, or
     row of ``K`` ancestors, per line).  Raises ``ValueError`` if a length or
     shape does not match ``n`` or an ancestor range is not ``0 <= start <=
     end <= n``, ``TypeError`` if a text is not a ``str``.
@@ -785,8 +785,8 @@ def stage2_input(const float[:, ::1] X, const double[::1] s1, const int64_t[::1]
     ``starts`` are the page starts (rows where X[:, 1] == 0), ``wsum``, ``csum``
     and ``smax`` the per-page sums of ``s1 * chars``, of ``chars`` and the max of
     ``s1`` (numpy's ``reduceat``, whose pairwise sums this does not redo);
-    ``offsets`` are :data:`boilerclf.model.CONTEXT_OFFSETS`.  Same values as
-    :func:`boilerclf.model.context_features` (double arithmetic in its order,
+    ``offsets`` are :data:`boilerclf.model.classifier.CONTEXT_OFFSETS`.  Same values as
+    :func:`boilerclf.model.classifier.context_features` (double arithmetic in its order,
     rounded to float once; the running sums are sequential, as ``np.cumsum``).
     """
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], m = rows.shape[0]
@@ -853,7 +853,7 @@ def stage2_input(const float[:, ::1] X, const double[::1] s1, const int64_t[::1]
 
 def headline_fill(float[:, ::1] out, Py_ssize_t c_jacc, Py_ssize_t c_heading, Py_ssize_t c_head,
                   double min_jacc):
-    """The headline columns of one page (``boilerclf.features.headline_columns``,
+    """The headline columns of one page (``boilerclf.features.table.headline_columns``,
     whose numpy version in ``tests/test_features.py`` is the reference):
     ``c_head`` .. ``c_head + 3`` from the title Jaccard, heading level and
     character-count columns, bit-identical (float64 arithmetic, one rounding)."""

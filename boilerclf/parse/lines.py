@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
-from boilerclf import guard as _guard
-from boilerclf.decode import decode
+from boilerclf.parse import guard as _guard
+from boilerclf.parse.decode import decode
 
 #: Number of container levels kept per line: its block element and 4 ancestors.
 N_ANCESTORS = 5
@@ -116,7 +116,7 @@ HINT_BYTES = 1024
 #: "article-comments" / "post-comments" block.  This is trafilatura's rule; a
 #: comment word later in the value (the Guardian's "tonal--tone-comment"
 #: articles) does not count.  The extractor caps such lines after the model
-#: (:func:`boilerclf.cues.markup_mask`).
+#: (:func:`boilerclf.decide.rules.markup_mask`).
 COMMENT_SECTION = 1 << 30
 _COMMENT_SECTION_RE = re.compile(r"^(?:comment(?!ary)|comol|disqus_thread|dsq-comments)|(?:article|post)-comments")
 
@@ -189,7 +189,7 @@ def _hint_alternatives() -> list[tuple[int, str, bool]]:
 _HINT_ALTERNATIVES = _hint_alternatives()  # also checks the words for both searches
 
 #: The selectolax release whose lexbor struct layout the compiled walker
-#: (``boilerclf/_cwalk.pyx``) reads; with any other, pages take the Python walker.
+#: (``boilerclf/parse/_cwalk.pyx``) reads; with any other, pages take the Python walker.
 FAST_SELECTOLAX = "1.0.2"
 
 
@@ -212,7 +212,7 @@ def _load_fast() -> tuple:
         return None, None, (f"selectolax {found} is installed, the fast HTML walker needs selectolax "
                             f"{FAST_SELECTOLAX} (pip install selectolax=={FAST_SELECTOLAX})")
     try:
-        from boilerclf._cwalk import HintTable, walk
+        from boilerclf.parse._cwalk import HintTable, walk
     except ImportError as e:
         return None, None, f"the compiled HTML walker did not load ({e}); reinstall boilerclf"
     return walk, HintTable, None
@@ -239,7 +239,7 @@ def warn_slow_path() -> None:
     warnings.warn(SlowPathWarning(f"boilerclf runs about 2x slower: {_slow_reason}"), stacklevel=3)
 
 
-# compiled (boilerclf/_cwalk.pyx); the regex search above stays the reference
+# compiled (boilerclf/parse/_cwalk.pyx); the regex search above stays the reference
 _hint_search = _hint_search_py if _HintTable is None else _HintTable(_HINT_ALTERNATIVES).search
 
 
@@ -294,14 +294,14 @@ def html_lines(html: str | bytes, *, charset: str | None = None,
                max_attrs: int = _guard.MAX_ATTRS) -> Lines:
     """Split an HTML page into :class:`Lines` (see module docstring).
 
-    Bytes are decoded with :func:`boilerclf.decode.decode`.  Pages with more
+    Bytes are decoded with :func:`boilerclf.parse.decode.decode`.  Pages with more
     than ``max_nodes`` DOM nodes are truncated there; elements nested deeper
     than ``max_depth`` are flattened into their ancestor at that depth and
     attributes after an element's first ``max_attrs`` are ignored (see
-    :mod:`boilerclf.guard`).  Either sets ``Lines.truncated``.  When the
+    :mod:`boilerclf.parse.guard`).  Either sets ``Lines.truncated``.  When the
     compiled walker cannot be used (:func:`slow_path_reason`), the first call
     in a process warns with a :class:`SlowPathWarning`; bytes that are plainly
-    not text raise :class:`boilerclf.InputError` (:func:`boilerclf.decode.not_text`).
+    not text raise :class:`boilerclf.InputError` (:func:`boilerclf.parse.decode.not_text`).
     """
     if not _slow_warned and _slow_reason is not None:
         warn_slow_path()
@@ -476,7 +476,7 @@ def _walk(root, title: str, skip: frozenset, max_nodes: int) -> Lines:
     )
 
 
-# The same walk compiled (boilerclf/_cwalk.pyx, built by pip install); _walk above
+# The same walk compiled (boilerclf/parse/_cwalk.pyx, built by pip install); _walk above
 # stays the reference and the fallback when the extension cannot be used
 # (slow_path_reason says why; html_lines warns once with a SlowPathWarning).
 _walk_fast = _walk if _fast_walk is None else _fast_walk
