@@ -47,8 +47,8 @@ from boilerclf import metrics
 
 from boilerclf.decide import decision
 from boilerclf.model import site as site_mod
-from boilerclf.pipeline import load_model
-from boilerclf.model.classifier import load
+from boilerclf.model.files import load_model
+from boilerclf.model.files import load
 from boilerclf.decide.profile import SiteProfile
 from boilerclf.model.site import SiteModel
 from boilerclf_training import build, datasets
@@ -235,7 +235,7 @@ def train_bases(root: Path, cache: Path, out: Path, held_out: list[str], max_lin
     """``base-no-<set>.npz``: the HTML model trained on every other full-gold set,
     with the shipped HTML model's threshold (so site models made from it
     default to the same decision as ``boilerclf train --base`` on the shipped model)."""
-    from boilerclf.model.classifier import save
+    from boilerclf.model.files import save
     from boilerclf_training import train as tr
 
     out.mkdir(parents=True, exist_ok=True)

@@ -24,10 +24,11 @@ from pathlib import Path
 from boilerclf.decide import decision
 from boilerclf.decide.decision import Auto
 from boilerclf.pipeline import MAX_BYTES, MAX_NODES, PRESETS, Extractor, InputError, Line, PageTimeout, Result
-from boilerclf.pipeline import load_model as _load_model
+from boilerclf.model.files import load_model as _load_model
 from boilerclf.labels.file import LabelsError, page_record, read_labels, write_labels
 from boilerclf.parse.lines import Lines, html_lines, text_lines
-from boilerclf.model.classifier import LineClassifier, ModelError
+from boilerclf.model.classifier import LineClassifier
+from boilerclf.model.files import ModelError
 from boilerclf.decide.profile import ProfileError, SiteProfile
 from boilerclf.model.site import SiteModel
 

@@ -14,7 +14,7 @@ import typer
 from boilerclf.parse import lines as lines_mod
 from boilerclf.pipeline import MAX_BYTES, MAX_NODES, PRESETS, Extractor, resolve_threshold
 from boilerclf.metrics import snippet_accuracy
-from boilerclf.model.classifier import ModelError
+from boilerclf.model.files import ModelError
 
 # Plain help: rich markup would eat bracketed words such as boilerclf[dask], and rich
 # help shows a type placeholder after every flag.
@@ -424,7 +424,7 @@ def eval_cmd(
     from boilerclf_training import datasets
 
     from boilerclf import metrics
-    from boilerclf.pipeline import load_model
+    from boilerclf.model.files import load_model
 
     _check_threshold(threshold)
     ex = _extractor(model, None, threshold, site_profile, trusted=trusted_model, comments=comments)
@@ -522,7 +522,7 @@ def train(
     """
     if base is not None or add:
         from boilerclf.labels.file import LabelsError
-        from boilerclf.model.site import train_site
+        from boilerclf.retrain.site import train_site
 
         if datasets_root is not None:
             _fail_usage("give either DATASETS_ROOT (full training) or --base/--add (site retraining), not both")
@@ -646,7 +646,7 @@ def convert_model(
 
     The safe format is arrays and JSON: loading it never runs code from the file.
     """
-    from boilerclf.model.classifier import convert
+    from boilerclf.model.files import convert
 
     if not trusted_model:
         _fail_usage(f"reading {src} runs code stored in it: pass --trusted-model if you trust its origin")

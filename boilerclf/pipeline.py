@@ -21,10 +21,10 @@ from boilerclf.parse import guard as _guard
 from boilerclf.parse import lines as _lines
 from boilerclf.parse.decode import decode
 from boilerclf.features.table import FEATURE_NAMES, batch_features
-from boilerclf.model.classifier import LineClassifier, ModelError, load
+from boilerclf.model.classifier import LineClassifier
+from boilerclf.model.files import ModelError, load_model
 from boilerclf.decide.profile import SiteProfile, load_profile
 
-DEFAULT_MODELS = {"html": "boilerclf-html.npz", "text": "boilerclf-text.npz"}
 #: Presets, the precision / balanced / recall knob: thresholds chosen per page
 #: (:mod:`boilerclf.decide.decision`) with recall weighed 0.3, 1 and 3 times precision.
 PRESETS = {"precision": _decision.Auto(0.3), "balanced": _decision.Auto(1.0),
@@ -84,49 +84,6 @@ class Result:
     def text(self) -> str:
         """The kept lines, one per line."""
         return "\n".join(line.text for line in self.lines if line.label)
-
-
-def _model_path(name: str) -> Path:
-    """Path of a shipped model (``models/``, installed as ``boilerclf.models``)."""
-    from boilerclf.model.classifier import shipped_model_path
-
-    return shipped_model_path(name)
-
-
-_cache: dict[tuple[str, bool], tuple[LineClassifier, dict]] = {}
-
-
-def load_model(path: str | Path | None = None, kind: str = "html", *,
-               trusted: bool = False) -> tuple[LineClassifier, dict]:
-    """Load a model file (default: the shipped model of ``kind``), cached per path.
-
-    ``trusted=True`` also accepts a legacy joblib/pickle model file, which
-    runs code from the file while it is read (see :func:`boilerclf.model.classifier.load`).
-    """
-    p = Path(path) if path is not None else _model_path(DEFAULT_MODELS[kind])
-    key = (str(p.resolve()), bool(trusted and path is not None))
-    if key not in _cache:
-        if path is None:
-            verify_shipped(p)
-        _cache[key] = load(p, trusted=key[1])
-    return _cache[key]
-
-
-def verify_shipped(p: Path) -> None:
-    """Check a shipped model against the SHA-256 digest stored beside it
-    (``digests.json``) before reading it; raises :class:`ModelError`."""
-    import json
-
-    from boilerclf.model.classifier import sha256
-
-    digests_file = p.with_name("digests.json")
-    try:
-        want = json.loads(digests_file.read_text())[p.name]
-    except (OSError, ValueError, KeyError):
-        raise ModelError(f"no digest for shipped model {p.name} in {digests_file}") from None
-    if sha256(p) != want:
-        raise ModelError(f"shipped model {p} does not match its SHA-256 digest: the file was "
-                         f"modified or corrupted; reinstall boilerclf")
 
 
 def check_limit(name: str, value: int) -> int:

@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 from boilerclf.labels import gold as labels
 
 from boilerclf.model import classifier as model
+from boilerclf.model import files
 
 from boilerclf.features import table as features
 
@@ -160,15 +161,15 @@ def tiny_models(tmp_path_factory, tiny_fitted) -> tuple[Path, Path]:
     """Paths of the tiny HTML and text models, saved with model.save."""
     d = tmp_path_factory.mktemp("models")
     html_path, text_path = d / "tiny-html.npz", d / "tiny-text.npz"
-    model.save(tiny_fitted[0], html_path, kind="html", trained="test")
-    model.save(tiny_fitted[1], text_path, kind="text", trained="test")
+    files.save(tiny_fitted[0], html_path, kind="html", trained="test")
+    files.save(tiny_fitted[1], text_path, kind="text", trained="test")
     return html_path, text_path
 
 
 @pytest.fixture(scope="session")
 def tiny_html_model(tiny_models) -> model.LineClassifier:
     """The tiny HTML model as read back from its file (flat-tree stages)."""
-    return model.load(tiny_models[0])[0]
+    return files.load(tiny_models[0])[0]
 
 
 @pytest.fixture

@@ -240,7 +240,7 @@ def test_clean_comments_option_keeps_the_comment_thread_to_the_model(tmp_path, m
 
 
 def test_eval_says_when_the_model_was_trained_on_the_set(dataset, tiny_models, tiny_fitted, tmp_path):
-    from boilerclf.model import classifier as model_mod
+    from boilerclf.model import files as model_mod
 
     d, _ = dataset
     r = runner.invoke(app, ["eval", str(d), "--model", str(tiny_models[0])])

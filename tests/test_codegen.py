@@ -15,7 +15,7 @@ from boilerclf.model import codegen
 from boilerclf.model import trees
 
 from boilerclf.features import table as features
-from boilerclf.model.classifier import load
+from boilerclf.model.files import load
 from boilerclf.model.trees import FlatTrees
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -154,7 +154,7 @@ def test_header_generation_never_breaks_the_build(tmp_path):
 
 
 def test_environment_switch_turns_compiled_trees_off():
-    code = ("from boilerclf.model.classifier import load; m, _ = load('models/boilerclf-html.npz'); "
+    code = ("from boilerclf.model.files import load; m, _ = load('models/boilerclf-html.npz'); "
             "print(m.trees1_.compiled)")
     root = Path(__file__).resolve().parents[1]
     for env, want in (("0", "False"), ("1", "True")):

@@ -13,7 +13,7 @@ from boilerclf import Auto, Extractor
 from boilerclf.decide import decision
 from boilerclf.features.table import FEATURE_NAMES, page_features
 from boilerclf.parse.lines import html_lines
-from boilerclf.model.classifier import load, save
+from boilerclf.model.files import load, save
 
 # One page of a short blog post the model is unsure of: a menu, two body
 # paragraphs scored only 0.25 and 0.2, a footer.

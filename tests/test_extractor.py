@@ -16,6 +16,7 @@ from boilerclf.features.table import FEATURE_NAMES, page_features
 from boilerclf.parse.lines import html_lines, text_lines
 
 extract_mod = importlib.import_module("boilerclf.pipeline")
+files_mod = importlib.import_module("boilerclf.model.files")
 
 
 def _words(r: Result) -> np.ndarray:
@@ -26,9 +27,9 @@ def _words(r: Result) -> np.ndarray:
 @pytest.fixture
 def api(monkeypatch, tiny_models):
     """The module-level API, with the tiny models standing in for the shipped ones."""
-    shipped = {extract_mod.DEFAULT_MODELS["html"]: tiny_models[0],
-               extract_mod.DEFAULT_MODELS["text"]: tiny_models[1]}
-    monkeypatch.setattr(extract_mod, "_model_path", lambda name: shipped[name])
+    shipped = {files_mod.SHIPPED_MODELS["html"]: tiny_models[0],
+               files_mod.SHIPPED_MODELS["text"]: tiny_models[1]}
+    monkeypatch.setattr(files_mod, "shipped_model_path", lambda name: shipped[name])
     monkeypatch.setattr(boilerclf, "_default", None)
     return boilerclf
 
@@ -365,9 +366,9 @@ def test_api_threshold_after_default_loaded(monkeypatch, tiny_models, lighthouse
     import boilerclf
 
     extract_mod = importlib.import_module("boilerclf.pipeline")
-    shipped = {extract_mod.DEFAULT_MODELS["html"]: tiny_models[0],
-               extract_mod.DEFAULT_MODELS["text"]: tiny_models[1]}
-    monkeypatch.setattr(extract_mod, "_model_path", lambda name: shipped[name])
+    shipped = {files_mod.SHIPPED_MODELS["html"]: tiny_models[0],
+               files_mod.SHIPPED_MODELS["text"]: tiny_models[1]}
+    monkeypatch.setattr(files_mod, "shipped_model_path", lambda name: shipped[name])
     monkeypatch.setattr(boilerclf, "_default", None)
     boilerclf.extract(lighthouse_html)
     assert all(ln.label for ln in boilerclf.classify(lighthouse_html, threshold=0.0).lines)

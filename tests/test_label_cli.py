@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from boilerclf.labels import file as labelsfile
 from boilerclf.cli import app
-from boilerclf.model.classifier import sha256
+from boilerclf.model.files import sha256
 
 runner = CliRunner()
 

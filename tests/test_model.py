@@ -24,8 +24,10 @@ from boilerclf.labels import gold as labels
 
 from boilerclf.features import table as features
 from boilerclf.model import classifier as model_mod
+from boilerclf.model import files as files_mod
 from boilerclf.cli import app
-from boilerclf.model.classifier import CONTEXT_NAMES, LineClassifier, ModelError, context_features, load, save
+from boilerclf.model.classifier import CONTEXT_NAMES, LineClassifier, context_features
+from boilerclf.model.files import ModelError, load, save
 from boilerclf.model.trees import FlatTrees
 
 
@@ -165,7 +167,7 @@ def test_stage2_input_equals_the_numpy_reference(data, subset):
             "none": np.zeros(0, dtype=np.int64)}[subset]
     want = np.hstack([X[:, features.N_STRUCT:], context_features(X, s1)])
     want = want if rows is None else want[rows]
-    assert model_mod._stage2_input_c is not None  # the compiled one is tested
+    assert model_mod.stage2_input_compiled is not None  # the compiled one is tested
     got = model_mod.stage2_input(X, s1, rows)
     assert got.dtype == np.float32 and got.shape == want.shape
     np.testing.assert_array_equal(got, want)
@@ -189,7 +191,7 @@ def _legacy(path, head, obj) -> None:
 
 def _legacy_head(**kw) -> dict:
     return {"format": "boilerclf-model", "schema_version": features.SCHEMA_VERSION,
-            "sklearn_version": model_mod._sklearn_version(), "kind": "html",
+            "sklearn_version": files_mod.sklearn_version(), "kind": "html",
             "n_features": len(features.FEATURE_NAMES), **kw}
 
 
@@ -200,7 +202,7 @@ def test_save_load_round_trip(tmp_path, tiny_fitted, data):
     head = save(fitted, path, kind="html", note="round trip", scores={"f1": np.float64(0.5)})
     assert head["schema_version"] == features.SCHEMA_VERSION and head["kind"] == "html"
     assert head["n_features"] == len(features.FEATURE_NAMES) and head["note"] == "round trip"
-    assert head["format_version"] == model_mod.FORMAT_VERSION and head["scores"] == {"f1": 0.5}
+    assert head["format_version"] == files_mod.FORMAT_VERSION and head["scores"] == {"f1": 0.5}
     m, h = load(path)
     assert isinstance(m, LineClassifier)
     assert h == head
@@ -446,7 +448,7 @@ def test_bad_model_files_raise_model_error(tmp_path, tiny_models, monkeypatch, c
     elif content == "zip-bomb":  # sizes come from the zip directory: nothing is unpacked
         _rezip(good, bad, lambda m: {**m, "pad.npy": _npy(np.zeros(1 << 17))})
         with zipfile.ZipFile(good) as z:
-            monkeypatch.setattr(model_mod, "_MAX_UNZIPPED", sum(i.file_size for i in z.infolist()) + 1000)
+            monkeypatch.setattr(files_mod, "MAX_UNZIPPED", sum(i.file_size for i in z.infolist()) + 1000)
         load(good)  # the good file is within the lowered limit
     with pytest.raises(ModelError) as info:
         load(bad)
@@ -503,7 +505,7 @@ def test_convert_legacy_file(tmp_path, tiny_fitted, data):
     assert r.exit_code == 0, r.output
     m, h = load(new)
     assert h["train_sets"] == ["a", "b"] and h["lodo"] == {"a": {"f1": 0.9}}
-    assert h["params"] == {"threshold": 0.35} and h["format_version"] == model_mod.FORMAT_VERSION
+    assert h["params"] == {"threshold": 0.35} and h["format_version"] == files_mod.FORMAT_VERSION
     ref = tiny_fitted[0]
     s1 = ref.stage1_.predict_proba(X[:, features.N_STRUCT:])[:, 1]
     want = ref.stage2_.predict_proba(np.hstack([X[:, features.N_STRUCT:], context_features(X, s1)]))[:, 1]

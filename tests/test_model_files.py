@@ -21,8 +21,9 @@ import pytest
 
 import boilerclf
 from boilerclf.features import table as features
-from boilerclf.model import classifier as model_mod
-from boilerclf.model.classifier import CONTEXT_NAMES, ModelError, load
+from boilerclf.model import files as model_mod
+from boilerclf.model.classifier import CONTEXT_NAMES
+from boilerclf.model.files import ModelError, load
 from boilerclf.model.trees import FlatTrees
 
 
@@ -197,7 +198,7 @@ def rss(key):
         for line in f:
             if line.startswith(key):
                 return int(line.split()[1]) * 1024
-from boilerclf.model.classifier import ModelError, load
+from boilerclf.model.files import ModelError, load
 load(sys.argv[1])  # warm up: imports, a first model
 out = {}
 for path in sys.argv[1:]:

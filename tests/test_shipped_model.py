@@ -17,6 +17,7 @@ from boilerclf.cli import app
 from boilerclf.features.table import FEATURE_NAMES, SCHEMA_VERSION
 
 extract_mod = importlib.import_module("boilerclf.pipeline")
+files_mod = importlib.import_module("boilerclf.model.files")
 
 LIGHTHOUSE_DROPPED = {
     "related list": [
@@ -74,7 +75,7 @@ def shipped_models():
     heads = {}
     for kind in ("html", "text"):
         try:
-            model, head = extract_mod.load_model(None, kind)
+            model, head = files_mod.load_model(None, kind)
         except ModelError as exc:
             problems.append(f"{kind}: {exc}")
             continue
@@ -129,7 +130,7 @@ def test_headers(shipped_models):
         assert head["kind"] == kind
         assert head["schema_version"] == SCHEMA_VERSION
         assert head["n_features"] == len(FEATURE_NAMES)
-        assert isinstance(boilerclf.load_model(extract_mod._model_path(extract_mod.DEFAULT_MODELS[kind])),
+        assert isinstance(boilerclf.load_model(files_mod.shipped_model_path(files_mod.SHIPPED_MODELS[kind])),
                           LineClassifier)
 
 
@@ -139,7 +140,7 @@ def test_shipped_files_are_arrays_and_json(shipped_models):
     import numpy as np
 
     for kind in ("html", "text"):
-        path = extract_mod._model_path(extract_mod.DEFAULT_MODELS[kind])
+        path = files_mod.shipped_model_path(files_mod.SHIPPED_MODELS[kind])
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
         assert names[0] == "header.json" and all(n.endswith(".npy") for n in names[1:]), names
@@ -272,19 +273,19 @@ def test_shipped_model_digest_is_checked(tmp_path, monkeypatch):
     from boilerclf import ModelError
 
     extract_mod = importlib.import_module("boilerclf.pipeline")
-    src = extract_mod._model_path(extract_mod.DEFAULT_MODELS["html"])
+    src = files_mod.shipped_model_path(files_mod.SHIPPED_MODELS["html"])
     fake = tmp_path / src.name
     shutil.copy(src, fake)
     shutil.copy(src.with_name("digests.json"), tmp_path / "digests.json")
-    monkeypatch.setattr(extract_mod, "_model_path", lambda name: fake)
-    monkeypatch.setattr(extract_mod, "_cache", {})
-    extract_mod.load_model(None, "html")  # intact copy: loads
-    monkeypatch.setattr(extract_mod, "_cache", {})
+    monkeypatch.setattr(files_mod, "shipped_model_path", lambda name: fake)
+    monkeypatch.setattr(files_mod, "MODEL_CACHE", {})
+    files_mod.load_model(None, "html")  # intact copy: loads
+    monkeypatch.setattr(files_mod, "MODEL_CACHE", {})
     with open(fake, "ab") as f:
         f.write(b"tampered")
     with pytest.raises(ModelError, match="SHA-256"):
-        extract_mod.load_model(None, "html")
-    monkeypatch.setattr(extract_mod, "_cache", {})
+        files_mod.load_model(None, "html")
+    monkeypatch.setattr(files_mod, "MODEL_CACHE", {})
     (tmp_path / "digests.json").write_text(json.dumps({}))
     with pytest.raises(ModelError, match="no digest"):
-        extract_mod.load_model(None, "html")
+        files_mod.load_model(None, "html")

@@ -23,9 +23,10 @@ from boilerclf import SiteProfile, page_record, write_labels
 from boilerclf.labels import gold as labels
 from boilerclf.parse import lines
 from boilerclf.cli import app
-from boilerclf.model.classifier import ModelError, load, save
+from boilerclf.model.files import ModelError, load, save
 from boilerclf.decide.profile import ProfileError, line_keys, normalise
-from boilerclf.model.site import SiteModel, cross_validate, labelled_pages, stack_pages
+from boilerclf.model.site import SiteModel
+from boilerclf.retrain.site import cross_validate, labelled_pages, stack_pages
 
 runner = CliRunner()
 
@@ -210,7 +211,7 @@ def test_site_model_file_is_arrays_and_checked(site, base, tmp_path):
     np.testing.assert_array_equal(loaded.decision_scores(data.X), m.decision_scores(data.X))
     # a site model cannot be the base of another one
     with pytest.raises(ValueError, match="already a site model"):
-        from boilerclf.model.site import train_site
+        from boilerclf.retrain.site import train_site
         train_site(p, [], tmp_path / "x.npz")
     # headers that do not match the arrays are refused
     bad = tmp_path / "bad.npz"
@@ -302,7 +303,7 @@ def test_load_refuses_other_objects(tmp_path):
 
     p = tmp_path / "x.joblib"  # a legacy pickled model file, loaded as trusted
     head = {"schema_version": boilerclf.features.table.SCHEMA_VERSION,
-            "sklearn_version": boilerclf.model.classifier._sklearn_version()}
+            "sklearn_version": boilerclf.model.files.sklearn_version()}
     joblib.dump({"header": head, "model": {"not": "a model"}}, p)
     with pytest.raises(ModelError, match="LineClassifier or a SiteModel"):
         load(p, trusted=True)

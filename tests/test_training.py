@@ -66,7 +66,7 @@ def test_card_rebuilt_from_the_slim_report_reads_the_model_files_header(tmp_path
     head = text.splitlines()[2]
     assert f"features schema {SCHEMA_VERSION}," in head and "None" not in head
     # both models' thresholds come from their files (the text model's is set, not voted)
-    from boilerclf.model.classifier import load
+    from boilerclf.model.files import load
 
     for kind in ("html", "text"):
         thr = load(tmp_path / f"boilerclf-{kind}.npz")[1]["params"]["threshold"]
@@ -144,7 +144,7 @@ def test_run_trains_on_snippet_sets_and_scores_them_with_a_model_that_has_not_se
     import gzip
     import json
 
-    from boilerclf.model.classifier import load
+    from boilerclf.model.files import load
     from boilerclf_training import card
 
     root = tmp_path / "ds"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from boilerclf.decide import decision
 from boilerclf.pipeline import PRESETS
-from boilerclf.model.classifier import LineClassifier, load, sha256
+from boilerclf.model.classifier import LineClassifier
+from boilerclf.model.files import load, sha256
 
 from .datasets import LICENCES
 from .train import MIN_PAGES_FOR_THRESHOLD

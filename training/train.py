@@ -21,7 +21,8 @@ from boilerclf.decide import rules as cues
 
 from boilerclf.decide import decision
 from boilerclf.pipeline import PRESETS
-from boilerclf.model.classifier import LineClassifier, save
+from boilerclf.model.classifier import LineClassifier
+from boilerclf.model.files import save
 
 from . import build, datasets
 

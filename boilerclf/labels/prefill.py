@@ -22,9 +22,9 @@ from boilerclf.batch.inputs import gunzip
 from boilerclf.batch.options import inside
 from boilerclf.parse import lines as _lines
 from boilerclf.parse.decode import decode
-from boilerclf.pipeline import DEFAULT_MODELS, Extractor, _model_path
+from boilerclf.pipeline import Extractor
 from boilerclf.labels.file import page_record
-from boilerclf.model.classifier import ModelError, sha256
+from boilerclf.model.files import ModelError, sha256
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Report:
 def model_name(ex: Extractor, kind: str) -> str:
     """``"<file name> sha256:<12 hex>"`` of the model ``ex`` uses for ``kind``."""
     path = ex.model if kind == "html" else ex.text_model
-    p = Path(path) if path is not None else _model_path(DEFAULT_MODELS[kind])
+    p = Path(path) if path is not None else shipped_model_path(SHIPPED_MODELS[kind])
     return f"{p.name} sha256:{sha256(p)[:12]}"
 
 
@@ -80,7 +80,7 @@ def label_pages(paths: list[str], ex: Extractor, opts: batch.Options, *,
     id field); a repeated id gets ``#2``, ``#3``, ...  Pages whose id is in
     ``skip_ids`` are not read.  A page that cannot be read, decoded, parsed or
     classified is listed in ``Report.failed`` and the run goes on; a model file
-    that cannot be loaded raises :class:`~boilerclf.model.classifier.ModelError`.
+    that cannot be loaded raises :class:`~boilerclf.model.files.ModelError`.
     """
     report = Report()
     seen: set[str] = set(skip_ids)

@@ -17,7 +17,7 @@ forests (by digest) predicts through it, about twice as fast, with the same
 scores to the bit.  Set ``BOILERCLF_COMPILED_TREES=0`` (or
 ``boilerclf.model.trees.COMPILED = False``) to use the node table for every model.
 
-The arrays are all a model file needs (:func:`boilerclf.model.classifier.save` writes
+The arrays are all a model file needs (:func:`boilerclf.model.files.save` writes
 them with a JSON header, no pickle), and :meth:`FlatTrees.from_arrays` checks
 them before the compiled code sees them, so a corrupt or hostile file cannot
 make the predictor read out of bounds or loop.
@@ -34,10 +34,11 @@ from boilerclf.model import codegen
 from boilerclf.model._ctrees import Forest
 
 try:
-    from boilerclf.model import _cmodels
-    _COMPILED_INDEX = {d: k for k, d in enumerate(_cmodels.digests())}
+    from boilerclf.model._cmodels import add_raw as compiled_add_raw
+    from boilerclf.model._cmodels import digests as compiled_digests
+    _COMPILED_INDEX = {d: k for k, d in enumerate(compiled_digests())}
 except ImportError:  # built without it: every forest walks the node table
-    _cmodels = None
+    compiled_add_raw = None
     _COMPILED_INDEX = {}
 
 #: Whether forests that were compiled at build time predict through their C code.
@@ -206,7 +207,7 @@ class FlatTrees:
                 if out.shape != (X.shape[0],):
                     raise ValueError(f"init has shape {out.shape}, not ({X.shape[0]},)")
             # add_raw checks the tree range
-            return _cmodels.add_raw(self._compiled, X, start, self.n_trees if stop is None else stop, out)
+            return compiled_add_raw(self._compiled, X, start, self.n_trees if stop is None else stop, out)
         return self._forest.raw(X, start, stop, init)
 
     def predict_proba1(self, X: np.ndarray) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Retraining: a model adapted to a site from a few labelled pages."""
