@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     kw = {"trusted": True} if args.trusted_model else {}
     ex = Extractor(model=args.model, **kw)
     t0 = time.perf_counter()
-    ex._get("html")
+    ex.model_for("html")
     load_s = time.perf_counter() - t0
     list(ex.extract_many(raws[:64], kind="html", batch_size=64))  # warm-up, untimed
 

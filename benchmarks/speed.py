@@ -165,7 +165,7 @@ def _load_decoder():
     spec = importlib.util.find_spec("boilerclf")
     loc = list(spec.submodule_search_locations)[0]
     mspec = importlib.util.spec_from_file_location("_boilerclf_decode",
-                                                   os.path.join(loc, "decode.py"))
+                                                   os.path.join(loc, "parse", "decode.py"))
     mod = importlib.util.module_from_spec(mspec)
     mspec.loader.exec_module(mod)
     return mod.decode
@@ -179,7 +179,7 @@ def _setup(run: str, raws: list[bytes], spec: dict):
     if run == "boilerclf" or run.startswith("boilerclf_"):
         from boilerclf import Extractor
         ex = Extractor(model=spec["model"])
-        ex._get("html")  # load the model now, not inside the first timed page
+        ex.model_for("html")  # load the model now, not inside the first timed page
         return ex, raws
     if run in PEER_RUNS:
         import peers

@@ -430,7 +430,7 @@ def eval_cmd(
     ex = _extractor(model, None, threshold, site_profile, trusted=trusted_model, comments=comments)
     _note_slow_path()
     try:
-        ex._get("html")
+        ex.model_for("html")
         head = load_model(model, "html", trusted=trusted_model)[1]  # cached: the file is read once
     except ModelError as e:
         _fail_usage(str(e))

@@ -19,7 +19,7 @@ from boilerclf.decide import rules as _cues
 from boilerclf.decide import decision as _decision
 from boilerclf.parse import guard as _guard
 from boilerclf.parse import lines as _lines
-from boilerclf.parse.decode import decode
+from boilerclf.parse.decode import InputError, decode
 from boilerclf.features.table import FEATURE_NAMES, batch_features
 from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import ModelError, load_model
@@ -33,10 +33,6 @@ PRESETS = {"precision": _decision.Auto(0.3), "balanced": _decision.Auto(1.0),
 MAX_BYTES = 20_000_000
 #: Default cap on the DOM nodes walked per page (lines.MAX_NODES); the rest is ignored.
 MAX_NODES = _lines.MAX_NODES
-
-
-class InputError(ValueError):
-    """Input that cannot be turned into a page (e.g. not text at all)."""
 
 
 class PageTimeout(InputError, TimeoutError):
@@ -200,7 +196,8 @@ class Extractor:
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
-    def _get(self, kind: str) -> tuple[LineClassifier, float | _decision.Auto]:
+    def model_for(self, kind: str) -> tuple[LineClassifier, float | _decision.Auto]:
+        """The model of ``kind`` ("html" or "text") and its decision, loaded once."""
         attr = "_m_" + kind
         got = self.__dict__.get(attr)
         if got is None:
@@ -280,7 +277,7 @@ class Extractor:
             nonempty = [i for i, p in enumerate(pages) if p.kind == kind and len(p)]
             if not nonempty:
                 continue
-            model, thr = self._get(kind)
+            model, thr = self.model_for(kind)
             X = batch_features([pages[i] for i in nonempty])
             check_deadline(deadline, "the features")
             with _one_thread():
@@ -376,14 +373,14 @@ class Extractor:
             return
         from concurrent.futures import ProcessPoolExecutor
 
-        from boilerclf.batch.pool import mp_context
+        from boilerclf.processes import start_context
 
         # workers fork from this process when it runs no other thread (they
         # start in milliseconds, with the model code imported: a clean
         # interpreter spends about 1.3 s importing scikit-learn); otherwise
         # from a forkserver, as a child of a process that already runs OpenMP
         # threads can hang in them
-        ctx = mp_context(initial=True)
+        ctx = start_context(initial=True)
         # a list or tuple of pages reaches forked workers with the fork itself:
         # they are sent index ranges, not the pages (no pickling, no pipe)
         shared = pages if type(pages) in (list, tuple) and ctx.get_start_method() == "fork" else None
@@ -434,7 +431,10 @@ _worker_pages: list | tuple | None = None  # the pages, when the worker was fork
 
 
 def _init_worker(ex: Extractor, pages: list | tuple | None = None) -> None:
+    from boilerclf.processes import prepare_worker
+
     global _worker, _worker_pages
+    prepare_worker(ex)
     _worker, _worker_pages = ex, pages
 
 

@@ -24,7 +24,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from boilerclf import batch
-from boilerclf.batch import pool
+from boilerclf import processes as pool
 from boilerclf.batch.render import to_markdown
 from boilerclf.cli import app
 from boilerclf.pipeline import Line, Result

@@ -188,7 +188,7 @@ def test_rule_mask_is_what_the_extractor_caps(tiny_models):
     ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], xref_rule=False)
     L = ex.lines(page, "html")
     # the model's own scores, no rule applied
-    off = ex._get("html")[0].decision_scores(boilerclf.features.table.batch_features([L]))
+    off = ex.model_for("html")[0].decision_scores(boilerclf.features.table.batch_features([L]))
     for comments in (False, True):
         ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], comments=comments)
         mask = rule_mask(ex.lines(page, "html"), comments=comments)

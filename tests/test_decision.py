@@ -178,7 +178,7 @@ def test_model_file_keeps_auto(tmp_path, tiny_fitted, training_pages):
     want = decision.keep(Auto(2.0), loaded.decision_scores(X), X)
     assert loaded.predict(X).tolist() == want.astype(int).tolist()
     assert 0 < want.sum() < len(want)
-    assert Extractor(model=tmp_path / "m.npz")._get("html")[1] == Auto(2.0)
+    assert Extractor(model=tmp_path / "m.npz").model_for("html")[1] == Auto(2.0)
 
 
 def test_model_file_with_a_bad_threshold_is_refused(tmp_path, tiny_models):

@@ -212,7 +212,7 @@ def test_extract_many_n_jobs_2_matches_n_jobs_1(tiny_extractor, many_pages, time
 _RANGES_SCRIPT = """
 import json, pickle, sys
 from concurrent.futures import ProcessPoolExecutor
-import boilerclf, boilerclf.batch.pool as b
+import boilerclf, boilerclf.processes as b
 ex = boilerclf.Extractor(model=sys.argv[1])
 pages = pickle.load(open(sys.argv[2], "rb"))  # str and bytes pages
 seq = list(ex.extract_many(pages, batch_size=3, n_jobs=1))
@@ -263,18 +263,18 @@ def test_extract_many_workers_fork_only_without_other_threads(tiny_extractor, ma
     come from a forkserver; the output is the same either way."""
     import threading
 
-    from boilerclf.batch import pool
+    from boilerclf import processes as pool
 
     seq = list(tiny_extractor.extract_many(many_pages, batch_size=4, n_jobs=1))
     starts = []
-    real = pool.mp_context
+    real = pool.start_context
 
     def spy(initial):
         ctx = real(initial)
         starts.append(ctx.get_start_method())
         return ctx
 
-    monkeypatch.setattr(pool, "mp_context", spy)
+    monkeypatch.setattr(pool, "start_context", spy)
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
@@ -297,7 +297,7 @@ def test_a_fresh_process_may_fork_its_workers(tiny_models, tmp_path):
     import subprocess
     import sys
 
-    code = ("import boilerclf, boilerclf.batch.pool as b; "
+    code = ("import boilerclf, boilerclf.processes as b; "
             f"ex = boilerclf.Extractor(model={str(tiny_models[0])!r}); "
             "ex.extract('<p>The harbour opened today after long repairs to the wall.</p>'); "
             "print(b.fork_is_safe())")

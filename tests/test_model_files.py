@@ -22,6 +22,7 @@ import pytest
 import boilerclf
 from boilerclf.features import table as features
 from boilerclf.model import files as model_mod
+from boilerclf.model import header as header_mod
 from boilerclf.model.classifier import CONTEXT_NAMES
 from boilerclf.model.files import ModelError, load
 from boilerclf.model.trees import FlatTrees
@@ -87,7 +88,7 @@ def test_header_size_is_checked_before_it_is_read(tmp_path, tiny_models):
     prefix = m["header.json"].rstrip()[:-1] + b', "junk": ['
     _stream_header(big, m, prefix, b"0," * 4096, 200, b"0]}")  # 1.6 MB of zeros, 1.6 KB deflated
     assert big.stat().st_size < 50_000
-    _refused(big, "header.json unpacks to", str(model_mod.MAX_HEADER_BYTES))
+    _refused(big, "header.json unpacks to", str(header_mod.MAX_HEADER_BYTES))
 
 
 @pytest.mark.parametrize("case", ["deep-list", "deep-object", "many-values", "many-keys", "long-int",
@@ -113,17 +114,17 @@ def test_header_shape_is_bounded(tmp_path, tiny_models, case):
 
 def test_header_scan_ignores_brackets_in_strings_and_is_linear():
     ok = {"a": ["x]]]{{{", {"b": '\\"[[[', "c": "\\\\"}], "d": "[" * 1000}
-    assert model_mod.parse_header(json.dumps(ok).encode()) == ok
-    nest = model_mod.MAX_HEADER_DEPTH
-    assert model_mod.parse_header(b"[" * nest + b"]" * nest) is not None
+    assert header_mod.parse_header(json.dumps(ok).encode()) == ok
+    nest = header_mod.MAX_HEADER_DEPTH
+    assert header_mod.parse_header(b"[" * nest + b"]" * nest) is not None
     with pytest.raises(ValueError, match="nested"):
-        model_mod.parse_header(b"[" * (nest + 1) + b"]" * (nest + 1))
+        header_mod.parse_header(b"[" * (nest + 1) + b"]" * (nest + 1))
     # texts that make a naive string pattern backtrack quadratically: about 1 MB each
     for text in ('"' + '\\"' * 500_000, '"\\' * 500_000, '"' + "a" * 1_000_000, '["\\\\",' * 170_000,
                  '"a",' * 250_000):
         t = time.process_time()
         with pytest.raises(ValueError):
-            model_mod.parse_header(text.encode())
+            header_mod.parse_header(text.encode())
         assert time.process_time() - t < 2.0
 
 

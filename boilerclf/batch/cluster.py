@@ -54,6 +54,7 @@ from boilerclf.batch.options import Options, Summary, check
 from boilerclf.batch.pool import page_task, process_pages
 from boilerclf.batch.progress import Progress
 from boilerclf.batch.writers import FileWriter
+from boilerclf.processes import prepare_worker
 
 __all__ = ["clean_bag", "clean_dataframe", "clean_files", "FileReport", "ModelPlugin",
            "worker_extractor", "connect", "run"]
@@ -96,8 +97,8 @@ def worker_extractor(ex: Extractor, kinds: tuple[str, ...] = ()) -> Extractor:
         if got is None:
             got = copy.copy(ex)
             _extractors[key] = got
-        for kind in kinds:  # loading under the lock: threads of a worker load a model once
-            got._get(kind)
+        if kinds:  # under the lock: threads of a worker load a model once
+            prepare_worker(got, kinds)
     return got
 
 

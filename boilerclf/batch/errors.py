@@ -1,12 +1,7 @@
 """The batch engine's errors and its one-line messages for them."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from boilerclf.pipeline import InputError
-
-if TYPE_CHECKING:
-    from boilerclf.batch.options import Summary
+from boilerclf.parse.decode import InputError
 
 
 class UsageError(ValueError):
@@ -25,7 +20,7 @@ class OutputError(FatalError):
     the counts of the run so far.
     """
 
-    def __init__(self, msg: str, summary: Summary | None = None):
+    def __init__(self, msg: str, summary=None):  # a boilerclf.batch.options.Summary
         super().__init__(msg)
         self.summary = summary
 

@@ -15,36 +15,23 @@ from boilerclf.pipeline import Extractor
 from boilerclf.batch.errors import FatalError, reason
 from boilerclf.batch.inputs import Page, gunzip
 from boilerclf.batch.render import render
+from boilerclf.processes import prepare_worker, start_context
 
 
 def worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lines: bool,
                  close_fds: tuple[int, ...] = ()) -> None:
     """A worker process: load the model(s) once, then classify batches until told to stop."""
     import signal
-    import warnings
-
-    from boilerclf.parse.lines import SlowPathWarning
 
     for fd in close_fds:  # forked: the main's ends of the pipes, so a dead main means EOF here
         try:
             os.close(fd)
         except OSError:
             pass
-    warnings.simplefilter("ignore", SlowPathWarning)  # the main process has said it once
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)  # parallelism is across processes
-    except Exception:  # noqa: BLE001 - optional
-        pass
-    try:
-        warm = []
-        for k in kinds:
-            ex._get(k)
-            warm.append(ex.lines("<p>Warm up the parser and the model.</p>", k))
-        ex.classify_lines(warm)  # first-call costs are not charged to a page's time limit
+        prepare_worker(ex, kinds)  # first-call costs are not charged to a page's time limit
     except BaseException as e:  # noqa: BLE001 - reported as fatal to the main process
         try:
             conn.send(("fatal", str(e) or type(e).__name__))
@@ -115,61 +102,6 @@ def process_pages(ex: Extractor, task: list[tuple], fmt: str, with_lines: bool,
     return out
 
 
-def fork_is_safe() -> bool:
-    """True when this process runs no thread but its main one, OpenBLAS's and jemalloc's.
-
-    A forked child inherits no threads; a library that already started some
-    (an OpenMP pool after an unrestricted scikit-learn call, a Python thread)
-    can hang in the child.  OpenBLAS's pthreads re-create themselves on fork,
-    and jemalloc's background purging thread (started by a library that
-    scikit-learn's import loads) is stopped and restarted by its fork handlers.
-    """
-    import threading
-
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas = sum(max(0, int(i.get("num_threads", 1)) - 1) for i in threadpool_info()
-                   if i.get("internal_api") == "openblas" and i.get("threading_layer") == "pthreads")
-        for attempt in range(4):
-            if attempt:  # a thread just joined (a closed pool's) can take a moment to be gone
-                time.sleep(0.005 * attempt)
-            if threading.active_count() != 1:
-                continue
-            tasks = 0
-            for t in os.listdir("/proc/self/task"):
-                try:
-                    with open(f"/proc/self/task/{t}/comm") as f:
-                        tasks += f.read().strip() != "jemalloc_bg_thd"
-                except OSError:  # the thread ended meanwhile
-                    pass
-            if tasks <= 1 + blas:
-                return True
-        return False
-    except Exception:  # noqa: BLE001 - no /proc, no threadpoolctl: take the safe road
-        return False
-
-
-def mp_context(initial: bool):
-    """How to start a worker.
-
-    The first workers fork from this process when that is safe (quick: the
-    model code is already imported; the CLI's process never runs the model).
-    Otherwise, and for replacements started while the progress bar's thread
-    may run, they fork from a forkserver: a clean process.
-    """
-    import multiprocessing as mp
-
-    methods = mp.get_all_start_methods()
-    if initial and "fork" in methods and fork_is_safe():
-        return mp.get_context("fork")
-    if "forkserver" in methods:
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["boilerclf.batch"])
-        return ctx
-    return mp.get_context("spawn")
-
-
 class Worker:
     def __init__(self, ctx, args: tuple, others: list[Worker] = ()):
         parent, child = ctx.Pipe(duplex=True)
@@ -217,7 +149,7 @@ class Pool:
                 setattr(ex, attr, Path(getattr(ex, attr)).resolve())
         self.args = (ex, kinds, fmt, with_lines)
         self.timeout = timeout
-        first = mp_context(initial=True)
+        first = start_context(initial=True)
         self.workers: list[Worker] = []
         for _ in range(jobs):
             self.workers.append(Worker(first, self.args, self.workers))
@@ -292,7 +224,7 @@ class Pool:
 
     def _replace(self, w: Worker) -> None:
         w.stop(kill=True)
-        self.workers[self.workers.index(w)] = Worker(mp_context(initial=False), self.args)
+        self.workers[self.workers.index(w)] = Worker(start_context(initial=False), self.args)
 
     def _fail(self, w: Worker, reason: str) -> list[tuple]:
         """Kill ``w``, replace it, and decide the fate of its batch."""

@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
-import re
 import struct
 import zipfile
 from pathlib import Path
@@ -32,13 +30,21 @@ import sklearn
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from boilerclf.decide import decision
 from boilerclf.features.table import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
 from boilerclf.model.classifier import (
     CONTEXT_NAMES,
     LineClassifier,
     flatten,
     threshold_param,
+)
+from boilerclf.model.header import (
+    LINE_CHECKS,
+    MAX_HEADER_BYTES,
+    header_problem,
+    params_problem,
+    parse_header,
+    shown,
+    unit,
 )
 from boilerclf.model.site import SiteModel
 from boilerclf.model.trees import ARRAYS, FlatTrees
@@ -51,12 +57,6 @@ class ModelError(Exception):
 FORMAT_VERSION = 2
 _MAGIC = b"PK\x03\x04"  # a zip file
 MAX_UNZIPPED = 256 << 20  # refuse files that would unpack to more than this
-#: Most bytes ``header.json`` may unpack to (the shipped headers are about 2 KB).
-MAX_HEADER_BYTES = 1 << 20
-#: Deepest nesting of lists and objects in a header (the shipped headers: 3).
-MAX_HEADER_DEPTH = 32
-#: Most values (about: containers plus commas) in a header.
-MAX_HEADER_ITEMS = 100_000
 #: Most tree nodes in one stage of a model file: 28 times the shipped stages'
 #: 9,165 (e.g. 4,000 trees of 31 leaves).  Every array of a stage is checked
 #: against this count before it is read.
@@ -356,160 +356,6 @@ def _read_header(path: Path, z: zipfile.ZipFile) -> dict:
 
 
 # a JSON string, or an unterminated one up to the end (always matches at a quote: linear time)
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.S)
-_OPEN, _CLOSE = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
-
-
-def parse_header(raw: bytes) -> Any:
-    """JSON text of a model header, checked before it is parsed: at most
-    :data:`MAX_HEADER_BYTES` bytes, :data:`MAX_HEADER_DEPTH` levels of lists
-    and objects, :data:`MAX_HEADER_ITEMS` values and 100-digit integers
-    (``ValueError`` otherwise)."""
-    if len(raw) > MAX_HEADER_BYTES:
-        raise ValueError(f"more than {MAX_HEADER_BYTES} bytes")
-    text = raw.decode("utf-8")
-    shape = np.frombuffer(_JSON_STRING.sub("", text).encode("utf-8"), np.uint8)
-    step = np.isin(shape, _OPEN).astype(np.int32) - np.isin(shape, _CLOSE)
-    depth = int(np.cumsum(step).max(initial=0))
-    if depth > MAX_HEADER_DEPTH:
-        raise ValueError(f"nested {depth} levels deep (at most {MAX_HEADER_DEPTH})")
-    items = int((step > 0).sum() + (shape == ord(",")).sum())
-    if items > MAX_HEADER_ITEMS:
-        raise ValueError(f"about {items} values (at most {MAX_HEADER_ITEMS})")
-    return json.loads(text, parse_int=_parse_int)
-
-
-def _parse_int(s: str) -> int:
-    if len(s) > 100:
-        raise ValueError(f"an integer of {len(s)} digits")
-    return int(s)
-
-
-# checks of the header's settings: each returns what a valid value is, or None when it is one
-_MAX_INT = 2**31 - 1
-
-
-def _number(v: Any) -> bool:
-    return not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
-
-
-def _unit(v: Any) -> str | None:
-    return None if _number(v) and 0.0 <= v <= 1.0 else "a number in [0, 1]"
-
-
-def _non_negative(v: Any) -> str | None:
-    return None if _number(v) and 0.0 <= v <= 1e12 else "a finite number >= 0"
-
-
-def _int_in(lo: int, hi: int = _MAX_INT, optional: bool = False):
-    def check(v: Any) -> str | None:
-        if optional and v is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            return f"an integer in [{lo}, {hi}]" + (" or null" if optional else "")
-        return None
-    return check
-
-
-def _flag(v: Any) -> str | None:
-    return None if isinstance(v, bool) else "true or false"
-
-
-def _threshold_spec(v: Any) -> str | None:
-    try:
-        d = decision.parse(v)
-    except (ValueError, TypeError):
-        d = None
-    if d is None or (isinstance(d, float) and not 0.0 <= d <= 1.0):
-        return 'a number in [0, 1], "auto" or "auto:<positive number>"'
-    return None
-
-
-_LINE_CHECKS = {"context": _flag, "n_folds": _int_in(1), "max_lines_per_page": _int_in(0, optional=True),
-                "threshold": _threshold_spec, "random_state": _int_in(0, 2**32 - 1, optional=True),
-                "exit_trees": _int_in(0), "exit_score": _unit, "cascade": _unit, "max_iter": _int_in(1)}
-_SITE_CHECKS = {"threshold": _threshold_spec, "prior_pages": _non_negative, "balance_pages": _flag,
-                "random_state": _int_in(0, 2**32 - 1, optional=True)}
-
-
-def _shown(v: Any) -> str:
-    r = repr(v)
-    return r if len(r) <= 40 else r[:37] + "..."
-
-
-def _params_problem(where: str, params: Any, checks: dict) -> str | None:
-    if params is None:
-        return None
-    if not isinstance(params, dict):
-        return f"{where} must be an object, not {_shown(params)}"
-    for k, check in checks.items():
-        if k in params:
-            want = check(params[k])
-            if want:
-                return f"{where}.{k} must be {want}, not {_shown(params[k])}"
-    return None
-
-
-def _estimator_problem(where: str, rec: Any) -> str | None:
-    """A recorded stage estimator (used by ``clone``): null, unrecorded, or
-    HistGradientBoostingClassifier parameters that scikit-learn accepts."""
-    if rec is None:
-        return None
-    if not isinstance(rec, dict):
-        return f"{where} must be an object or null, not {_shown(rec)}"
-    params = rec.get("HistGradientBoostingClassifier")
-    if params is None:
-        return None
-    if not isinstance(params, dict):
-        return f"{where}.HistGradientBoostingClassifier must be an object, not {_shown(params)}"
-    for k, v in params.items():
-        if isinstance(v, float) and not math.isfinite(v):
-            return f"{where}.HistGradientBoostingClassifier.{k} must be finite, not {v!r}"
-    try:
-        HistGradientBoostingClassifier(**params)._validate_params()
-    except (TypeError, ValueError) as exc:
-        return f"{where}.HistGradientBoostingClassifier: {str(exc).splitlines()[0]}"
-    return None
-
-
-def _line_problem(where: str, rec: Any) -> str | None:
-    if not isinstance(rec, dict) or rec.get("class") != "LineClassifier":
-        return f'{where}.class must be "LineClassifier"'
-    return (_params_problem(f"{where}.params", rec.get("params"), _LINE_CHECKS)
-            or _estimator_problem(f"{where}.estimator", rec.get("estimator"))
-            or _estimator_problem(f"{where}.context_estimator", rec.get("context_estimator")))
-
-
-def header_problem(head: dict) -> str | None:
-    """What is wrong with the settings in a model header (a phrase naming
-    the field), or None: every number a model uses must be finite and in its
-    range (probabilities and score cut-offs in [0, 1], counts integers, the
-    threshold a number in [0, 1] or "auto[:<positive number>]")."""
-    for k in ("format_version", "schema_version", "n_features"):
-        if k in head and (isinstance(head[k], bool) or not isinstance(head[k], int)):
-            return f"{k} must be an integer, not {_shown(head[k])}"
-    rec = head.get("estimator")
-    if not isinstance(rec, dict):
-        return f"estimator must be an object, not {_shown(rec)}"
-    if rec.get("class") == "SiteModel":
-        problem = (_params_problem("estimator.params", rec.get("params"), _SITE_CHECKS)
-                   or _estimator_problem("estimator.estimator", rec.get("estimator"))
-                   or _line_problem("estimator.base", rec.get("base")))
-        if problem:
-            return problem
-        if _unit(rec.get("weight")):
-            return f"estimator.weight (the site-model weight) must be a number in [0, 1], " \
-                   f"not {_shown(rec.get('weight'))}"
-    elif rec.get("class") == "LineClassifier":
-        problem = _line_problem("estimator", rec)
-        if problem:
-            return problem
-    else:
-        return f'estimator.class must be "LineClassifier" or "SiteModel", not {_shown(rec.get("class"))}'
-    # the training settings recorded beside the model (boilerclf train, train_site)
-    return _params_problem("params", head.get("params"), {**_LINE_CHECKS, **_SITE_CHECKS})
-
-
 def _read_stages(path: Path, z: zipfile.ZipFile, head: dict) -> dict[str, FlatTrees | None]:
     """The stages' flat trees, from the members the header calls for: stage 1,
     stage 2 (a model without the context pass has none), and the site layer
@@ -524,7 +370,7 @@ def _read_stages(path: Path, z: zipfile.ZipFile, head: dict) -> dict[str, FlatTr
             raise ModelError(f"{path}: site-layer member {name!r} in a file whose header is not a "
                              f"site model")
         if not name.endswith(".npy") or st not in wanted or arr not in _STAGE_ARRAYS:
-            raise ModelError(f"{path}: member {_shown(name)} is not part of a boilerclf model file")
+            raise ModelError(f"{path}: member {shown(name)} is not part of a boilerclf model file")
     present = set(z.namelist())
     out: dict[str, FlatTrees | None] = {st: None for st in _STAGES}
     for st in wanted:
@@ -601,7 +447,7 @@ def _model_from_header(head: dict, s1: FlatTrees | None, s2: FlatTrees | None,
     if site is None or site.n_features_in_ != n_inputs:
         raise ValueError(f"a site model's site layer must take {n_inputs} features")
     weight = rec.get("weight")
-    if _unit(weight):
+    if unit(weight):
         raise ValueError(f"site-model weight must be a number in [0, 1], not {weight!r}")
     params = {k: v for k, v in (rec.get("params") or {}).items() if k in _SITE_PARAMS}
     model = SiteModel(base, estimator=_estimator_from_record(rec.get("estimator")), **params)
@@ -621,7 +467,7 @@ def _line_model(rec: dict, s1: FlatTrees | None, s2: FlatTrees | None) -> LineCl
     if s2 is not None and s2.n_features_in_ != n_features + len(CONTEXT_NAMES):
         raise ValueError(f"stage 2 must take {n_features + len(CONTEXT_NAMES)} features")
     params = {k: v for k, v in (rec.get("params") or {}).items() if k in _PARAMS}
-    problem = _params_problem("params", params, _LINE_CHECKS)
+    problem = params_problem("params", params, LINE_CHECKS)
     if problem:
         raise ValueError(problem)
     model = LineClassifier(estimator=_estimator_from_record(rec.get("estimator")),

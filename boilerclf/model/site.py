@@ -29,7 +29,6 @@ their place on the page, so the features and context of the others are right.
 """
 from __future__ import annotations
 
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier

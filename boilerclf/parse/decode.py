@@ -25,6 +25,11 @@ from __future__ import annotations
 import codecs
 import re
 
+
+class InputError(ValueError):
+    """Input that cannot be turned into a page (e.g. bytes that are not text at all)."""
+
+
 _DECLARED_RE = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)"""
     rb"""|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""",
@@ -93,7 +98,7 @@ def decode(data: bytes | str, charset: str | None = None) -> str:
             return data[len(bom):].decode(name, "replace")
     what = not_text(data)
     if what is not None:
-        raise _input_error(f"not a text or HTML page (looks like {what})")
+        raise InputError(f"not a text or HTML page (looks like {what})")
     hinted = _codec(charset)
     if hinted:
         return data.decode(hinted, "replace")
@@ -248,10 +253,3 @@ def _wide_text(data: bytes) -> bool:
     return False
 
 
-def _input_error(msg: str) -> ValueError:
-    """:class:`boilerclf.InputError` (a ``ValueError``) with ``msg``."""
-    try:
-        from boilerclf.pipeline import InputError
-    except ImportError:  # this file loaded on its own, outside the package
-        return ValueError(msg)
-    return InputError(msg)

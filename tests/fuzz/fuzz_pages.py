@@ -121,8 +121,8 @@ def main(argv: list[str]) -> None:
     with atheris.instrument_imports(include=["boilerclf", "charset_normalizer"]):  # not scikit-learn
         import boilerclf  # noqa: F401
         import boilerclf.features.table  # noqa: F401
-    _extractor()._get("html")
-    _extractor()._get("text")
+    _extractor().model_for("html")
+    _extractor().model_for("text")
     argv = add_seeds(argv)
     atheris.Setup(argv, check_one_input)
     atheris.Fuzz()
