@@ -15,15 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from boilerclf.decide import rules as _cues
 from boilerclf.decide import decision as _decision
+from boilerclf.decide import rules as _cues
+from boilerclf.decide.keep import kept_lines
+from boilerclf.decide.profile import SiteProfile, load_profile
+from boilerclf.features.table import FEATURE_NAMES, batch_features
+from boilerclf.model.classifier import LineClassifier
+from boilerclf.model.files import load_model
 from boilerclf.parse import guard as _guard
 from boilerclf.parse import lines as _lines
 from boilerclf.parse.decode import InputError, decode
-from boilerclf.features.table import FEATURE_NAMES, batch_features
-from boilerclf.model.classifier import LineClassifier
-from boilerclf.model.files import ModelError, load_model
-from boilerclf.decide.profile import SiteProfile, load_profile
 
 #: Presets, the precision / balanced / recall knob: thresholds chosen per page
 #: (:mod:`boilerclf.decide.decision`) with recall weighed 0.3, 1 and 3 times precision.
@@ -281,48 +282,19 @@ class Extractor:
             X = batch_features([pages[i] for i in nonempty])
             check_deadline(deadline, "the features")
             with _one_thread():
-                scores = raw = model.decision_scores(X)
+                raw = model.decision_scores(X)
             check_deadline(deadline, "the model")
-            if getattr(self, "xref_rule", True):  # one search for the batch (the rule is per line)
-                scores = _cues.cap_scores(
-                    scores, list(itertools.chain.from_iterable(pages[i].texts for i in nonempty)))
-            capped = scores < raw  # lines a rule capped (for "auto": never kept)
+            texts = list(itertools.chain.from_iterable(pages[i].texts for i in nonempty))
+            markup = None
             if kind == "html":
-                drop = _cues.markup_mask(np.concatenate([pages[i].hints for i in nonempty]),
-                                         np.concatenate([pages[i].flags for i in nonempty]),
-                                         comments=getattr(self, "comments", False))
-                if drop.any():
-                    scores = np.where(drop, np.minimum(scores, _cues.CAP), scores)
-                    capped |= drop
-            row = 0
-            for i in nonempty:
-                p = pages[i]
-                m = X[row:row + len(p)]
-                s = scores[row:row + len(p)]
-                c = capped[row:row + len(p)]
-                row += len(p)
-                if self.site_profile is not None:
-                    s = self.site_profile.apply(s, p.texts)
-                t = self._auto_threshold(thr, s, m, c, p.texts) if isinstance(thr, _decision.Auto) else thr
-                out[i] = (s, t, m if features else None)
+                markup = _cues.markup_mask(np.concatenate([pages[i].hints for i in nonempty]),
+                                           np.concatenate([pages[i].flags for i in nonempty]),
+                                           comments=getattr(self, "comments", False))
+            kept = kept_lines(raw, X, texts, thr, markup=markup, xref_rule=getattr(self, "xref_rule", True),
+                              profile=self.site_profile)
+            for i, a, b in zip(nonempty, kept.starts[:-1].tolist(), kept.starts[1:].tolist()):
+                out[i] = (kept.scores[a:b], float(kept.thresholds[a]), X[a:b] if features else None)
         return out
-
-    def _auto_threshold(self, auto: _decision.Auto, s: np.ndarray, X: np.ndarray, capped: np.ndarray,
-                        texts: list[str]) -> float:
-        """The page's threshold under ``auto``.  The batch's cross-reference search
-        covered only the lines scored above the cap; should the threshold reach
-        below it, the lines it would add are searched too, so that ``auto``
-        never keeps a cross-reference line."""
-        words = _decision.line_words(X)
-        t = _decision.page_threshold(s, words, auto.recall_weight, capped)
-        if t <= _cues.CAP and getattr(self, "xref_rule", True):
-            low = np.flatnonzero((s >= t) & (s <= _cues.CAP) & ~capped)
-            hit = _cues.xref_mask([texts[j] for j in low.tolist()]) if len(low) else low
-            if len(low) and hit.any():
-                capped = capped.copy()
-                capped[low[hit]] = True
-                t = _decision.page_threshold(s, words, auto.recall_weight, capped)
-        return t
 
     def classify_lines(self, pages: list[_lines.Lines], *, features: bool = False) -> list[Result]:
         """Classify already-split pages; pages of one kind go through the model in one call."""

@@ -78,8 +78,35 @@ def test_texts_at_applies_the_rules_of_the_extractor():
     p = _part(1)
     scores = np.array([0.1, 0.9, 0.8])
     assert train.texts_at(p, scores, 0.3)["p0"] == "\n".join(p.texts[0][1:])
-    p.capped = np.array([False, False, True])  # e.g. the comment line in a comment section
+    p.markup = np.array([False, False, True])  # e.g. the comment line in a comment section
     assert train.texts_at(p, scores, 0.3)["p0"] == p.texts[0][1]
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.3, "auto", "auto:0.3"])
+def test_the_lodo_path_and_the_extractor_keep_the_same_lines(tmp_path, tiny_models, threshold, lighthouse_html,
+                                                             lighthouse_gold, library_html, library_gold,
+                                                             rail_html, rail_gold):
+    """The numbers of the model card come from training's texts_at; the library's
+    from the Extractor: for the same model, pages and threshold, the same text."""
+    from boilerclf import Extractor
+    from boilerclf.model.files import load
+    from boilerclf_training import build
+
+    pages = {"lighthouse": (lighthouse_html, lighthouse_gold), "library": (library_html, library_gold),
+             "rail": (rail_html.encode("utf-8"), rail_gold),
+             "xref": (b"<article><h1>Tide tables</h1><p>" + b"The spring tides reach the harbour wall twice a "
+                      b"month, and the council posts the times outside the ferry office. " * 4
+                      + b"</p><p>See also: Harbour wall repairs</p><div class='comments'><p>Comment by Ann: "
+                        b"the ferry times changed again this week, and nobody told us about it.</p></div>"
+                        b"</article>", "The spring tides")}
+    _gold_set(tmp_path, "tiny", pages)
+    part = build.build(tmp_path / "tiny", tmp_path / "cache")["html"]
+    model = load(tiny_models[0])[0]
+    got = train.texts_at(part, model.decision_scores(part.X), threshold)
+    ex = Extractor(model=tiny_models[0], threshold=threshold)
+    want = dict(zip(part.ids, ex.extract_many([pages[i][0] for i in part.ids], kind="html")))
+    assert got == want
+    assert any(got.values()) and part.markup.any()  # the rules had lines to cap
 
 
 def test_threshold_is_picked_on_the_larger_sets_only():

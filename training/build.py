@@ -20,9 +20,10 @@ import joblib
 import numpy as np
 
 import boilerclf
-from boilerclf.labels import gold as labels
+from boilerclf.decide import keep
 from boilerclf.decide import rules as cues
 from boilerclf.features import table as features
+from boilerclf.labels import gold as labels
 from boilerclf.parse import lines
 from boilerclf.parse.lines import TAG_ID, Lines
 
@@ -42,18 +43,25 @@ def render_text(page: Lines) -> str:
     return "\n".join(out)
 
 
-#: Compiled sources whose code makes the cached matrices (next to the modules).
-_COMPILED = ("_cwalk.pyx", "_cfeat.pyx")
+#: Compiled sources whose code makes the cached matrices (beside the modules they accelerate).
+_COMPILED = ((lines, "_cwalk.pyx"), (features, "_cfeat.pyx"))
+
+
+def markup_of(page: Lines) -> np.ndarray:
+    """The lines of a page the markup rule caps (none for text pages)."""
+    if page.kind != "html":
+        return np.zeros(len(page), dtype=bool)
+    return cues.markup_mask(page.hints, page.flags)
 
 
 def _code_digest() -> str:
     """A digest of the code that makes a cache: the Python modules of the
     pipeline up to the features and the compiled walker and feature pass."""
     h = hashlib.sha256()
-    for mod in (lines, features, labels, cues, boilerclf.parse.decode):
+    for mod in (lines, features, labels, cues, boilerclf.parse.decode, keep):
         h.update(Path(mod.__file__).read_bytes())
-    for name in _COMPILED:
-        src = Path(features.__file__).with_name(name)
+    for mod, name in _COMPILED:
+        src = Path(mod.__file__).with_name(name)
         if src.exists():
             h.update(src.read_bytes())
     h.update(Path(__file__).read_bytes())
@@ -69,7 +77,7 @@ class Part:
     texts: list[list[str]]  # per page, its lines' texts
     ids: list[str]         # page ids
     gold: dict[str, str]   # gold text per page id
-    capped: np.ndarray | None = None  # lines the rules after the model cap (cues.rule_mask)
+    markup: np.ndarray | None = None  # HTML lines the markup rule caps (rules.markup_mask)
 
     @property
     def y(self) -> np.ndarray:
@@ -86,7 +94,7 @@ def _one(args: tuple[str, str, str]) -> tuple:
     out = []
     for L in (hl, tl):
         X = features.page_features(L)
-        out.append((X, labels.coverage(L.texts, gold), L.texts, cues.rule_mask(L)))
+        out.append((X, labels.coverage(L.texts, gold), L.texts, markup_of(L)))
     return pid, out
 
 
@@ -108,16 +116,16 @@ def build(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1) -> dict[st
         results = [_one(j) for j in jobs]
     parts = {}
     for m, mode in enumerate(("html", "text")):
-        Xs, covs, texts, capped = [], [], [], []
+        Xs, covs, texts, markup = [], [], [], []
         for i, (pid, out) in enumerate(results):
             X, cov, t, c = out[m]
             X[:, 0] = i
             Xs.append(X)
             covs.append(cov)
             texts.append(t)
-            capped.append(c)
+            markup.append(c)
         parts[mode] = Part(np.concatenate(Xs), np.concatenate(covs), texts,
-                           [r[0] for r in results], {p: gold[p] for p in ids}, np.concatenate(capped))
+                           [r[0] for r in results], {p: gold[p] for p in ids}, np.concatenate(markup))
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     joblib.dump({mode: vars(p) for mode, p in parts.items()}, tmp)
     tmp.replace(path)
@@ -129,7 +137,7 @@ def _one_snippets(args: tuple[str, str, dict]) -> tuple:
     hl = lines.html_lines(datasets.read_html(ds_dir, pid))
     y = labels.snippet_labels(hl.texts, sn.get("with") or [], sn.get("without") or [])
     cov = np.where(y < 0, np.nan, y).astype(np.float32)
-    return pid, features.page_features(hl), cov, hl.texts, cues.rule_mask(hl)
+    return pid, features.page_features(hl), cov, hl.texts, markup_of(hl)
 
 
 def build_snippets(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1) -> Part:
@@ -179,4 +187,4 @@ def pseudo_labelled(part: Part, peer_texts: dict[str, str]) -> tuple[Part, np.nd
         if free.any():
             seg[free] = labels.coverage(part.texts[i], peer_texts[pid] or "")[free]
     mask = np.isnan(part.cov) & ~np.isnan(cov)
-    return Part(part.X, cov, part.texts, part.ids, part.gold, part.capped), mask
+    return Part(part.X, cov, part.texts, part.ids, part.gold, part.markup), mask

@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 
 from boilerclf.decide import decision
-from boilerclf.pipeline import PRESETS
 from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import load, sha256
+from boilerclf.pipeline import PRESETS
 
 from .datasets import LICENCES
 from .train import MIN_PAGES_FOR_THRESHOLD

@@ -16,13 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from boilerclf import metrics
-
-from boilerclf.decide import rules as cues
-
-from boilerclf.decide import decision
-from boilerclf.pipeline import PRESETS
+from boilerclf.decide import decision, keep
 from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import save
+from boilerclf.pipeline import PRESETS
 
 from . import build, datasets
 
@@ -133,21 +130,13 @@ def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: d
 
 
 def texts_at(part: build.Part, scores: np.ndarray, threshold: float | str) -> dict[str, str]:
-    """Predicted main text per page id, keeping the lines at ``threshold`` (a
-    number, or "auto": per page, :mod:`boilerclf.decide.decision`) after the rules
-    that follow the model in :class:`boilerclf.Extractor` (the lines of
-    ``part.capped`` are capped at :data:`boilerclf.decide.rules.CAP`, and "auto"
-    never keeps them).  ``part.capped`` marks every cross-reference line; the
-    Extractor searches the lines above the cap, and for "auto" also those a
-    page threshold below the cap would keep, so the two can differ only in
-    how such a line scored below the cap weighs in the choice."""
-    if part.capped is not None:
-        scores = np.where(part.capped, np.minimum(scores, cues.CAP), scores)
-    pages = part.X[:, 0].astype(np.int64)
-    keep = decision.keep(decision.parse(threshold), scores, part.X, part.capped)
-    bounds = np.searchsorted(pages, np.arange(len(part.ids) + 1))
-    return {pid: "\n".join(t for t, k in zip(part.texts[i], keep[bounds[i]:bounds[i + 1]]) if k)
-            for i, pid in enumerate(part.ids)}
+    """Predicted main text per page id, the lines kept at ``threshold`` (a
+    number, or "auto"), through :func:`boilerclf.decide.keep.kept_lines`, the
+    function :class:`boilerclf.Extractor` uses: the same rules after the model,
+    the same per-page thresholds, the same text for the same scores."""
+    texts = [t for page in part.texts for t in page]
+    got = keep.kept_lines(scores, part.X, texts, decision.parse(threshold), markup=part.markup)
+    return keep.page_texts(got, texts, part.ids)
 
 
 def snippet_accuracy(part: build.Part, snippets: dict[str, dict], scores: np.ndarray,

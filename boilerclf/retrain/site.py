@@ -18,25 +18,29 @@ from sklearn.model_selection import GroupKFold
 
 from boilerclf import metrics
 from boilerclf.decide import decision
+from boilerclf.decide.keep import kept_lines, page_texts
 from boilerclf.decide.profile import SiteProfile
+from boilerclf.decide.rules import markup_mask
 from boilerclf.features.table import FEATURE_NAMES
 from boilerclf.model.classifier import (
     LineClassifier,
 )
-from boilerclf.parse.lines import Lines
 
 #: Names of the site layer's extra inputs (after the line features).
 from boilerclf.model.site import SiteModel, default_threshold
+from boilerclf.parse.lines import Lines
 
 
 @dataclass
 class LabelledPages:
-    """Labelled pages as one matrix: features, labels (-1 = none), texts, ids."""
+    """Labelled pages as one matrix: features, labels (-1 = none), texts, ids,
+    and the HTML lines the markup rule caps (:func:`boilerclf.decide.rules.markup_mask`)."""
 
     X: np.ndarray
     y: np.ndarray
     texts: list[list[str]]
     ids: list[str]
+    markup: np.ndarray | None = None
 
     @property
     def pages(self) -> np.ndarray:
@@ -50,31 +54,33 @@ class LabelledPages:
             out[pid] = "\n".join(t for t, lab in zip(self.texts[i], ys) if lab == 1)
         return out
 
-    def texts_at(self, scores: np.ndarray, threshold: float | str) -> dict[str, str]:
+    def texts_at(self, scores: np.ndarray, threshold: float | str,
+                 profile: SiteProfile | None = None) -> dict[str, str]:
         """Predicted text per page from the scores of all rows at ``threshold``
-        (a number or ``"auto"``, chosen per page from all its rows); lines
+        (a number or ``"auto"``, chosen per page from all its rows), through
+        :func:`boilerclf.decide.keep.kept_lines` as in the library; lines
         without a label are left out, as they are of :meth:`gold`."""
-        keep = decision.keep(decision.parse(threshold), scores, self.X) & (self.y >= 0)
-        pages = self.pages
-        out = {}
-        for i, pid in enumerate(self.ids):
-            out[pid] = "\n".join(t for t, k in zip(self.texts[i], keep[pages == i]) if k)
-        return out
+        texts = [t for page in self.texts for t in page]
+        got = kept_lines(scores, self.X, texts, decision.parse(threshold), markup=self.markup,
+                         profile=profile)
+        return page_texts(got, texts, self.ids, labelled=self.y >= 0)
 
 
 def stack_pages(pages: list[tuple[str, Lines, np.ndarray]]) -> LabelledPages:
     """``(id, lines, labels)`` triples to one :class:`LabelledPages` (page ids 0..n-1)."""
     from boilerclf.features.table import page_features
 
-    mats, ys = [], []
+    mats, ys, marks = [], [], []
     for j, (_, L, lab) in enumerate(pages):
         if len(lab) != len(L):
             raise ValueError(f"page {pages[j][0]!r}: {len(lab)} labels for {len(L)} lines")
         mats.append(page_features(L, j))
         ys.append(np.asarray(lab, dtype=np.int64))
+        marks.append(markup_mask(L.hints, L.flags) if L.kind == "html" else np.zeros(len(L), bool))
     X = np.concatenate(mats) if mats else np.zeros((0, len(FEATURE_NAMES)), np.float32)
     y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
-    return LabelledPages(X, y, [list(p[1].texts) for p in pages], [p[0] for p in pages])
+    markup = np.concatenate(marks) if marks else np.zeros(0, bool)
+    return LabelledPages(X, y, [list(p[1].texts) for p in pages], [p[0] for p in pages], markup)
 
 
 def cross_validate(base: LineClassifier, data: LabelledPages, *, k: int = 5,
@@ -116,9 +122,7 @@ def cross_validate(base: LineClassifier, data: LabelledPages, *, k: int = 5,
            "k": k, "n_pages": len(idx)}
     if profile is not None:
         for name, sc, thr in (("before", before_s, base.threshold), ("after", after_s, thr_after)):
-            damped = np.concatenate([profile.apply(sc[pages == i], data.texts[i])
-                                     for i in range(len(data.ids))]) if len(sc) else sc
-            out[name + "_profile"] = metrics.evaluate(g, data.texts_at(damped, thr))
+            out[name + "_profile"] = metrics.evaluate(g, data.texts_at(sc, thr, profile))
     return out
 
 
@@ -160,7 +164,13 @@ def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out
     import time
 
     from boilerclf.labels.file import read_labels
-    from boilerclf.model.files import SHIPPED_MODELS, load_model, save, sha256, shipped_model_path
+    from boilerclf.model.files import (
+        SHIPPED_MODELS,
+        load_model,
+        save,
+        sha256,
+        shipped_model_path,
+    )
 
     base_file = Path(base_path) if base_path is not None else shipped_model_path(SHIPPED_MODELS["html"])
     base, base_head = load_model(base_path, "html")

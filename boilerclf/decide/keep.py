@@ -1,0 +1,111 @@
+"""Scores to kept lines: the one function every user of a model goes through.
+
+The library's :class:`~boilerclf.Extractor`, training and its
+leave-one-dataset-out evaluation, the choice of a model's threshold and the
+site models' cross-validation all turn a model's line scores into kept lines
+with :func:`kept_lines`, so that every number measured on a model is the
+number the library gives.
+
+For a batch of pages (rows of a page contiguous, the page id in column 0 of
+the feature matrix, as :mod:`boilerclf.features.table` makes it):
+
+1. the rules after the model (:mod:`boilerclf.decide.rules`) cap the scores
+   of cross-reference lines and, in HTML, of the lines the markup hides or
+   puts in a readers' comment section, at :data:`~boilerclf.decide.rules.CAP`;
+2. a site profile (:mod:`boilerclf.decide.profile`), if any, damps the lines
+   that repeat across the site's pages;
+3. each page gets its threshold from the decision
+   (:mod:`boilerclf.decide.decision`): a fixed number, or ``auto``, chosen from
+   the page's own scores, where a capped line counts as boilerplate and is
+   never kept;
+4. a line is kept when its score reaches its page's threshold.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from boilerclf.decide import decision as _decision
+from boilerclf.decide import rules
+
+
+@dataclass
+class Kept:
+    """What :func:`kept_lines` decided, one entry per line (row)."""
+
+    scores: np.ndarray      # final scores: the rules' caps and the site profile applied
+    thresholds: np.ndarray  # the threshold of the line's page
+    keep: np.ndarray        # bool: score >= threshold
+    starts: np.ndarray      # first row of each page, and the number of rows at the end
+    pages: np.ndarray       # the page id (column 0 of the features) of each page
+
+
+def page_starts(X: np.ndarray) -> np.ndarray:
+    """First row of each page of a feature matrix (page id in column 0), and ``len(X)``."""
+    pages = np.asarray(X[:, 0])
+    if not len(pages):
+        return np.zeros(1, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, pages[1:] != pages[:-1]])
+    return np.r_[starts, len(pages)].astype(np.int64)
+
+
+def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float | _decision.Auto, *,
+               markup: np.ndarray | None = None, xref_rule: bool = True, profile=None) -> Kept:
+    """The kept lines of a batch of pages from the model's ``raw`` scores.
+
+    ``texts`` are the lines' texts (one per row); ``markup`` marks the HTML
+    lines the markup rule caps (:func:`boilerclf.decide.rules.markup_mask`, or
+    None for text pages); ``xref_rule`` turns the cross-reference rule on;
+    ``profile`` is a :class:`~boilerclf.decide.profile.SiteProfile` or None.
+    """
+    raw = np.asarray(raw, dtype=np.float64)
+    scores = rules.cap_scores(raw, texts) if xref_rule else raw  # one search for the batch
+    capped = scores < raw  # lines a rule capped (for "auto": never kept)
+    if markup is not None and markup.any():
+        scores = np.where(markup, np.minimum(scores, rules.CAP), scores)
+        capped |= markup
+    if profile is not None and scores is raw:
+        scores = scores.copy()
+    starts = page_starts(X)
+    thresholds = np.empty(len(scores), dtype=np.float64)
+    words = _decision.line_words(X) if isinstance(decision, _decision.Auto) else None
+    for a, b in zip(starts[:-1].tolist(), starts[1:].tolist()):
+        s = scores[a:b]
+        if profile is not None:
+            s = scores[a:b] = profile.apply(s, texts[a:b])
+        if isinstance(decision, _decision.Auto):
+            t = auto_threshold(decision, s, words[a:b], capped[a:b], texts[a:b], xref_rule)
+        else:
+            t = float(decision)
+        thresholds[a:b] = t
+    return Kept(scores, thresholds, scores >= thresholds, starts, np.asarray(X[starts[:-1], 0]))
+
+
+def auto_threshold(auto: _decision.Auto, s: np.ndarray, words: np.ndarray, capped: np.ndarray,
+                   texts: list[str], xref_rule: bool = True) -> float:
+    """One page's threshold under ``auto``.  The batch's cross-reference search
+    covered only the lines scored above the cap; should the threshold reach
+    below it, the lines it would add are searched too, so that ``auto``
+    never keeps a cross-reference line."""
+    t = _decision.page_threshold(s, words, auto.recall_weight, capped)
+    if t <= rules.CAP and xref_rule:
+        low = np.flatnonzero((s >= t) & (s <= rules.CAP) & ~capped)
+        hit = rules.xref_mask([texts[j] for j in low.tolist()]) if len(low) else low
+        if len(low) and hit.any():
+            capped = capped.copy()
+            capped[low[hit]] = True
+            t = _decision.page_threshold(s, words, auto.recall_weight, capped)
+    return t
+
+
+def page_texts(kept: Kept, texts: list[str], ids: list[str],
+               labelled: np.ndarray | None = None) -> dict[str, str]:
+    """Per page id, its kept lines joined by newlines (only the ``labelled`` rows,
+    if given); the page of id ``ids[k]`` has ``k`` in column 0 of the features,
+    and a page without lines gets the empty text."""
+    keep = kept.keep if labelled is None else kept.keep & labelled
+    out = dict.fromkeys(ids, "")
+    for page, a, b in zip(kept.pages.tolist(), kept.starts[:-1].tolist(), kept.starts[1:].tolist()):
+        out[ids[int(page)]] = "\n".join(t for t, k in zip(texts[a:b], keep[a:b].tolist()) if k)
+    return out
