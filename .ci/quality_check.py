@@ -11,8 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from boilerclf import Extractor, metrics
 from boilerclf_training import datasets
+
+from boilerclf import Extractor, metrics
 
 SAMPLE = 40  # first pages by id of each set
 MARGIN = 0.02

@@ -280,8 +280,8 @@ PEERS: dict[str, Callable[[bytes], str]] = {k: _safe(v)
 # runner with a per-page time limit
 
 def _worker(conn, peer: str) -> None:
-    import warnings
     import logging
+    import warnings
     warnings.simplefilter("ignore")
     logging.disable(logging.CRITICAL)
     fn = RAW_PEERS[peer]

@@ -24,9 +24,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import peers as peers_mod  # noqa: E402
+from boilerclf_training import datasets  # noqa: E402
 
 from boilerclf import Extractor, metrics  # noqa: E402
-from boilerclf_training import datasets  # noqa: E402
 
 PEERS = ["trafilatura", "trafilatura_comments", "readability", "justext", "boilerpy3", "resiliparse"]
 

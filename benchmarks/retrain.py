@@ -42,16 +42,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+from boilerclf_training import build, datasets
 
 from boilerclf import metrics
-
 from boilerclf.decide import decision
-from boilerclf.model import site as site_mod
-from boilerclf.model.files import load_model
-from boilerclf.model.files import load
 from boilerclf.decide.profile import SiteProfile
+from boilerclf.model import site as site_mod
+from boilerclf.model.files import load, load_model
 from boilerclf.model.site import SiteModel
-from boilerclf_training import build, datasets
 
 POOL = 5
 NOTES = "<!-- notes: hand-written below, kept by --write-md -->"
@@ -235,8 +233,9 @@ def train_bases(root: Path, cache: Path, out: Path, held_out: list[str], max_lin
     """``base-no-<set>.npz``: the HTML model trained on every other full-gold set,
     with the shipped HTML model's threshold (so site models made from it
     default to the same decision as ``boilerclf train --base`` on the shipped model)."""
-    from boilerclf.model.files import save
     from boilerclf_training import train as tr
+
+    from boilerclf.model.files import save
 
     out.mkdir(parents=True, exist_ok=True)
     sets = datasets.gold_sets(root)

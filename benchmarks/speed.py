@@ -701,8 +701,7 @@ def main(argv=None) -> int:
     needs_model = any(r.startswith("boilerclf") for r in runs) or args.scale_pages or args.stream
     model_desc = "not used"
     if needs_model:
-        from boilerclf.model.files import load_model
-        from boilerclf.model.files import ModelError
+        from boilerclf.model.files import ModelError, load_model
         try:
             _, head = load_model(args.model)
         except ModelError as e:

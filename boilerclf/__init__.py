@@ -23,14 +23,23 @@ from pathlib import Path
 
 from boilerclf.decide import decision
 from boilerclf.decide.decision import Auto
-from boilerclf.pipeline import MAX_BYTES, MAX_NODES, PRESETS, Extractor, InputError, Line, PageTimeout, Result
-from boilerclf.model.files import load_model as _load_model
+from boilerclf.decide.profile import ProfileError, SiteProfile
 from boilerclf.labels.file import LabelsError, page_record, read_labels, write_labels
-from boilerclf.parse.lines import Lines, html_lines, text_lines
 from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import ModelError
-from boilerclf.decide.profile import ProfileError, SiteProfile
+from boilerclf.model.files import load_model as _load_model
 from boilerclf.model.site import SiteModel
+from boilerclf.parse.lines import Lines, html_lines, text_lines
+from boilerclf.pipeline import (
+    MAX_BYTES,
+    MAX_NODES,
+    PRESETS,
+    Extractor,
+    InputError,
+    Line,
+    PageTimeout,
+    Result,
+)
 
 __version__ = "0.1.0"
 __all__ = [

@@ -11,10 +11,16 @@ from typing import Optional
 
 import typer
 
-from boilerclf.parse import lines as lines_mod
-from boilerclf.pipeline import MAX_BYTES, MAX_NODES, PRESETS, Extractor, resolve_threshold
 from boilerclf.metrics import snippet_accuracy
 from boilerclf.model.files import ModelError
+from boilerclf.parse import lines as lines_mod
+from boilerclf.pipeline import (
+    MAX_BYTES,
+    MAX_NODES,
+    PRESETS,
+    Extractor,
+    resolve_threshold,
+)
 
 # Plain help: rich markup would eat bracketed words such as boilerclf[dask], and rich
 # help shows a type placeholder after every flag.
@@ -273,8 +279,8 @@ def label(
     stderr), 2 on bad usage or an unusable model.
     """
     from boilerclf import batch
-    from boilerclf.labels import prefill as labelling
     from boilerclf.labels import file as labelsfile
+    from boilerclf.labels import prefill as labelling
 
     _check_threshold(threshold)
     opts = batch.Options(input_kind=input_kind, input_format=input_format, html_field=html_field,
@@ -346,8 +352,8 @@ def review(
     Stop with Ctrl-C.
     """
     from boilerclf import batch
-    from boilerclf.labels import prefill as labelling
     from boilerclf.labels import file as labelsfile
+    from boilerclf.labels import prefill as labelling
     from boilerclf.labels.review import Review, ReviewServer, is_labels_file
 
     if len(paths) > 1 and any(map(is_labels_file, paths)):
@@ -551,7 +557,8 @@ def train(
         _fail_usage(f"--text-threshold must be a number from 0 to 1 (or negative), not {text_threshold}")
     if card_notes is not None and not card_notes.is_file():
         _fail_usage(f"--card-notes: file not found: {card_notes}")  # before, not after, a long training
-    from boilerclf_training import card, datasets, train as tr
+    from boilerclf_training import card, datasets
+    from boilerclf_training import train as tr
 
     _note_slow_path()
     out = out or Path("models")
@@ -600,8 +607,8 @@ def profile(
     of the site's pages get lower scores, so they are dropped more often.
     """
     from boilerclf import batch
-    from boilerclf.labels import prefill as labelling
     from boilerclf.decide.profile import SiteProfile
+    from boilerclf.labels import prefill as labelling
 
     if not 0 < min_share <= 1:
         _fail_usage("--min-share must be in (0, 1]")

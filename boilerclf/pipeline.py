@@ -24,7 +24,7 @@ from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import load_model
 from boilerclf.parse import guard as _guard
 from boilerclf.parse import lines as _lines
-from boilerclf.parse.decode import InputError, decode
+from boilerclf.parse.decode import InputError, looks_like_html, page_text
 
 #: Presets, the precision / balanced / recall knob: thresholds chosen per page
 #: (:mod:`boilerclf.decide.decision`) with recall weighed 0.3, 1 and 3 times precision.
@@ -227,17 +227,10 @@ class Extractor:
             raise InputError(f"kind must be 'html' or 'text', not {kind!r}")
         if charset is not None and not isinstance(charset, str):
             raise InputError(f"charset must be a str or None, not {type(charset).__name__}")
-        if isinstance(page, (bytes, bytearray, memoryview)):
-            cut = len(page) > self.max_bytes
-            page = decode(bytes(page[: self.max_bytes]), charset)
-        elif isinstance(page, str):
-            cut = len(page) > self.max_bytes
-            page = page[: self.max_bytes]
-        else:
-            raise InputError(f"a page must be str or bytes, not {type(page).__name__}")
+        page, cut = page_text(page, charset, self.max_bytes)
         check_deadline(deadline, "decoding")
         if kind is None:
-            kind = "html" if _lines.looks_like_html(page) else "text"
+            kind = "html" if looks_like_html(page) else "text"
         guarded = False
         if kind == "html":
             if deadline is not None:  # the guard on its own, to check the time before parsing

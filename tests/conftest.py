@@ -16,13 +16,10 @@ from hypothesis import settings
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
+from boilerclf.features import table as features
 from boilerclf.labels import gold as labels
-
 from boilerclf.model import classifier as model
 from boilerclf.model import files
-
-from boilerclf.features import table as features
-
 from boilerclf.parse import lines
 
 FIXTURES = Path(__file__).parent / "fixtures"

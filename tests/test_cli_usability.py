@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 import boilerclf
 from boilerclf import InputError
-from boilerclf.parse import lines as lines_mod
 from boilerclf.cli import app
+from boilerclf.parse import lines as lines_mod
 
 runner = CliRunner()
 

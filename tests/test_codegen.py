@@ -10,11 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from boilerclf.model import codegen
-
-from boilerclf.model import trees
-
 from boilerclf.features import table as features
+from boilerclf.model import codegen, trees
 from boilerclf.model.files import load
 from boilerclf.model.trees import FlatTrees
 

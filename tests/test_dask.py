@@ -23,12 +23,12 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import SchedulerPlugin
+from test_batch import build_warc  # the WARC with a corrupt record and a cp1252 page
 from typer.testing import CliRunner
 
 from boilerclf import Extractor, ModelError
 from boilerclf.batch import cluster as dask_clean
 from boilerclf.cli import app
-from test_batch import build_warc  # the WARC with a corrupt record and a cp1252 page
 
 runner = CliRunner()
 

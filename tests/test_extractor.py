@@ -361,11 +361,9 @@ def test_public_names():
 
 
 def test_api_threshold_after_default_loaded(monkeypatch, tiny_models, lighthouse_html):
-    import importlib
 
     import boilerclf
 
-    extract_mod = importlib.import_module("boilerclf.pipeline")
     shipped = {files_mod.SHIPPED_MODELS["html"]: tiny_models[0],
                files_mod.SHIPPED_MODELS["text"]: tiny_models[1]}
     monkeypatch.setattr(files_mod, "shipped_model_path", lambda name: shipped[name])

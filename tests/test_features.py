@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -11,8 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boilerclf.features.table import (
-    FEATURE_NAMES, LINE_NAMES, N_STRUCT, NEIGHBOUR_BASE, NEIGHBOUR_NAMES, NEIGHBOUR_OFFSETS, SCHEMA_VERSION,
-    batch_features, headline_columns, page_features,
+    FEATURE_NAMES,
+    LINE_NAMES,
+    N_STRUCT,
+    NEIGHBOUR_BASE,
+    NEIGHBOUR_NAMES,
+    NEIGHBOUR_OFFSETS,
+    SCHEMA_VERSION,
+    batch_features,
+    headline_columns,
+    page_features,
 )
 from boilerclf.parse.lines import Lines, html_lines, text_lines
 
@@ -324,6 +332,7 @@ def _char_stats_reference(cps: np.ndarray, starts: np.ndarray, n: int):
 @given(st.lists(st.text(min_size=1, max_size=40).map(lambda t: t.replace("\n", " ")), min_size=1, max_size=6))
 def test_compiled_char_pass_matches_numpy_reference(texts):
     from boilerclf.features._cfeat import char_stats
+
     from boilerclf.features.table import _POW, _char_table, _lower_table
 
     joined = "\n".join(texts)
@@ -373,9 +382,20 @@ def _page_features_reference(lines: Lines, page: int = 0) -> np.ndarray:
     It needs non-empty line texts (an empty one reads the neighbouring
     line's characters, or fails at the end of the page)."""
     from boilerclf.features._cfeat import char_stats
+
     from boilerclf.features.table import (
-        _BULLETS_T, _COL, _POW, _PUNCT_END_T, _TAG_GROUP_OF, FLAG_NAMES, HINT_NAMES, HashSet,
-        _char_table, _lower_table, _stop_hashes, text_hashes,
+        _BULLETS_T,
+        _COL,
+        _POW,
+        _PUNCT_END_T,
+        _TAG_GROUP_OF,
+        FLAG_NAMES,
+        HINT_NAMES,
+        HashSet,
+        _char_table,
+        _lower_table,
+        _stop_hashes,
+        text_hashes,
     )
     from boilerclf.parse.lines import N_ANCESTORS
 
@@ -607,6 +627,7 @@ def test_compiled_page_features_match_reference_on_real_pages(lighthouse_html):
 
 def test_compiled_fill_writes_every_cell():
     from boilerclf.features._cfeat import fill_features
+
     from boilerclf.features.table import _feature_tables
 
     L = html_lines(TINY)

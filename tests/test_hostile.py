@@ -6,7 +6,6 @@ this process), never as absolute seconds, so a busy machine does not fail them.
 """
 from __future__ import annotations
 
-import codecs
 import functools
 import json
 import os
@@ -19,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boilerclf import Extractor, InputError, PageTimeout
-
 from boilerclf.parse import guard
 from boilerclf.parse.lines import html_lines
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from boilerclf.labels import file as labelsfile
 from boilerclf.cli import app
+from boilerclf.labels import file as labelsfile
 from boilerclf.model.files import sha256
 
 runner = CliRunner()
@@ -122,3 +122,11 @@ def test_label_repeated_ids_are_made_unique(tmp_path, pages_dir, model_args):
                             *model_args])
     assert r.exit_code == 0, r.output
     assert [x["id"] for x in labelsfile.read_labels(out)] == ["rail.txt", "rail.txt#2"]
+
+
+def test_model_name_of_the_shipped_model():
+    from boilerclf import Extractor
+    from boilerclf.labels.prefill import model_name
+
+    name = model_name(Extractor(), "html")
+    assert name.startswith("boilerclf-html.npz sha256:") and len(name.split(":")[1]) == 12

@@ -7,8 +7,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boilerclf.parse import lines as lines_mod
+from boilerclf.parse.decode import looks_like_html
 from boilerclf.parse.lines import (
-    BLOCK_TAGS, FLAG, HINT, N_ANCESTORS, TAG_ID, Lines, hint_bits, html_lines, looks_like_html,
+    BLOCK_TAGS,
+    FLAG,
+    HINT,
+    N_ANCESTORS,
+    TAG_ID,
+    Lines,
+    hint_bits,
+    html_lines,
     text_lines,
 )
 
@@ -426,10 +434,10 @@ def test_text_lines_from_bytes():
 
 def test_looks_like_html():
     assert looks_like_html("<!DOCTYPE html><p>x</p>")
-    assert looks_like_html(b"  <html><body>x</body></html>")
+    assert looks_like_html("  <html><body>x</body></html>")
     assert looks_like_html("<div>x</div>")
     assert not looks_like_html("Just a plain text page.\n\nWith < and > signs.")
-    assert not looks_like_html(b"")
+    assert not looks_like_html("")
 
 
 def test_empty_inputs():

@@ -16,16 +16,14 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
-
-import boilerclf
 from typer.testing import CliRunner
 
-from boilerclf.labels import gold as labels
-
+import boilerclf
+from boilerclf.cli import app
 from boilerclf.features import table as features
+from boilerclf.labels import gold as labels
 from boilerclf.model import classifier as model_mod
 from boilerclf.model import files as files_mod
-from boilerclf.cli import app
 from boilerclf.model.classifier import CONTEXT_NAMES, LineClassifier, context_features
 from boilerclf.model.files import ModelError, load, save
 from boilerclf.model.trees import FlatTrees

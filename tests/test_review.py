@@ -13,9 +13,14 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from boilerclf.labels import file as labelsfile
 from boilerclf.cli import app
-from boilerclf.labels.review import Review, ReviewServer, is_labels_file, serve_in_thread
+from boilerclf.labels import file as labelsfile
+from boilerclf.labels.review import (
+    Review,
+    ReviewServer,
+    is_labels_file,
+    serve_in_thread,
+)
 
 
 @pytest.fixture

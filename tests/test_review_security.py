@@ -14,7 +14,13 @@ import time
 import pytest
 
 from boilerclf.labels import file as labelsfile
-from boilerclf.labels.review import TOKEN_HEADER, Review, ReviewServer, lock_path, serve_in_thread
+from boilerclf.labels.review import (
+    TOKEN_HEADER,
+    Review,
+    ReviewServer,
+    lock_path,
+    serve_in_thread,
+)
 
 
 @pytest.fixture

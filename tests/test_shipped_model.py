@@ -160,7 +160,6 @@ def test_shipped_models_match_sklearn_tree_predictor(shipped_models, sklearn_fla
     import numpy as np
 
     from boilerclf.decide import decision
-
     from boilerclf.features import table as features
     from boilerclf.model.classifier import context_features
 
@@ -264,7 +263,6 @@ def test_cli_clean_text_stdin(rail_page, rail_gold, rail_out, gold_paragraphs):
 
 
 def test_shipped_model_digest_is_checked(tmp_path, monkeypatch):
-    import importlib
     import json
     import shutil
 
@@ -272,7 +270,6 @@ def test_shipped_model_digest_is_checked(tmp_path, monkeypatch):
 
     from boilerclf import ModelError
 
-    extract_mod = importlib.import_module("boilerclf.pipeline")
     src = files_mod.shipped_model_path(files_mod.SHIPPED_MODELS["html"])
     fake = tmp_path / src.name
     shutil.copy(src, fake)

@@ -20,12 +20,12 @@ from typer.testing import CliRunner
 
 import boilerclf
 from boilerclf import SiteProfile, page_record, write_labels
-from boilerclf.labels import gold as labels
-from boilerclf.parse import lines
 from boilerclf.cli import app
-from boilerclf.model.files import ModelError, load, save
 from boilerclf.decide.profile import ProfileError, line_keys, normalise
+from boilerclf.labels import gold as labels
+from boilerclf.model.files import ModelError, load, save
 from boilerclf.model.site import SiteModel
+from boilerclf.parse import lines
 from boilerclf.retrain.site import cross_validate, labelled_pages, stack_pages
 
 runner = CliRunner()

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from boilerclf_training import train
+from boilerclf_training.build import Part
 
 from boilerclf.features.table import page_features
 from boilerclf.parse.lines import html_lines
-from boilerclf_training import train
-from boilerclf_training.build import Part
 
 PAGE = ("<html><head><title>Harbour</title></head><body><nav><a href='/'>Home</a></nav>"
         "<p>The harbour reopened on Monday after two winters of repairs to the old sea wall.</p>"
@@ -55,8 +55,9 @@ def test_card_rebuilt_from_the_slim_report_reads_the_model_files_header(tmp_path
     import shutil
     from pathlib import Path
 
-    from boilerclf.features.table import SCHEMA_VERSION
     from boilerclf_training import card
+
+    from boilerclf.features.table import SCHEMA_VERSION
 
     models = Path(__file__).parent.parent / "models"
     for name in ("boilerclf-html.npz", "boilerclf-text.npz", "training_report.json"):
@@ -88,9 +89,10 @@ def test_the_lodo_path_and_the_extractor_keep_the_same_lines(tmp_path, tiny_mode
                                                              rail_html, rail_gold):
     """The numbers of the model card come from training's texts_at; the library's
     from the Extractor: for the same model, pages and threshold, the same text."""
+    from boilerclf_training import build
+
     from boilerclf import Extractor
     from boilerclf.model.files import load
-    from boilerclf_training import build
 
     pages = {"lighthouse": (lighthouse_html, lighthouse_gold), "library": (library_html, library_gold),
              "rail": (rail_html.encode("utf-8"), rail_gold),
@@ -171,8 +173,9 @@ def test_run_trains_on_snippet_sets_and_scores_them_with_a_model_that_has_not_se
     import gzip
     import json
 
-    from boilerclf.model.files import load
     from boilerclf_training import card
+
+    from boilerclf.model.files import load
 
     root = tmp_path / "ds"
     _gold_set(root, "ga", {"a": (lighthouse_html, lighthouse_gold)})

@@ -32,8 +32,22 @@ renamed; a single JSONL output grows as ``OUT.tmp`` and is renamed at the end.
 """
 from boilerclf.batch.engine import run
 from boilerclf.batch.errors import FatalError, OutputError, UsageError
-from boilerclf.batch.inputs import InputFile, Page, Reader, list_inputs, safe_name, split_name
-from boilerclf.batch.options import FORMATS, INPUT_FORMATS, INPUT_KINDS, Options, Summary, check
+from boilerclf.batch.inputs import (
+    InputFile,
+    Page,
+    Reader,
+    list_inputs,
+    safe_name,
+    split_name,
+)
+from boilerclf.batch.options import (
+    FORMATS,
+    INPUT_FORMATS,
+    INPUT_KINDS,
+    Options,
+    Summary,
+    check,
+)
 from boilerclf.batch.pool import process_pages
 
 __all__ = [

@@ -46,7 +46,6 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the install
     raise ImportError("boilerclf.dask_clean needs the dask extra: pip install 'boilerclf[dask]'") from e
 
-from boilerclf.pipeline import Extractor
 from boilerclf.batch.engine import Output
 from boilerclf.batch.errors import FatalError, UsageError, reason
 from boilerclf.batch.inputs import InputFile, Page, Reader, list_inputs, split_name
@@ -54,6 +53,7 @@ from boilerclf.batch.options import Options, Summary, check
 from boilerclf.batch.pool import page_task, process_pages
 from boilerclf.batch.progress import Progress
 from boilerclf.batch.writers import FileWriter
+from boilerclf.pipeline import Extractor
 from boilerclf.processes import prepare_worker
 
 __all__ = ["clean_bag", "clean_dataframe", "clean_files", "FileReport", "ModelPlugin",

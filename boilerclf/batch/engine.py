@@ -9,13 +9,13 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from boilerclf.pipeline import Extractor
 from boilerclf.batch.errors import OutputError, os_reason
 from boilerclf.batch.inputs import Page, Reader, Stdin, list_inputs, split_name
 from boilerclf.batch.options import Options, Summary, check, default_errors_path
 from boilerclf.batch.pool import Pool
 from boilerclf.batch.progress import Progress
 from boilerclf.batch.writers import DirWriter, ErrorLog, FileWriter, StdoutWriter
+from boilerclf.pipeline import Extractor
 
 _EXT = {"txt": ".txt", "markdown": ".md"}
 

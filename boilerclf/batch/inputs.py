@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from boilerclf.pipeline import MAX_BYTES
 from boilerclf.batch.errors import os_reason, reason
 from boilerclf.batch.options import Options, inside
+from boilerclf.pipeline import MAX_BYTES
 
 _PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".txt", ".text")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")

@@ -11,10 +11,10 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from boilerclf.pipeline import Extractor
 from boilerclf.batch.errors import FatalError, reason
 from boilerclf.batch.inputs import Page, gunzip
 from boilerclf.batch.render import render
+from boilerclf.pipeline import Extractor
 from boilerclf.processes import prepare_worker, start_context
 
 

@@ -75,7 +75,14 @@ from collections import Counter
 
 import numpy as np
 
-from boilerclf.features._cfeat import ANC_FILL, FILL_NAMES, MAIN_FILL, FeatureTables, fill_features, headline_fill
+from boilerclf.features._cfeat import (
+    ANC_FILL,
+    FILL_NAMES,
+    MAIN_FILL,
+    FeatureTables,
+    fill_features,
+    headline_fill,
+)
 from boilerclf.parse.lines import CONTEXT_FLAGS, HINTS, N_ANCESTORS, TAG_ID, Lines
 
 #: Version of the column layout below; bump on any change.

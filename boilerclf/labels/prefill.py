@@ -20,11 +20,11 @@ from boilerclf import batch
 from boilerclf.batch.errors import reason
 from boilerclf.batch.inputs import gunzip
 from boilerclf.batch.options import inside
-from boilerclf.parse import lines as _lines
-from boilerclf.parse.decode import decode
-from boilerclf.pipeline import Extractor
 from boilerclf.labels.file import page_record
-from boilerclf.model.files import ModelError, sha256
+from boilerclf.model.files import SHIPPED_MODELS, ModelError, sha256, shipped_model_path
+from boilerclf.parse import lines as _lines
+from boilerclf.parse.decode import page_text
+from boilerclf.pipeline import Extractor
 
 
 @dataclass
@@ -66,9 +66,7 @@ def page_source(page: batch.Page, max_bytes: int) -> str:
     data = page.data
     if page.gz:
         data = gunzip(data, max_bytes)
-    if isinstance(data, (bytes, bytearray)):
-        return decode(bytes(data[:max_bytes]), page.charset)
-    return data[:max_bytes]
+    return page_text(data, page.charset, max_bytes)[0]
 
 
 def label_pages(paths: list[str], ex: Extractor, opts: batch.Options, *,

@@ -253,3 +253,25 @@ def _wide_text(data: bytes) -> bool:
     return False
 
 
+def page_text(page: str | bytes | bytearray | memoryview, charset: str | None = None,
+              max_bytes: int | None = None) -> tuple[str, bool]:
+    """The front door: a page as text, ``(text, cut)``, decoded once.
+
+    Bytes are cut at ``max_bytes`` and decoded with :func:`decode`; a str is
+    cut at ``max_bytes`` characters.  ``cut`` says whether the page was longer.
+    Anything else is an :class:`InputError`.
+    """
+    if isinstance(page, (bytes, bytearray, memoryview)):
+        cut = max_bytes is not None and len(page) > max_bytes
+        return decode(bytes(page[:max_bytes] if cut else page), charset), cut
+    if isinstance(page, str):
+        cut = max_bytes is not None and len(page) > max_bytes
+        return (page[:max_bytes] if cut else page), cut
+    raise InputError(f"a page must be str or bytes, not {type(page).__name__}")
+
+
+def looks_like_html(text: str) -> bool:
+    """Guess whether a page's text is HTML (a tag near the start) or plain text."""
+    low = text[:2048].lower()
+    return ("<html" in low or "<!doctype" in low or "<body" in low or "<div" in low
+            or "<p>" in low or "<head" in low or "<meta" in low)

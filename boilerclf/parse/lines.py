@@ -546,13 +546,3 @@ def text_lines(text: str | bytes, *, title: str | None = None) -> Lines:
         anc_start=np.zeros((n, N_ANCESTORS), dtype=np.int32),
         anc_end=np.full((n, N_ANCESTORS), n, dtype=np.int32),
     )
-
-
-def looks_like_html(data: str | bytes) -> bool:
-    """Guess whether a document is HTML (a tag near the start) or plain text."""
-    head = data[:2048]
-    if isinstance(head, (bytes, bytearray)):
-        head = head.decode("latin-1")
-    low = head.lower()
-    return ("<html" in low or "<!doctype" in low or "<body" in low or "<div" in low
-            or "<p>" in low or "<head" in low or "<meta" in low)
