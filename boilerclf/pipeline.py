@@ -24,6 +24,7 @@ from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import load_model
 from boilerclf.parse import guard as _guard
 from boilerclf.parse import lines as _lines
+from boilerclf.parse import markup as _markup
 from boilerclf.parse.decode import InputError, looks_like_html, page_text
 
 #: Presets, the precision / balanced / recall knob: thresholds chosen per page
@@ -177,8 +178,8 @@ class Extractor:
 
     def __init__(self, model: str | Path | None = None, text_model: str | Path | None = None,
                  threshold: float | str | None = None, max_bytes: int = MAX_BYTES,
-                 max_nodes: int = MAX_NODES, max_depth: int = _guard.MAX_DEPTH,
-                 max_attrs: int = _guard.MAX_ATTRS,
+                 max_nodes: int = MAX_NODES, max_depth: int = _markup.MAX_DEPTH,
+                 max_attrs: int = _markup.MAX_ATTRS,
                  site_profile: str | Path | SiteProfile | None = None, trusted: bool = False,
                  xref_rule: bool = True, comments: bool = False, timeout: float | None = None):
         self.model = model

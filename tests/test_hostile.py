@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boilerclf import Extractor, InputError, PageTimeout
-from boilerclf.parse import guard
+from boilerclf.parse import guard, markup
 from boilerclf.parse.lines import html_lines
 
 try:
@@ -49,18 +49,18 @@ PARA = ("<div class='post'><h2>A heading of the story</h2><p>Some words of a par
 def test_guard_flattens_deep_nesting_and_keeps_the_text():
     page = deep(100_000)
     cuts = guard.guard(page) if _cguard is None else _cguard.guard(page)
-    assert len(cuts) == 100_000 - guard.MAX_DEPTH + 1  # the divs past the limit, and the p
+    assert len(cuts) == 100_000 - markup.MAX_DEPTH + 1  # the divs past the limit, and the p
     L = html_lines(page)
     assert L.texts == ["deep text at the bottom.", "after the deep part."]
     assert L.truncated
-    assert L.depth.max() <= guard.MAX_DEPTH + 2
+    assert L.depth.max() <= markup.MAX_DEPTH + 2
 
 
 def test_guard_keeps_the_first_attributes():
     page = many_attrs(10_000)
     text, changed = guard.apply(page)
     assert changed and len(text) < 3000
-    assert f"a{guard.MAX_ATTRS - 1}=v" in text and f"a{guard.MAX_ATTRS}=v" not in text
+    assert f"a{markup.MAX_ATTRS - 1}=v" in text and f"a{markup.MAX_ATTRS}=v" not in text
     L = html_lines(page)
     assert L.texts == ["text of the element.", "after."] and L.truncated
 
@@ -158,14 +158,14 @@ def test_guard_bounds_the_formatting_elements(name):
     assert depth <= 100 + 8 + 3, (name, depth)
     assert size <= 40 * k + 1000, (name, size)  # reopened elements stay within the page's budget
     if _cguard is not None:
-        assert _cguard.guard(page, 100, guard.MAX_ATTRS, 8) == guard.guard(page, 100, guard.MAX_ATTRS, 8)
+        assert _cguard.guard(page, 100, markup.MAX_ATTRS, 8) == guard.guard(page, 100, markup.MAX_ATTRS, 8)
 
 
 def test_guard_drops_formatting_start_tags_past_the_bound_and_keeps_the_text():
     page = "<body>" + "<b><a href=x>link</a>" * 1000 + "end"
     cuts = guard.guard(page)
     assert cuts and all(page[a:b] in ("<b>", "<a href=x>") for a, b in cuts)
-    assert 2 * 1000 - 2 * guard.MAX_FORMATTING <= len(cuts) < 2 * 1000 - guard.MAX_FORMATTING
+    assert 2 * 1000 - 2 * markup.MAX_FORMATTING <= len(cuts) < 2 * 1000 - markup.MAX_FORMATTING
     L = html_lines(page)
     assert "".join(L.texts).replace(" ", "") == "link" * 1000 + "end" and L.truncated
 
@@ -174,10 +174,10 @@ def test_guard_keeps_a_bounded_number_of_attributes_per_page():
     page = "<p>text</p>" + "<img a=1 b=2 c=3>" * 100
     cuts = guard.guard(page, max_page_attrs=50)
     assert len(cuts) == 100 - 50 // 3 and cuts[0] == (page.index("c=3", 11 + 17 * 16), page.index(">", 11 + 17 * 16))
-    assert guard.attr_budget(len(page)) == guard.ATTR_FLOOR + len(page) // guard.ATTR_RATIO
+    assert markup.attr_budget(len(page)) == markup.ATTR_FLOOR + len(page) // markup.ATTR_RATIO
     big = "<p>text</p>" + ("<img " + " ".join(f"a{i}=v" for i in range(256)) + ">") * 2000
     text, changed = guard.apply(big)
-    assert changed and text.count("=") == guard.attr_budget(len(big))
+    assert changed and text.count("=") == markup.attr_budget(len(big))
 
 
 MARKUP = st.lists(st.sampled_from(list("<>/!-=\"' \nabdiptrlsvgfomhcxyz[]?")) | st.sampled_from(

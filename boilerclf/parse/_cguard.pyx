@@ -9,7 +9,7 @@ from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport realloc, free
 from libc.string cimport memchr, memset
 
-from boilerclf.parse import guard as _g
+from boilerclf.parse import markup as _g
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object o)
@@ -119,7 +119,7 @@ def _build():
         (_g.FOREIGN, C_FOREIGN), (_g.BREAKOUT, C_BREAKOUT), (_g.HEADINGS, C_HEADING),
         (_g.SPECIAL, C_SPECIAL), (_g.SCOPE, C_SCOPE), ({"button"}, C_BUTTON),
         ({"ol", "ul"}, C_OLUL), (_g.TABLE_SCOPE, C_TABLE_SCOPE), (_g.P_CLOSERS, C_P_CLOSER),
-        (_g._ITEM_STOP, C_ITEM_STOP), (_g._TABLE_PARTS, C_TABLE_PART), (_g._RUBY, C_RUBY),
+        (_g.ITEM_STOP, C_ITEM_STOP), (_g.TABLE_PARTS, C_TABLE_PART), (_g.RUBY, C_RUBY),
         ({"rb", "rp", "rt"}, C_RUBY3), ({"option"}, C_OPTION), ({"plaintext"}, C_PLAINTEXT),
         ({"form"}, C_FORM), ({"p"}, C_P), ({"li"}, C_LI), ({"dd", "dt"}, C_DDT),
         ({"td", "th"}, C_TDTH), ({"tr"}, C_TR), ({"tbody", "thead", "tfoot"}, C_TSECTION),
@@ -133,13 +133,13 @@ def _build():
     rules = {"li": R_LI, "dd": R_DDT, "dt": R_DDT, "td": R_TDTH, "th": R_TDTH, "tr": R_TR,
              "tbody": R_TSECTION, "thead": R_TSECTION, "tfoot": R_TSECTION,
              "button": R_BUTTON}
-    if set(rules) != set(_g._CLOSES):
+    if set(rules) != set(_g.CLOSES):
         raise ImportError("boilerclf.parse._cguard is out of date with guard._CLOSES")
     for nm, bit in rules.items():
         _put(name_hash(nm), 0, 0, bit)
     tops = {"option": TOP_OPTION, "optgroup": TOP_OPTION, "rb": TOP_RUBY, "rtc": TOP_RUBY,
             "rp": TOP_RUBY3, "rt": TOP_RUBY3, **{h: TOP_HEADING for h in _g.HEADINGS}}
-    if set(tops) != set(_g._POPS_TOP):
+    if set(tops) != set(_g.POPS_TOP):
         raise ImportError("boilerclf.parse._cguard is out of date with guard._POPS_TOP")
     for nm, t in tops.items():
         _put(name_hash(nm), 0, t)
@@ -150,7 +150,7 @@ def _build():
     H_BR = name_hash("br")
     H_FONT = name_hash("font")
     H_TABLE = name_hash("table")
-    if _g._TABLE_MODE != {"table", "tbody", "thead", "tfoot", "tr"}:
+    if _g.TABLE_MODE != {"table", "tbody", "thead", "tfoot", "tr"}:
         raise ImportError("boilerclf.parse._cguard is out of date with guard._TABLE_MODE")
     if _g.FONT_BREAKOUT_ATTRS != {"color", "face", "size"}:
         raise ImportError("boilerclf.parse._cguard is out of date with guard.FONT_BREAKOUT_ATTRS")

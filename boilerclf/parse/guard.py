@@ -58,111 +58,39 @@ from __future__ import annotations
 
 import re
 
-#: Default nesting depth past which start tags are dropped (as in Blink and WebKit).
-MAX_DEPTH = 512
-#: Default number of attributes kept per element.
-MAX_ATTRS = 256
-#: Default number of formatting elements (``b``, ``a``, ``font``...) open or waiting
-#: to be reopened, past which their start tags are dropped.
-MAX_FORMATTING = 64
-#: Formatting elements the parser may reopen on a page of ``n`` characters:
-#: ``REBUILD_FLOOR + n // REBUILD_RATIO`` (past it, every formatting start tag is dropped).
-REBUILD_FLOOR = 10_000
-REBUILD_RATIO = 16
-#: Attributes kept on a page of ``n`` characters: ``ATTR_FLOOR + n // ATTR_RATIO`` (the
-#: parser keeps each in a few hundred bytes; past it, attributes are dropped).
-ATTR_FLOOR = 50_000
-ATTR_RATIO = 16
+from boilerclf.parse.markup import (
+    BREAKOUT,
+    BUTTON_SCOPE,
+    CLOSES,
+    FONT_BREAKOUT_ATTRS,
+    FOREIGN,
+    FORMATTING,
+    LIST_SCOPE,
+    MARK,
+    MARKERS,
+    MAX_ATTRS,
+    MAX_DEPTH,
+    MAX_FORMATTING,
+    NO_POP,
+    NO_PUSH,
+    NO_REBUILD,
+    P_CLOSERS,
+    POPS_TOP,
+    RAW,
+    SCOPE,
+    SPECIAL,
+    TABLE_CONTEXT,
+    TABLE_MODE,
+    TABLE_PARTS,
+    TABLE_SCOPE,
+    TABLE_START,
+    VOID,
+    WS,
+    attr_budget,
+    rebuild_budget,
+)
 
-_WS = "\t\n\f\r "
-VOID = frozenset((
-    "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img",
-    "image", "input", "keygen", "link", "meta", "param", "source", "track", "wbr",
-))
-#: Elements whose content is raw text (outside svg/math).
-RAW = frozenset(("script", "style", "xmp", "iframe", "noembed", "noframes", "textarea", "title"))
-#: Start tags never pushed: the parser merges them into existing elements.
-NO_PUSH = frozenset(("html", "head", "body", "frameset"))
-#: End tags that never close anything.
-NO_POP = frozenset(("html", "head", "body", "br", "frameset"))
-FOREIGN = frozenset(("svg", "math"))
-#: HTML start tags that leave svg/math content (the HTML standard's list, less font).
-BREAKOUT = frozenset((
-    "b", "big", "blockquote", "body", "br", "center", "code", "dd", "div", "dl", "dt", "em",
-    "embed", "h1", "h2", "h3", "h4", "h5", "h6", "head", "hr", "i", "img", "li", "listing",
-    "menu", "meta", "nobr", "ol", "p", "pre", "ruby", "s", "small", "span", "strong",
-    "strike", "sub", "sup", "table", "tt", "u", "ul", "var",
-))
-HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
-#: The HTML standard's "special" elements (and the svg/math integration points).
-SPECIAL = frozenset((
-    "address", "applet", "area", "article", "aside", "base", "basefont", "bgsound",
-    "blockquote", "body", "br", "button", "caption", "center", "col", "colgroup", "dd",
-    "details", "dir", "div", "dl", "dt", "embed", "fieldset", "figcaption", "figure", "footer",
-    "form", "frame", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hgroup",
-    "hr", "html", "iframe", "img", "input", "keygen", "li", "link", "listing", "main", "marquee",
-    "menu", "meta", "nav", "noembed", "noframes", "noscript", "object", "ol", "p", "param",
-    "plaintext", "pre", "script", "search", "section", "select", "source", "style", "summary",
-    "table", "tbody", "td", "template", "textarea", "tfoot", "th", "thead", "title", "tr",
-    "track", "ul", "wbr", "xmp", "mi", "mo", "mn", "ms", "mtext", "annotation-xml",
-    "foreignobject", "desc",
-))
-SCOPE = frozenset((
-    "applet", "caption", "html", "table", "td", "th", "marquee", "object", "template",
-    "mi", "mo", "mn", "ms", "mtext", "annotation-xml", "foreignobject", "desc", "title",
-))
-BUTTON_SCOPE = SCOPE | {"button"}
-LIST_SCOPE = SCOPE | {"ol", "ul"}
-TABLE_SCOPE = frozenset(("html", "table", "template"))
-#: Start tags that close an open p (in button scope); not table (quirks mode keeps the p).
-P_CLOSERS = frozenset((
-    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div",
-    "dl", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
-    "h6", "header", "hgroup", "li", "listing", "main", "menu", "nav", "ol", "p", "pre",
-    "search", "section", "summary", "ul", "dd", "dt", "xmp",
-))
-#: The HTML standard's formatting elements (kept on the list of active formatting elements).
-FORMATTING = frozenset((
-    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
-))
-#: Elements that put a marker on that list (td, th and caption in a table only).
-MARKERS = frozenset(("applet", "caption", "marquee", "object", "td", "th", "template"))
-#: Start tags the parser ignores outside a table (or template).
-TABLE_START = frozenset(("caption", "colgroup", "tbody", "td", "tfoot", "th", "thead", "tr"))
-TABLE_CONTEXT = frozenset(("table", "template"))
-#: Start tags that do not reopen the formatting elements closed before them (all others do, and text).
-NO_REBUILD = (P_CLOSERS - {"xmp"}) | HEADINGS | TABLE_START | NO_PUSH | frozenset((
-    "base", "basefont", "bgsound", "col", "frame", "hr", "iframe", "link", "meta", "noembed",
-    "noframes", "param", "plaintext", "rb", "rp", "rt", "rtc", "script", "source", "style",
-    "table", "template", "textarea", "title", "track",
-))
-#: Attributes that make a font element leave svg/math content.
-FONT_BREAKOUT_ATTRS = frozenset(("color", "face", "size"))
-MARK = -2
-_ITEM_STOP = SPECIAL - {"address", "div", "p"}
-_TABLE_PARTS = frozenset(("table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption", "colgroup"))
-_RUBY = frozenset(("rb", "rp", "rt", "rtc"))
-_TABLE_MODE = frozenset(("table", "tbody", "thead", "tfoot", "tr"))
-# start tag -> (names it closes when found, names that stop the search)
-_CLOSES: dict[str, tuple[frozenset, frozenset]] = {
-    "li": (frozenset(("li",)), _ITEM_STOP),
-    "dd": (frozenset(("dd", "dt")), _ITEM_STOP),
-    "dt": (frozenset(("dd", "dt")), _ITEM_STOP),
-    "td": (frozenset(("td", "th")), TABLE_SCOPE),
-    "th": (frozenset(("td", "th")), TABLE_SCOPE),
-    "tr": (frozenset(("tr",)), TABLE_SCOPE),
-    "tbody": (frozenset(("tbody", "thead", "tfoot")), TABLE_SCOPE),
-    "thead": (frozenset(("tbody", "thead", "tfoot")), TABLE_SCOPE),
-    "tfoot": (frozenset(("tbody", "thead", "tfoot")), TABLE_SCOPE),
-    "button": (frozenset(("button",)), SCOPE),
-}
-# start tag -> names it pops while they are the current node
-_POPS_TOP: dict[str, frozenset] = {
-    "option": frozenset(("option",)), "optgroup": frozenset(("option",)),
-    "rb": _RUBY, "rtc": _RUBY, "rp": frozenset(("rb", "rp", "rt")),
-    "rt": frozenset(("rb", "rp", "rt")),
-    **{h: HEADINGS for h in HEADINGS},
-}
+#: Default nesting depth past which start tags are dropped (as in Blink and WebKit).
 _LOWER = {c: c + 32 for c in range(65, 91)}
 _raw_end_re: dict[str, re.Pattern] = {}
 
@@ -186,16 +114,6 @@ def guard(text: str, max_depth: int = MAX_DEPTH, max_attrs: int = MAX_ATTRS,
     if cuts is None:  # formatting elements rebuilt past the page's budget: drop them all
         cuts = _scan(text, max_depth, max_attrs, 0, page_attrs)
     return cuts
-
-
-def attr_budget(n: int) -> int:
-    """Attributes kept on a page of ``n`` characters."""
-    return ATTR_FLOOR + n // ATTR_RATIO
-
-
-def rebuild_budget(n: int) -> int:
-    """Formatting elements the parser may rebuild on a page of ``n`` characters."""
-    return REBUILD_FLOOR + n // REBUILD_RATIO
 
 
 def _scan(text: str, max_depth: int, max_attrs: int, max_formatting: int,
@@ -394,7 +312,7 @@ def _scan(text: str, max_depth: int, max_attrs: int, max_formatting: int,
             continue
         # the tag name, then the attributes as the tokenizer reads them
         k = j
-        while k < n and text[k] not in _WS and text[k] != "/" and text[k] != ">":
+        while k < n and text[k] not in WS and text[k] != "/" and text[k] != ">":
             k += 1
         name = text[j:k].translate(_LOWER)
         name_end = k
@@ -405,7 +323,7 @@ def _scan(text: str, max_depth: int, max_attrs: int, max_formatting: int,
         self_closing = False
         j = k
         while True:
-            while j < n and (text[j] in _WS or text[j] == "/"):
+            while j < n and (text[j] in WS or text[j] == "/"):
                 self_closing = text[j] == "/"
                 j += 1
             if j >= n or text[j] == ">":
@@ -413,21 +331,21 @@ def _scan(text: str, max_depth: int, max_attrs: int, max_formatting: int,
             self_closing = False
             start = j
             j += 1  # the first character of a name may be '='
-            while j < n and text[j] not in _WS and text[j] != "/" and text[j] != ">" and text[j] != "=":
+            while j < n and text[j] not in WS and text[j] != "/" and text[j] != ">" and text[j] != "=":
                 j += 1
             if is_font and not font_breaks and text[start:j].translate(_LOWER) in FONT_BREAKOUT_ATTRS:
                 font_breaks = True
-            while j < n and text[j] in _WS:
+            while j < n and text[j] in WS:
                 j += 1
             if j < n and text[j] == "=":
                 j += 1
-                while j < n and text[j] in _WS:
+                while j < n and text[j] in WS:
                     j += 1
                 if j < n and (text[j] == '"' or text[j] == "'"):
                     q = text.find(text[j], j + 1)
                     j = n if q < 0 else q + 1
                 else:
-                    while j < n and text[j] not in _WS and text[j] != ">":
+                    while j < n and text[j] not in WS and text[j] != ">":
                         j += 1
             n_attrs += 1
             if cut_from < 0:
@@ -451,7 +369,7 @@ def _scan(text: str, max_depth: int, max_attrs: int, max_formatting: int,
                         stop = BUTTON_SCOPE
                     elif name == "li":
                         stop = LIST_SCOPE
-                    elif name in _TABLE_PARTS:
+                    elif name in TABLE_PARTS:
                         stop = TABLE_SCOPE
                     elif name in SPECIAL:
                         stop = SCOPE
@@ -497,15 +415,15 @@ def _scan(text: str, max_depth: int, max_attrs: int, max_formatting: int,
                 k = find(frozenset(("p",)), BUTTON_SCOPE)
                 if k >= 0:
                     pop_to(k)
-            top = _POPS_TOP.get(name)
+            top = POPS_TOP.get(name)
             while top is not None and stack and stack[-1] in top:
                 pop_to(len(stack) - 1)
-            rule = _CLOSES.get(name)
+            rule = CLOSES.get(name)
             if rule is not None:
                 k = find(*rule)
                 if k >= 0:
                     pop_to(k)
-            if name == "table" and not in_foreign and stack and stack[-1] in _TABLE_MODE:
+            if name == "table" and not in_foreign and stack and stack[-1] in TABLE_MODE:
                 k = find(frozenset(("table",)), TABLE_SCOPE)  # a table right in a table closes it
                 if k >= 0:
                     pop_to(k)

@@ -27,6 +27,7 @@ import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
 from boilerclf.parse import guard as _guard
+from boilerclf.parse import markup as _markup
 from boilerclf.parse.decode import decode
 
 #: Number of container levels kept per line: its block element and 4 ancestors.
@@ -290,8 +291,8 @@ def _meta_title(tree: LexborHTMLParser) -> str:
 
 
 def html_lines(html: str | bytes, *, charset: str | None = None,
-               max_nodes: int = MAX_NODES, max_depth: int = _guard.MAX_DEPTH,
-               max_attrs: int = _guard.MAX_ATTRS) -> Lines:
+               max_nodes: int = MAX_NODES, max_depth: int = _markup.MAX_DEPTH,
+               max_attrs: int = _markup.MAX_ATTRS) -> Lines:
     """Split an HTML page into :class:`Lines` (see module docstring).
 
     Bytes are decoded with :func:`boilerclf.parse.decode.decode`.  Pages with more
