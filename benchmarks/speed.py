@@ -189,7 +189,7 @@ def _setup(run: str, raws: list[bytes], spec: dict):
         texts = []
         for r in raws:
             t = decode(r)
-            if "\x00" in t:  # as boilerclf.parse.lines.html_lines does
+            if "\x00" in t:  # as boilerclf.parse.html.html_lines does
                 t = t.replace("\x00", "\ufffd")
             if run == "floor_lxml":
                 t = _XML_DECL.sub("", t, count=1)

@@ -29,7 +29,9 @@ from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import ModelError
 from boilerclf.model.files import load_model as _load_model
 from boilerclf.model.site import SiteModel
-from boilerclf.parse.lines import Lines, html_lines, text_lines
+from boilerclf.parse.html import html_lines
+from boilerclf.parse.lines import Lines
+from boilerclf.parse.text import text_lines
 from boilerclf.pipeline import (
     MAX_BYTES,
     MAX_NODES,

@@ -13,7 +13,7 @@ import typer
 
 from boilerclf.metrics import snippet_accuracy
 from boilerclf.model.files import ModelError
-from boilerclf.parse import lines as lines_mod
+from boilerclf.parse import html as html_mod
 from boilerclf.pipeline import (
     MAX_BYTES,
     MAX_NODES,
@@ -104,8 +104,8 @@ def _note_slow_path() -> None:
     """One line on stderr when HTML pages will take the slow Python walker (the
     library's SlowPathWarning, shown here once instead of by every worker)."""
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", lines_mod.SlowPathWarning)
-        lines_mod.warn_slow_path()
+        warnings.simplefilter("always", html_mod.SlowPathWarning)
+        html_mod.warn_slow_path()
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
 

@@ -23,8 +23,10 @@ from boilerclf.features.table import FEATURE_NAMES, batch_features
 from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import load_model
 from boilerclf.parse import guard as _guard
+from boilerclf.parse import html as html_mod
 from boilerclf.parse import lines as _lines
 from boilerclf.parse import markup as _markup
+from boilerclf.parse import text as text_mod
 from boilerclf.parse.decode import InputError, looks_like_html, page_text
 
 #: Presets, the precision / balanced / recall knob: thresholds chosen per page
@@ -239,10 +241,10 @@ class Extractor:
                     page = page.replace("\x00", "\ufffd")
                 page, guarded = _guard.apply(page, self.max_depth, self.max_attrs)
                 check_deadline(deadline, "the markup guard")
-            out = _lines.html_lines(page, charset=charset, max_nodes=self.max_nodes,
+            out = html_mod.html_lines(page, charset=charset, max_nodes=self.max_nodes,
                                     max_depth=self.max_depth, max_attrs=self.max_attrs)
         else:
-            out = _lines.text_lines(page)
+            out = text_mod.text_lines(page)
         check_deadline(deadline, "parsing")
         out.truncated = out.truncated or cut or guarded
         return out

@@ -13,7 +13,7 @@ import os
 import time
 import warnings
 
-from boilerclf.parse.lines import SlowPathWarning
+from boilerclf.parse.html import SlowPathWarning
 
 
 def fork_is_safe() -> bool:

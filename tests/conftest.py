@@ -20,7 +20,9 @@ from boilerclf.features import table as features
 from boilerclf.labels import gold as labels
 from boilerclf.model import classifier as model
 from boilerclf.model import files
+from boilerclf.parse import html as html_mod
 from boilerclf.parse import lines
+from boilerclf.parse import text as text_mod
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -135,12 +137,12 @@ def training_pages(lighthouse_html, lighthouse_gold, library_html, library_gold,
                    rail_text, rail_gold, rail_html):
     """(html pages, text pages): lists of (Lines, gold text)."""
     html = [
-        (lines.html_lines(lighthouse_html), lighthouse_gold),
-        (lines.html_lines(library_html), library_gold),
-        (lines.html_lines(rail_html), rail_gold),
+        (html_mod.html_lines(lighthouse_html), lighthouse_gold),
+        (html_mod.html_lines(library_html), library_gold),
+        (html_mod.html_lines(rail_html), rail_gold),
     ]
-    text = [(lines.text_lines(rail_text), rail_gold)] + [
-        (lines.text_lines("\n\n".join(p.texts)), g) for p, g in html[:2]
+    text = [(text_mod.text_lines(rail_text), rail_gold)] + [
+        (text_mod.text_lines("\n\n".join(p.texts)), g) for p, g in html[:2]
     ]
     return html, text
 
@@ -184,11 +186,11 @@ def _labels_records(lighthouse_html: bytes, rail_text: str) -> list[dict]:
     from boilerclf.labels import file as labelsfile
 
     src = lighthouse_html.decode("utf-8")
-    ln = lines.html_lines(src)
+    ln = html_mod.html_lines(src)
     first = labelsfile.page_record("lighthouse", src, ln.texts, url="https://example.org/lh",
                                    labels=[int(j == 5) for j in range(len(ln))],
                                    scores=[0.5] * len(ln), model="m sha256:0")
-    tl = lines.text_lines(rail_text)
+    tl = text_mod.text_lines(rail_text)
     second = labelsfile.page_record("rail", rail_text, tl.texts, kind="text", labels=[1] * len(tl))
     return [first, second]
 

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from boilerclf import InputError
 from boilerclf.cli import app
 from boilerclf.features.table import page_features
-from boilerclf.parse.lines import html_lines, text_lines
+from boilerclf.parse.html import html_lines
+from boilerclf.parse.text import text_lines
 
 RNG = random.Random(20240514)
 RANDOM_BYTES = bytes(RNG.randrange(256) for _ in range(20_000))

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import boilerclf
 from boilerclf import Extractor, metrics
 from boilerclf.cli import app, snippet_accuracy
-from boilerclf.parse.lines import html_lines
+from boilerclf.parse.html import html_lines
 
 runner = CliRunner()
 

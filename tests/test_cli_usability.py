@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import boilerclf
 from boilerclf import InputError
 from boilerclf.cli import app
-from boilerclf.parse import lines as lines_mod
+from boilerclf.parse import html as html_mod
 
 runner = CliRunner()
 
@@ -149,9 +149,9 @@ def test_library_refuses_a_pdf_consistently(tiny_extractor):
 # ------------------------------------------------------------------ slow installation
 
 def test_slow_path_is_one_line_on_stderr(tmp_path, model_args, monkeypatch):
-    monkeypatch.setattr(lines_mod, "_slow_reason", "selectolax 0.3.21 is installed, the fast HTML walker "
+    monkeypatch.setattr(html_mod, "slow_reason", "selectolax 0.3.21 is installed, the fast HTML walker "
                         "needs selectolax 1.0.2 (pip install selectolax==1.0.2)")
-    monkeypatch.setattr(lines_mod, "_slow_warned", False)
+    monkeypatch.setattr(html_mod, "slow_warned", False)
     page = tmp_path / "p.html"
     page.write_text("<p>A paragraph of words.</p>")
     r = runner.invoke(app, ["clean", str(page), "-j", "1", "-q", *model_args])
@@ -162,7 +162,7 @@ def test_slow_path_is_one_line_on_stderr(tmp_path, model_args, monkeypatch):
 
 
 def test_no_slow_path_line_when_fast(tmp_path, model_args, monkeypatch):
-    monkeypatch.setattr(lines_mod, "_slow_reason", None)
+    monkeypatch.setattr(html_mod, "slow_reason", None)
     page = tmp_path / "p.html"
     page.write_text("<p>A paragraph of words.</p>")
     r = runner.invoke(app, ["clean", str(page), "-j", "1", "-q", *model_args])

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
+from boilerclf.parse import html as html_mod
 from boilerclf.parse import lines as L
 
 IN_CI = os.environ.get("CI") == "true"
@@ -23,10 +24,10 @@ else:
 
 
 def test_html_lines_uses_the_compiled_walker():
-    assert L._walk_fast is cw.walk
+    assert html_mod.active_walk is not html_mod.walk  # the compiled walk, through its fallback wrapper
 
 ARRAYS = ("link_chars", "tag", "depth", "flags", "hints", "gap_before", "anc_start", "anc_end")
-SKIP_NOSCRIPT = L._SKIP - {"noscript"}
+SKIP_NOSCRIPT = L.SKIP - {"noscript"}
 
 
 def assert_same(a: L.Lines, b: L.Lines) -> None:
@@ -41,7 +42,7 @@ def assert_same(a: L.Lines, b: L.Lines) -> None:
         assert np.array_equal(x, y), name
 
 
-def compare(html: str, title: str = "", skips=(L._SKIP, SKIP_NOSCRIPT),
+def compare(html: str, title: str = "", skips=(L.SKIP, SKIP_NOSCRIPT),
             max_nodes=(L.MAX_NODES,)) -> L.Lines:
     """Both walkers on one parsed page, for each skip set and node cap; returns one result."""
     tree = LexborHTMLParser(html)
@@ -49,7 +50,7 @@ def compare(html: str, title: str = "", skips=(L._SKIP, SKIP_NOSCRIPT),
     out = None
     for skip in skips:
         for mn in max_nodes:
-            want = L._walk(root, title, skip, mn)
+            want = html_mod.walk(root, title, skip, mn)
             got = cw.walk_c(root, title, skip, mn)  # strict: no hand-over to Python
             assert_same(want, got)
             out = got
@@ -58,13 +59,13 @@ def compare(html: str, title: str = "", skips=(L._SKIP, SKIP_NOSCRIPT),
 
 def compare_public(html) -> L.Lines:
     """html_lines with the compiled walker vs with the Python one."""
-    got = L.html_lines(html)
-    fast = L._walk_fast
-    L._walk_fast = L._walk
+    got = html_mod.html_lines(html)
+    fast = html_mod.active_walk
+    html_mod.active_walk = html_mod.walk
     try:
-        want = L.html_lines(html)
+        want = html_mod.html_lines(html)
     finally:
-        L._walk_fast = fast
+        html_mod.active_walk = fast
     assert_same(want, got)
     return got
 
@@ -160,7 +161,7 @@ def test_noscript_fallback_is_taken_by_both():
 
 def test_foreign_content_walked_with_a_custom_skip_set():
     """svg/math are always skipped by html_lines; walk them too (CDATA, adjusted names, svg <a>)."""
-    skip = L._SKIP - {"svg", "math", "noscript", "template"}
+    skip = L.SKIP - {"svg", "math", "noscript", "template"}
     for name in ("foreign", "cdata", "skip_tags"):
         compare(PAGES[name], skips=(skip, frozenset(), frozenset({"p", "div"})))
 
@@ -168,10 +169,10 @@ def test_foreign_content_walked_with_a_custom_skip_set():
 def test_nested_20000_divs():
     n = 20_000
     html = body("<div>" * n + "deep text" + "</div>" * n + "<p>after</p>")
-    got = compare(html, skips=(L._SKIP,))
+    got = compare(html, skips=(L.SKIP,))
     assert got.texts == ["deep text", "after"]
     assert int(got.depth[0]) == n - 1
-    compare(html, skips=(L._SKIP,), max_nodes=(10_000, 20_001, 20_002))
+    compare(html, skips=(L.SKIP,), max_nodes=(10_000, 20_001, 20_002))
 
 
 def test_max_nodes_truncation():
@@ -193,33 +194,33 @@ def test_skip_set_unknown_to_lexbor_is_handed_to_python():
     """A tag set naming an element lexbor has no id for: walk() returns the Python result."""
     html = body("<p>a</p><my-ad>ad text</my-ad><p>b</p>")
     tree = LexborHTMLParser(html)
-    skip = L._SKIP | {"my-ad"}
-    with pytest.raises(cw._Unsupported):
+    skip = L.SKIP | {"my-ad"}
+    with pytest.raises(cw.Unsupported):
         cw.walk_c(tree.body, "", skip, L.MAX_NODES)
-    got = cw.walk(tree.body, "", skip, L.MAX_NODES)
-    assert_same(L._walk(tree.body, "", skip, L.MAX_NODES), got)
+    got = html_mod.active_walk(tree.body, "", skip, L.MAX_NODES)
+    assert_same(html_mod.walk(tree.body, "", skip, L.MAX_NODES), got)
     assert got.texts == ["a", "b"]
 
 
 @pytest.mark.parametrize("skip", [
-    set(L._SKIP),                              # a set works as the frozenset does
-    L._SKIP | {"SCRIPT"},                       # names compare case-sensitively in Python
-    list(L._SKIP),                              # not a set: Python semantics, by Python
+    set(L.SKIP),                              # a set works as the frozenset does
+    L.SKIP | {"SCRIPT"},                       # names compare case-sensitively in Python
+    list(L.SKIP),                              # not a set: Python semantics, by Python
     "script style",                             # (substring tests)
-    L._SKIP | {None},
+    L.SKIP | {None},
 ])
 def test_odd_skip_arguments_give_the_python_result(skip):
     html = body("<p>a</p><script>s</script><SCRIPT>S</SCRIPT><p>b</p><style>x</style>")
     tree = LexborHTMLParser(html)
-    want = L._walk(tree.body, "", skip, L.MAX_NODES)
-    assert_same(want, cw.walk(tree.body, "", skip, L.MAX_NODES))
+    want = html_mod.walk(tree.body, "", skip, L.MAX_NODES)
+    assert_same(want, html_mod.active_walk(tree.body, "", skip, L.MAX_NODES))
 
 
 @pytest.mark.parametrize("max_nodes", [-1, -10**30, 0, True, 10**30, 3.5, float("inf")])
 def test_odd_max_nodes_give_the_python_result(max_nodes):
     tree = LexborHTMLParser(body("<p>a</p><p>b <b>c</b></p>"))
-    want = L._walk(tree.body, "", L._SKIP, max_nodes)
-    assert_same(want, cw.walk(tree.body, "", L._SKIP, max_nodes))
+    want = html_mod.walk(tree.body, "", L.SKIP, max_nodes)
+    assert_same(want, html_mod.active_walk(tree.body, "", L.SKIP, max_nodes))
 
 
 def test_hint_cache_starting_over():

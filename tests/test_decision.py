@@ -12,7 +12,7 @@ from boilerclf import Auto, Extractor
 from boilerclf.decide import decision
 from boilerclf.features.table import FEATURE_NAMES, page_features
 from boilerclf.model.files import load, save
-from boilerclf.parse.lines import html_lines
+from boilerclf.parse.html import html_lines
 
 # One page of a short blog post the model is unsure of: a menu, two body
 # paragraphs scored only 0.25 and 0.2, a footer.

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from boilerclf import InputError
 from boilerclf.parse.decode import declared_charset, decode, not_text
-from boilerclf.parse.lines import html_lines
+from boilerclf.parse.html import html_lines
 
 CURLY = "\u201cCaf\u00e9 cr\u00e8me\u201d \u2013 na\u00efve \u2018quotes\u2019"
 

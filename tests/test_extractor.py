@@ -13,7 +13,8 @@ from boilerclf import PRESETS, Extractor, InputError, Line, Result
 from boilerclf.decide import decision
 from boilerclf.decide.decision import Auto
 from boilerclf.features.table import FEATURE_NAMES, page_features
-from boilerclf.parse.lines import html_lines, text_lines
+from boilerclf.parse.html import html_lines
+from boilerclf.parse.text import text_lines
 
 extract_mod = importlib.import_module("boilerclf.pipeline")
 files_mod = importlib.import_module("boilerclf.model.files")

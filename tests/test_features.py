@@ -22,7 +22,9 @@ from boilerclf.features.table import (
     headline_columns,
     page_features,
 )
-from boilerclf.parse.lines import Lines, html_lines, text_lines
+from boilerclf.parse.html import html_lines
+from boilerclf.parse.lines import Lines
+from boilerclf.parse.text import text_lines
 
 COL = {n: i for i, n in enumerate(FEATURE_NAMES)}
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from boilerclf import Extractor, InputError, PageTimeout
 from boilerclf.parse import guard, markup
-from boilerclf.parse.lines import html_lines
+from boilerclf.parse.html import html_lines
 
 try:
     from boilerclf.parse import _cguard

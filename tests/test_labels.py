@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from boilerclf.labels.gold import coverage, labels, snippet_labels
-from boilerclf.parse.lines import html_lines
+from boilerclf.parse.html import html_lines
 
 PARA = "The new bridge opened to traffic on Monday after three years of building work."
 PARA2 = "Drivers queued from early morning to be among the first to cross the river."

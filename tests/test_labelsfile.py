@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from boilerclf.labels import file as lf
-from boilerclf.parse.lines import html_lines, text_lines
+from boilerclf.parse.html import html_lines
+from boilerclf.parse.text import text_lines
 
 HTML = ("<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
         "<h1>Ünïcode title</h1><p>First paragraph of the story, long enough.</p>"

@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from boilerclf.parse import html as html_mod
 from boilerclf.parse import lines as lines_mod
 from boilerclf.parse.decode import looks_like_html
+from boilerclf.parse.html import html_lines
 from boilerclf.parse.lines import (
     BLOCK_TAGS,
     FLAG,
@@ -16,9 +18,8 @@ from boilerclf.parse.lines import (
     TAG_ID,
     Lines,
     hint_bits,
-    html_lines,
-    text_lines,
 )
+from boilerclf.parse.text import text_lines
 
 
 def body(html: str, head: str = "") -> str:
@@ -211,7 +212,7 @@ def _hint_reference(s: str) -> int:
     bits = 0
     for m in lines_mod._HINT_RE.finditer(s.lower()):
         bits |= 1 << int(m.lastgroup[1:])
-    if lines_mod._COMMENT_SECTION_RE.search(s.lower()):
+    if lines_mod.COMMENT_SECTION_RE.search(s.lower()):
         bits |= lines_mod.COMMENT_SECTION
     return bits
 
@@ -227,8 +228,8 @@ _HINT_PIECES = [w for _, words in lines_mod.HINTS for w in words.replace(_LOOKAH
 def test_hint_search_equals_the_regex(pieces):
     s = "".join(pieces)
     want = _hint_reference(s) & ~lines_mod.COMMENT_SECTION  # the groups' search alone
-    assert lines_mod._hint_search(s.lower()) == want  # compiled (boilerclf/parse/_cwalk.pyx)
-    assert lines_mod._hint_search_py(s.lower()) == want  # its fallback
+    assert lines_mod.hint_search(s.lower()) == want  # compiled (boilerclf/parse/_cwalk.pyx)
+    assert lines_mod.hint_search_py(s.lower()) == want  # its fallback
 
 
 _SECTION_PIECES = ["commentary", "comol", "disqus_thread", "dsq-comments", "article-comments",
@@ -270,15 +271,15 @@ def test_comment_section_bit(attr, inside):
     assert not L.hints[0] & lines_mod.COMMENT_SECTION
     assert bool(L.hints[1] & lines_mod.COMMENT_SECTION) is inside
     # the compiled walker and the reference walk agree
-    ref = lines_mod._walk(LexborHTMLParser(page).body, "", lines_mod._SKIP, lines_mod.MAX_NODES)
+    ref = html_mod.walk(LexborHTMLParser(page).body, "", lines_mod.SKIP, lines_mod.MAX_NODES)
     assert ref.hints.tolist() == L.hints.tolist()
 
 
 def test_hint_search_is_compiled_and_its_table_is_literal():
     from boilerclf.parse._cwalk import HintTable
 
-    assert isinstance(lines_mod._hint_search.__self__, HintTable)
-    alts = lines_mod._hint_alternatives()
+    assert isinstance(lines_mod.hint_search.__self__, HintTable)
+    alts = lines_mod.HINT_ALTERNATIVES
     assert (7, "ads", True) in alts and (7, "ad", True) in alts  # ads?(?=...): "ads" tried first
     assert alts.index((4, "read-next", False)) + 1 == alts.index((4, "readnext", False))
     with pytest.raises(ValueError):
@@ -462,23 +463,23 @@ def slow(monkeypatch):
     import selectolax
 
     monkeypatch.setattr(selectolax, "__version__", "0.3.21")
-    walk, table, reason = lines_mod._load_fast()
+    walk, table, reason = html_mod.load_fast_walker()
     assert walk is None and table is None
-    monkeypatch.setattr(lines_mod, "_slow_reason", reason)
-    monkeypatch.setattr(lines_mod, "_slow_warned", False)
+    monkeypatch.setattr(html_mod, "slow_reason", reason)
+    monkeypatch.setattr(html_mod, "slow_warned", False)
     return reason
 
 
 def test_another_selectolax_is_reported(slow):
-    assert "selectolax 0.3.21 is installed" in slow and f"needs selectolax {lines_mod.FAST_SELECTOLAX}" in slow
-    assert lines_mod.slow_path_reason() == slow
-    assert issubclass(lines_mod.SlowPathWarning, RuntimeWarning)
+    assert "selectolax 0.3.21 is installed" in slow and f"needs selectolax {html_mod.FAST_SELECTOLAX}" in slow
+    assert html_mod.slow_path_reason() == slow
+    assert issubclass(html_mod.SlowPathWarning, RuntimeWarning)
 
 
 def test_slow_path_warns_once(slow):
     import warnings
 
-    with pytest.warns(lines_mod.SlowPathWarning) as got:
+    with pytest.warns(html_mod.SlowPathWarning) as got:
         html_lines(body("<p>one</p>"))
     msg = str(got[0].message)
     assert "about 2x slower" in msg and "selectolax 0.3.21" in msg and "selectolax 1.0.2" in msg
@@ -486,8 +487,8 @@ def test_slow_path_warns_once(slow):
     with warnings.catch_warnings(record=True) as again:
         warnings.simplefilter("always")
         html_lines(body("<p>two</p>"))
-        lines_mod.warn_slow_path()
-    assert not [w for w in again if issubclass(w.category, lines_mod.SlowPathWarning)]
+        html_mod.warn_slow_path()
+    assert not [w for w in again if issubclass(w.category, html_mod.SlowPathWarning)]
 
 
 def test_extension_that_does_not_load_is_reported(monkeypatch):
@@ -495,9 +496,9 @@ def test_extension_that_does_not_load_is_reported(monkeypatch):
 
     import selectolax
 
-    monkeypatch.setattr(selectolax, "__version__", lines_mod.FAST_SELECTOLAX)
+    monkeypatch.setattr(selectolax, "__version__", html_mod.FAST_SELECTOLAX)
     monkeypatch.setitem(sys.modules, "boilerclf.parse._cwalk", None)  # import fails
-    walk, table, reason = lines_mod._load_fast()
+    walk, table, reason = html_mod.load_fast_walker()
     assert walk is None and "compiled HTML walker did not load" in reason
 
 
@@ -505,11 +506,11 @@ def test_fast_path_gives_no_warning(monkeypatch):
     import warnings
 
     cw = pytest.importorskip("boilerclf.parse._cwalk", reason="compiled walker not built")
-    assert lines_mod.FAST_SELECTOLAX == cw.SELECTOLAX_VERSION
-    walk, table, reason = lines_mod._load_fast()
-    assert walk is cw.walk and reason is None
-    monkeypatch.setattr(lines_mod, "_slow_reason", None)
-    monkeypatch.setattr(lines_mod, "_slow_warned", False)
+    assert html_mod.FAST_SELECTOLAX == cw.SELECTOLAX_VERSION
+    walk, table, reason = html_mod.load_fast_walker()
+    assert walk is not None and table is cw.HintTable and reason is None
+    monkeypatch.setattr(html_mod, "slow_reason", None)
+    monkeypatch.setattr(html_mod, "slow_warned", False)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", lines_mod.SlowPathWarning)
+        warnings.simplefilter("error", html_mod.SlowPathWarning)
         html_lines(body("<p>one</p>"))

@@ -25,7 +25,7 @@ from boilerclf.decide.profile import ProfileError, line_keys, normalise
 from boilerclf.labels import gold as labels
 from boilerclf.model.files import ModelError, load, save
 from boilerclf.model.site import SiteModel
-from boilerclf.parse import lines
+from boilerclf.parse import html as html_mod
 from boilerclf.retrain.site import cross_validate, labelled_pages, stack_pages
 
 runner = CliRunner()
@@ -69,7 +69,7 @@ def base(tiny_html_model):
 
 
 def _record(pid: str, html: str, gold: str, reviewed: bool = True) -> dict:
-    L = lines.html_lines(html)
+    L = html_mod.html_lines(html)
     return page_record(pid, html, L.texts, labels=[int(v) for v in labels.labels(L.texts, gold)],
                        reviewed=reviewed)
 
@@ -82,7 +82,7 @@ def test_normalise_folds_case_digits_and_space():
 
 
 def test_profile_counts_pages_and_damps_repeated_lines(site, tmp_path):
-    pages = [lines.html_lines(h) for h, _ in site]
+    pages = [html_mod.html_lines(h) for h, _ in site]
     prof = SiteProfile.from_pages(pages)
     assert prof.n_pages == 6
     texts = pages[0].texts
@@ -118,7 +118,7 @@ def test_extract_with_site_profile_drops_the_repeated_prose(site, tiny_models, t
     html = site[0][0]
     ex = boilerclf.Extractor(model=tiny_models[0])
     assert ABOUT in ex.extract(html)  # one page alone: the About paragraph looks like content
-    prof = SiteProfile.from_pages([lines.html_lines(h) for h, _ in site[1:]])  # the page itself unseen
+    prof = SiteProfile.from_pages([html_mod.html_lines(h) for h, _ in site[1:]])  # the page itself unseen
     text = boilerclf.Extractor(model=tiny_models[0], site_profile=prof).extract(html)
     assert ABOUT not in text and "Most read story number 1" not in text
     assert site[0][1].splitlines()[1][:60] in text
@@ -164,7 +164,7 @@ def test_site_model_learns_the_site_convention(site, base, tmp_path):
     about_rows = np.array([t == ABOUT for ts in data.texts for t in ts])
     assert (data.y[about_rows] == 0).all()
     m = SiteModel(base, threshold=base.threshold).fit(data.X, data.y)
-    L5 = lines.html_lines(site[5][0])
+    L5 = html_mod.html_lines(site[5][0])
     test = stack_pages([("p5", L5, np.zeros(len(L5), np.int64))])
     i = test.texts[0].index(ABOUT)
     assert base.decision_scores(test.X)[i] >= base.threshold  # the base keeps it
@@ -257,7 +257,7 @@ def test_cli_train_base_add_then_clean(site, tmp_path, tiny_models):
                  + [_record("unreviewed", *site[4], reviewed=False)])
     out = tmp_path / "site.npz"
     prof = tmp_path / "site.json"
-    SiteProfile.from_pages([lines.html_lines(h) for h, _ in site]).save(prof)
+    SiteProfile.from_pages([html_mod.html_lines(h) for h, _ in site]).save(prof)
     r = runner.invoke(app, ["train", "--base", str(tiny_models[0]), "--add", str(lab), "--out", str(out),
                             "--folds", "2", "--site-profile", str(prof)])
     assert r.exit_code == 0, r.output
@@ -318,7 +318,7 @@ def test_cli_eval_and_label_take_a_site_profile(site, tmp_path, tiny_models):
         (ds / "html" / f"p{k}.html.gz").write_bytes(gzip.compress(h.encode()))
     (ds / "ground-truth.json").write_text(json.dumps({f"p{k}": {"articleBody": g} for k, (_, g) in enumerate(site)}))
     prof = tmp_path / "site.json"
-    SiteProfile.from_pages([lines.html_lines(h) for h, _ in site]).save(prof)
+    SiteProfile.from_pages([html_mod.html_lines(h) for h, _ in site]).save(prof)
     model = ["--model", str(tiny_models[0])]
     plain = runner.invoke(app, ["eval", str(ds)] + model)
     damped = runner.invoke(app, ["eval", str(ds), "--site-profile", str(prof)] + model)

@@ -7,7 +7,7 @@ from boilerclf_training import train
 from boilerclf_training.build import Part
 
 from boilerclf.features.table import page_features
-from boilerclf.parse.lines import html_lines
+from boilerclf.parse.html import html_lines
 
 PAGE = ("<html><head><title>Harbour</title></head><body><nav><a href='/'>Home</a></nav>"
         "<p>The harbour reopened on Monday after two winters of repairs to the old sea wall.</p>"

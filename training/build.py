@@ -24,7 +24,9 @@ from boilerclf.decide import keep
 from boilerclf.decide import rules as cues
 from boilerclf.features import table as features
 from boilerclf.labels import gold as labels
+from boilerclf.parse import html as html_mod
 from boilerclf.parse import lines
+from boilerclf.parse import text as text_mod
 from boilerclf.parse.lines import TAG_ID, Lines
 
 from . import datasets
@@ -89,8 +91,8 @@ class Part:
 def _one(args: tuple[str, str, str]) -> tuple:
     pid, ds_dir, gold = args
     html = datasets.read_html(ds_dir, pid)
-    hl = lines.html_lines(html)
-    tl = lines.text_lines(render_text(hl), title=hl.title or None)
+    hl = html_mod.html_lines(html)
+    tl = text_mod.text_lines(render_text(hl), title=hl.title or None)
     out = []
     for L in (hl, tl):
         X = features.page_features(L)
@@ -134,7 +136,7 @@ def build(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1) -> dict[st
 
 def _one_snippets(args: tuple[str, str, dict]) -> tuple:
     pid, ds_dir, sn = args
-    hl = lines.html_lines(datasets.read_html(ds_dir, pid))
+    hl = html_mod.html_lines(datasets.read_html(ds_dir, pid))
     y = labels.snippet_labels(hl.texts, sn.get("with") or [], sn.get("without") or [])
     cov = np.where(y < 0, np.nan, y).astype(np.float32)
     return pid, features.page_features(hl), cov, hl.texts, markup_of(hl)

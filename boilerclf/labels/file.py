@@ -200,10 +200,11 @@ def source_lines(rec: dict[str, Any]):
     Raises :class:`LabelsError` when the recomputed texts differ from the
     record's lines (the file was made by a different line splitter, or edited).
     """
-    from boilerclf.parse import lines as _lines
+    from boilerclf.parse import html as html_mod
+    from boilerclf.parse import text as text_mod
 
     src = rec["source"]
-    got = _lines.html_lines(src) if rec["kind"] == "html" else _lines.text_lines(src)
+    got = html_mod.html_lines(src) if rec["kind"] == "html" else text_mod.text_lines(src)
     want = [ln["text"] for ln in rec["lines"]]
     if got.texts != want:
         j = next((k for k, (a, b) in enumerate(zip(got.texts, want)) if a != b),

@@ -1,8 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""The DOM pass of :func:`boilerclf.parse.lines.html_lines`, compiled.
+"""The DOM pass of :func:`boilerclf.parse.html.html_lines`, compiled.
 
-:func:`walk` takes the same arguments and returns the same :class:`~boilerclf.parse.lines.Lines`
-as the reference walker ``boilerclf.parse.lines._walk`` (same texts, arrays, title,
+:func:`walk_c` takes the same arguments and returns the same :class:`~boilerclf.parse.lines.Lines`
+as the reference walker :func:`boilerclf.parse.html.walk` (same texts, arrays, title,
 truncation), but walks lexbor's tree by following the C struct fields of the
 nodes instead of creating a Python ``LexborNode`` per node.
 
@@ -14,14 +14,17 @@ address comes from selectolax's public ``LexborNode.mem_id``.  Because a
 different struct layout would make this code read garbage, importing the module
 checks the selectolax version and then checks, on a probe page, that every field
 read here agrees with what selectolax's own API reports; if anything disagrees
-the import fails and ``lines.py`` keeps the Python walker.
+the import fails and :mod:`boilerclf.parse.html` keeps the Python walker.
 
 Tag names are compared as lexbor tag ids; the id of each name in lines.py's tag
 sets is asked of lexbor at first use (``create_node(name)``), so the sets stay
 defined in lines.py only.  Elements with names lexbor does not know (custom
 elements) are inline and carry no flags, as in the Python walker.  Whatever this
 walker cannot reproduce exactly (a tag set naming an element lexbor has no id
-for, a text node that is not valid UTF-8) is handed to the Python walker.
+for, a text node that is not valid UTF-8) raises :class:`Unsupported`, and
+:mod:`boilerclf.parse.html` hands the page to the Python walker.  The tables
+are read from the leaf module :mod:`boilerclf.parse.lines`, never from the
+module that imports this one.
 """
 from libc.stdint cimport uintptr_t, uint64_t, int32_t, int8_t
 from libc.stdlib cimport malloc, calloc, realloc, free
@@ -248,7 +251,7 @@ cdef int _hint_rehash(Py_ssize_t cap) except -1:
 
 cdef class HintTable
 cdef int32_t _COMMENT_SECTION = 0   # lines.COMMENT_SECTION, set by _init()
-cdef HintTable _hint_table = None   # lines._hint_search's table, when it is compiled
+cdef HintTable _hint_table = None   # the compiled hint search over lines.HINT_ALTERNATIVES
 cdef object _hint_bits_py = None    # lines.hint_bits, which _hint_ascii stands for
 
 cdef int32_t _hint_ascii(const unsigned char *s, size_t n) noexcept:
@@ -395,26 +398,25 @@ cdef int _init() except -1:
     global _L, _ready, _TAG_A, _TAG_BR, _FLAG_HIDDEN, _FLAG_LI, _FLAG_A_BLOCK
     global _TAG_H1, _TAG_BODY, _N_ANC, _unfit, _HINT_BYTES, _hint_table, _hint_bits_py, _COMMENT_SECTION
     if _unfit:
-        raise _Unsupported("a tag name of boilerclf.parse.lines has no lexbor tag id")
+        raise Unsupported("a tag name of boilerclf.parse.lines has no lexbor tag id")
     from boilerclf.parse import lines as L
     _L = L
     _HINT_BYTES = L.HINT_BYTES
     _COMMENT_SECTION = L.COMMENT_SECTION
-    table = getattr(L._hint_search, "__self__", None)
-    _hint_table = table if isinstance(table, HintTable) else None
+    _hint_table = HintTable(L.HINT_ALTERNATIVES)
     _hint_bits_py = L.hint_bits
-    names = set(L.BLOCK_TAGS[1:]) | set(L._BLOCK) | set(L._TAG_FLAG) | {"a", "br"}
+    names = set(L.BLOCK_TAGS[1:]) | set(L.BLOCK) | set(L.TAG_FLAG) | {"a", "br"}
     ids = _tag_ids(names)
     if ids is None:
         _unfit = True
-        raise _Unsupported("a tag name of boilerclf.parse.lines has no lexbor tag id")
+        raise Unsupported("a tag name of boilerclf.parse.lines has no lexbor tag id")
     memset(_is_block, 0, sizeof(_is_block))
     memset(_block_tag, 0, sizeof(_block_tag))
     memset(_tag_flag, 0, sizeof(_tag_flag))
-    for name in L._BLOCK:
+    for name in L.BLOCK:
         _is_block[ids[name]] = 1
         _block_tag[ids[name]] = L.TAG_ID.get(name, L.TAG_ID["div"])
-    for name, bit in L._TAG_FLAG.items():
+    for name, bit in L.TAG_FLAG.items():
         _tag_flag[ids[name]] = bit
     _TAG_A = ids["a"]
     _TAG_BR = ids["br"]
@@ -445,7 +447,7 @@ cdef object _skip_map(skip):
 
 
 # ------------------------------------------------------------- the walker
-class _Unsupported(Exception):
+class Unsupported(Exception):
     """The page holds something the compiled walker does not reproduce exactly."""
 
 
@@ -552,7 +554,7 @@ cdef class _Walk:
         """Append a text node to the line (whitespace collapsed as str.split does).
 
         counts gets [code points, ' ' count, '\\n' count, non-space code points].
-        Raises _Unsupported on bytes that are not valid UTF-8 (Python would
+        Raises Unsupported on bytes that are not valid UTF-8 (Python would
         decode them with replacement characters).
         """
         cdef Py_ssize_t i = 0, j, k, ln
@@ -598,36 +600,36 @@ cdef class _Walk:
             if 0xc2 <= c <= 0xdf:
                 ln = 2
                 if i + 1 >= n:
-                    raise _Unsupported()
+                    raise Unsupported()
                 c1 = s[i + 1]
                 if c1 & 0xc0 != 0x80:
-                    raise _Unsupported()
+                    raise Unsupported()
                 cp = ((c & 0x1f) << 6) | (c1 & 0x3f)
             elif 0xe0 <= c <= 0xef:
                 ln = 3
                 if i + 2 >= n:
-                    raise _Unsupported()
+                    raise Unsupported()
                 c1 = s[i + 1]
                 c2 = s[i + 2]
                 if c1 & 0xc0 != 0x80 or c2 & 0xc0 != 0x80:
-                    raise _Unsupported()
+                    raise Unsupported()
                 if (c == 0xe0 and c1 < 0xa0) or (c == 0xed and c1 >= 0xa0):
-                    raise _Unsupported()     # overlong or surrogate
+                    raise Unsupported()     # overlong or surrogate
                 cp = ((c & 0x0f) << 12) | ((c1 & 0x3f) << 6) | (c2 & 0x3f)
             elif 0xf0 <= c <= 0xf4:
                 ln = 4
                 if i + 3 >= n:
-                    raise _Unsupported()
+                    raise Unsupported()
                 c1 = s[i + 1]
                 c2 = s[i + 2]
                 c3 = s[i + 3]
                 if c1 & 0xc0 != 0x80 or c2 & 0xc0 != 0x80 or c3 & 0xc0 != 0x80:
-                    raise _Unsupported()
+                    raise Unsupported()
                 if (c == 0xf0 and c1 < 0x90) or (c == 0xf4 and c1 >= 0x90):
-                    raise _Unsupported()     # overlong or > U+10FFFF
+                    raise Unsupported()     # overlong or > U+10FFFF
                 cp = ((c & 0x07) << 18) | ((c1 & 0x3f) << 12) | ((c2 & 0x3f) << 6) | (c3 & 0x3f)
             else:
-                raise _Unsupported()
+                raise Unsupported()
             ncp += 1
             if Py_UNICODE_ISSPACE(cp):
                 if o:
@@ -671,7 +673,7 @@ cdef class _Walk:
 
     cdef bint run(self, lxb_node *root, const unsigned char *skip,
                   Py_ssize_t max_nodes) except -1:
-        """The walk of lines._walk; returns whether it was truncated."""
+        """The walk of boilerclf.parse.html.walk; returns whether it was truncated."""
         cdef lxb_node *node = root.first_child
         cdef lxb_node *child
         cdef lxb_element *el
@@ -869,22 +871,22 @@ cdef object _array(ivec *v, dtype):
 def walk_c(root, title, skip, max_nodes):
     """The compiled walk; raises instead of handing a page to the Python walker.
 
-    Raises ``_Unsupported`` where it cannot reproduce ``lines._walk`` exactly.
+    Raises ``Unsupported`` where it cannot reproduce ``lines._walk`` exactly.
     """
     if not _ready:
         _init()
     if type(skip) is not frozenset:
         if not isinstance(skip, (set, frozenset)):
-            raise _Unsupported("skip is not a set")   # ("x" in a str or list differs)
+            raise Unsupported("skip is not a set")   # ("x" in a str or list differs)
         skip = frozenset(skip)
     if type(max_nodes) is not int and type(max_nodes) is not bool:
-        raise _Unsupported("max_nodes is not an int")
+        raise Unsupported("max_nodes is not an int")
     # any negative cap truncates at the first node, as in Python
     cdef Py_ssize_t cap = -1 if max_nodes < 0 else (
         max_nodes if max_nodes < PY_SSIZE_T_MAX else PY_SSIZE_T_MAX)
     cdef object smap = _skip_map(skip)
     if smap is None:
-        raise _Unsupported("a skip tag has no lexbor tag id")
+        raise Unsupported("a skip tag has no lexbor tag id")
     cdef lxb_node *rootp = <lxb_node *> <uintptr_t> root.mem_id
     cdef _Walk w = _Walk.__new__(_Walk)
     w.texts = []
@@ -923,15 +925,6 @@ def walk_c(root, title, skip, max_nodes):
         gap_before=np.zeros(n, dtype=np.int8),
         anc_start=anc_start, anc_end=anc_end, truncated=truncated,
     )
-
-
-def walk(root, title, skip, max_nodes):
-    """Same as ``boilerclf.parse.lines._walk(root, title, skip, max_nodes)``, compiled."""
-    try:
-        return walk_c(root, title, skip, max_nodes)
-    except _Unsupported:
-        from boilerclf.parse.lines import _walk
-        return _walk(root, title, skip, max_nodes)
 
 
 # ------------------------------------------------------------- layout check

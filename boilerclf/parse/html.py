@@ -1,0 +1,301 @@
+"""HTML pages to lines: one pass over the DOM that lexbor (selectolax) builds.
+
+Block-level elements (``p``, ``div``, ``li``, ``td``, headings, ...) start
+and end lines; inline elements (``a``, ``span``, ``b``, ...) are merged into
+their block; two ``<br>`` in a row end a line.  The text of ``script``,
+``style``, ``noscript``, ``template``, ``svg``, ``iframe`` and form controls
+is dropped.  The markup guard (:mod:`boilerclf.parse.guard`) bounds what the
+parser builds first.  The walk is compiled (``_cwalk.pyx``); :func:`walk` here
+is the reference and the fallback when the extension cannot be used.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from selectolax.lexbor import LexborHTMLParser
+
+from boilerclf.parse import guard as _guard
+from boilerclf.parse import lines as _lines
+from boilerclf.parse import markup as _markup
+from boilerclf.parse.decode import decode
+from boilerclf.parse.lines import (
+    BLOCK,
+    FLAG,
+    HINT_ALTERNATIVES,
+    MAX_NODES,
+    N_ANCESTORS,
+    SKIP,
+    TAG_FLAG,
+    TAG_ID,
+    Lines,
+    hint_bits,
+)
+
+#: The selectolax release whose lexbor struct layout the compiled walker
+#: (``boilerclf/parse/_cwalk.pyx``) reads; with any other, pages take the Python walker.
+FAST_SELECTOLAX = "1.0.2"
+
+
+class SlowPathWarning(RuntimeWarning):
+    """The compiled DOM walker cannot be used: HTML pages go through the Python
+    walker, and extraction is about 2x slower (see :func:`slow_path_reason`)."""
+
+
+def _selectolax_version() -> str:
+    import selectolax
+
+    return str(getattr(selectolax, "__version__", "of unknown version"))
+
+
+def load_fast_walker() -> tuple:
+    """``(walk, HintTable, None)`` from the compiled walker, or ``(None, None, reason)``
+    when it cannot be used (another selectolax, or the extension did not load)."""
+    found = _selectolax_version()
+    if found != FAST_SELECTOLAX:
+        return None, None, (f"selectolax {found} is installed, the fast HTML walker needs selectolax "
+                            f"{FAST_SELECTOLAX} (pip install selectolax=={FAST_SELECTOLAX})")
+    try:
+        from boilerclf.parse._cwalk import HintTable, Unsupported, walk_c
+    except ImportError as e:
+        return None, None, f"the compiled HTML walker did not load ({e}); reinstall boilerclf"
+
+    def fast_walk(root, title: str, skip: frozenset, max_nodes: int) -> Lines:
+        try:
+            return walk_c(root, title, skip, max_nodes)
+        except Unsupported:  # a page the compiled walk cannot reproduce exactly
+            return walk(root, title, skip, max_nodes)
+
+    return fast_walk, HintTable, None
+
+
+_fast_walk, _HintTable, slow_reason = load_fast_walker()
+slow_warned = False
+
+
+def slow_path_reason() -> str | None:
+    """Why HTML pages go through the slow Python walker in this process (about
+    2x slower extraction), or None when the compiled walker is used."""
+    return slow_reason
+
+
+def warn_slow_path() -> None:
+    """Warn, once per process, with a :class:`SlowPathWarning` when HTML pages
+    go through the slow Python walker.  :func:`html_lines` calls it; calling it
+    earlier (as the command line does) moves the warning there."""
+    global slow_warned
+    if slow_reason is None or slow_warned:
+        return
+    slow_warned = True
+    warnings.warn(SlowPathWarning(f"boilerclf runs about 2x slower: {slow_reason}"), stacklevel=3)
+
+if _HintTable is not None:  # the hint search compiled too; the regex search stays the reference
+    _lines.use_hint_search(_HintTable(HINT_ALTERNATIVES).search)
+
+
+def _meta_title(tree: LexborHTMLParser) -> str:
+    head = tree.head
+    if head is None:
+        return ""
+    node = head.css_first('meta[property="og:title"]')
+    if node is not None:
+        content = (node.attributes.get("content") or "").strip()
+        if content:
+            return content
+    node = head.css_first("title")
+    if node is not None:
+        return " ".join(node.text(deep=True).split())
+    return ""
+
+
+def html_lines(html: str | bytes, *, charset: str | None = None,
+               max_nodes: int = MAX_NODES, max_depth: int = _markup.MAX_DEPTH,
+               max_attrs: int = _markup.MAX_ATTRS) -> Lines:
+    """Split an HTML page into :class:`Lines` (see module docstring).
+
+    Bytes are decoded with :func:`boilerclf.parse.decode.decode`.  Pages with more
+    than ``max_nodes`` DOM nodes are truncated there; elements nested deeper
+    than ``max_depth`` are flattened into their ancestor at that depth and
+    attributes after an element's first ``max_attrs`` are ignored (see
+    :mod:`boilerclf.parse.guard`).  Either sets ``Lines.truncated``.  When the
+    compiled walker cannot be used (:func:`slow_path_reason`), the first call
+    in a process warns with a :class:`SlowPathWarning`; bytes that are plainly
+    not text raise :class:`boilerclf.InputError` (:func:`boilerclf.parse.decode.not_text`).
+    """
+    if not slow_warned and slow_reason is not None:
+        warn_slow_path()
+    text = decode(html, charset) if isinstance(html, (bytes, bytearray)) else html
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    text, guarded = _guard.apply(text, max_depth, max_attrs)
+    tree = LexborHTMLParser(text)
+    title = _meta_title(tree)
+    root = tree.body or tree.root
+    if root is None:
+        return Lines([], title=title, truncated=guarded)
+    lines = active_walk(root, title, SKIP, max_nodes)
+    if sum(map(len, lines.texts)) < 200 and tree.css_first("noscript") is not None:
+        # pages that serve their text to crawlers inside <noscript> (e.g. Discourse)
+        alt = active_walk(root, title, SKIP - {"noscript"}, max_nodes)
+        if sum(map(len, alt.texts)) > sum(map(len, lines.texts)):
+            lines = alt
+    lines.truncated = lines.truncated or guarded
+    return lines
+
+
+def walk(root, title: str, skip: frozenset, max_nodes: int) -> Lines:
+    """The one DOM pass: lines with their markup facts (see module docstring)."""
+    texts: list[str] = []
+    link_l: list[int] = []
+    tag_l: list[int] = []
+    depth_l: list[int] = []
+    flag_l: list[int] = []
+    hint_l: list[int] = []
+    anc_l: list[tuple] = []
+
+    el_start: list[int] = [0]  # element 0 = the whole page
+    el_end: list[int] = [0]
+    blocks: list[int] = [0]  # open block elements (element ids)
+    block_tags: list[int] = [TAG_ID["body"]]
+    buf: list[str] = []
+    link_buf = 0
+    line_flags = 0
+    line_hints = 0
+    in_link = 0
+    last_br = False
+    pad = (0,) * N_ANCESTORS
+
+    def flush() -> None:
+        nonlocal buf, link_buf, line_flags, line_hints
+        if buf:
+            s = " ".join("".join(buf).split())
+            if s:
+                texts.append(s)
+                link_l.append(link_buf)
+                tag_l.append(block_tags[-1])
+                depth_l.append(len(stack))
+                flag_l.append(line_flags)
+                hint_l.append(line_hints)
+                anc = blocks[:-N_ANCESTORS - 1:-1]
+                anc_l.append(tuple(anc) + pad[len(anc):])
+            buf = []
+        link_buf = 0
+        line_flags = 0
+        line_hints = 0
+
+    # stack entries: (node, flags, hints, is_block, is_link)
+    stack: list[tuple] = []
+    cur_flags = 0
+    cur_hints = 0
+    node = root.child
+    n_nodes = 0
+    truncated = False
+    while True:
+        if node is None:
+            if not stack:
+                break
+            node, cur_flags, cur_hints, is_block, is_link = stack.pop()
+            if is_block:
+                flush()
+                el_end[blocks.pop()] = len(texts)
+                block_tags.pop()
+            if is_link:
+                in_link -= 1
+            node = node.next
+            continue
+        n_nodes += 1
+        if n_nodes > max_nodes:
+            truncated = True
+            break
+        tag = node.tag
+        if tag == "-text":
+            s = node.text_content
+            if s:
+                buf.append(s)
+                if not s.isspace():
+                    line_flags |= cur_flags
+                    line_hints |= cur_hints
+                    last_br = False
+                    if in_link:
+                        link_buf += len(s) - s.count(" ") - s.count("\n")
+            node = node.next
+            continue
+        if tag is None or tag in skip or tag[0] == "-":
+            node = node.next
+            continue
+        if tag == "br":
+            if last_br:
+                flush()
+                last_br = False
+            else:
+                buf.append("\n")
+                last_br = True
+            node = node.next
+            continue
+        attrs = node.attributes
+        flags = cur_flags | TAG_FLAG.get(tag, 0)
+        hints = cur_hints
+        if attrs:
+            a = attrs.get("class")
+            if a:
+                hints |= hint_bits(a)
+            a = attrs.get("id")
+            if a:
+                hints |= hint_bits(a)
+            if "hidden" in attrs or "display:none" in (attrs.get("style") or "").replace(" ", ""):
+                flags |= FLAG["hidden"]
+        is_block = tag in BLOCK
+        is_link = tag == "a"
+        if is_block:
+            flush()
+            last_br = False
+            blocks.append(len(el_start))
+            el_start.append(len(texts))
+            el_end.append(len(texts))
+            block_tags.append(TAG_ID.get(tag, TAG_ID["div"]))
+        if is_link:
+            in_link += 1
+            if flags & FLAG["li"] or is_block:
+                flags |= FLAG["a_block"]
+        child = node.child
+        if child is None:
+            if is_block:
+                el_end[blocks.pop()] = len(texts)
+                block_tags.pop()
+            if is_link:
+                in_link -= 1
+            node = node.next
+            continue
+        stack.append((node, cur_flags, cur_hints, is_block, is_link))
+        cur_flags, cur_hints = flags, hints
+        node = child
+    flush()
+    n = len(texts)
+    el_end[0] = n
+    # close what a truncated walk left open
+    for e in blocks[1:]:
+        el_end[e] = n
+    anc = np.asarray(anc_l, dtype=np.int32).reshape(n, N_ANCESTORS)
+    starts = np.asarray(el_start, dtype=np.int32)
+    ends = np.asarray(el_end, dtype=np.int32)
+    tags = np.asarray(tag_l, dtype=np.int8)
+    if not title:
+        h1 = np.flatnonzero(tags == TAG_ID["h1"])
+        if len(h1):
+            title = texts[h1[0]]
+    return Lines(
+        texts=texts, kind="html", title=title,
+        link_chars=np.asarray(link_l, dtype=np.int32),
+        tag=tags,
+        depth=np.asarray(depth_l, dtype=np.int32),
+        flags=np.asarray(flag_l, dtype=np.int32),
+        hints=np.asarray(hint_l, dtype=np.int32),
+        gap_before=np.zeros(n, dtype=np.int8),
+        anc_start=starts[anc], anc_end=ends[anc], truncated=truncated,
+    )
+
+
+# The same walk compiled (boilerclf/parse/_cwalk.pyx, built by pip install); _walk above
+# stays the reference and the fallback when the extension cannot be used
+# (slow_path_reason says why; html_lines warns once with a SlowPathWarning).
+active_walk = walk if _fast_walk is None else _fast_walk
