@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 import boilerclf
 from boilerclf import Extractor, metrics
-from boilerclf.cli import app, snippet_accuracy
+from boilerclf.cli import app
+from boilerclf.metrics import snippet_accuracy
 from boilerclf.parse.html import html_lines
 
 runner = CliRunner()

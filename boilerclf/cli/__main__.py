@@ -1,0 +1,4 @@
+"""``python -m boilerclf.cli``."""
+from boilerclf.cli import app
+
+app()
