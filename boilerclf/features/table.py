@@ -11,7 +11,7 @@ sums over the lines for the container aggregates; one more loop
 (:func:`headline_columns`) then places every line relative to the page's
 headline.  The logarithms are numpy's,
 computed on whole arrays; the values are those of the numpy version kept in
-the tests (``tests/test_features.py::_page_features_reference``), to the bit.
+the tests (``tests/features/test_table.py::_page_features_reference``), to the bit.
 
 The matrix starts with ``N_STRUCT`` *structure* columns the model's context
 pass needs (page id, line index, the line's character count and the line
@@ -386,7 +386,7 @@ def headline_columns(out: np.ndarray) -> None:
     such line on ties.  Distances are signed (negative above the headline);
     "in characters" is the difference of the running character counts (the
     headline's own included).  Compiled (:func:`~boilerclf.features._cfeat.headline_fill`);
-    the numpy version is ``tests/test_features.py::_headline_reference``."""
+    the numpy version is ``tests/features/test_table.py::_headline_reference``."""
     headline_fill(out, _C_JACC, _C_HEADING, _C_HEAD, HEADLINE_MIN_JACC)
 
 

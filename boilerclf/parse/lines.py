@@ -95,7 +95,7 @@ _HINT_RE = re.compile("|".join(
 # The same search, fast: a match of _HINT_RE can only start at the string's
 # start or at a separator, so only those positions are tried, with the words
 # alone (the groups in the same order), skipping separators inside a match as
-# finditer does.  Equal to finditer over _HINT_RE (tests/test_lines.py).
+# finditer does.  Equal to finditer over _HINT_RE (tests/parse/test_lines.py).
 _HINT_WORDS = re.compile("|".join(r"(?P<h%d>%s)" % (i, words) for i, (_, words) in enumerate(HINTS)))
 _HINT_SEP = re.compile(r"[\s_\-:]")
 _hint_cache: dict[str, int] = {}

@@ -246,7 +246,7 @@ def test_layout_selfcheck_and_version_guard(monkeypatch):
 def test_fixture_pages():
     from pathlib import Path
 
-    for path in sorted((Path(__file__).parent / "fixtures").glob("*.html")):
+    for path in sorted((Path(__file__).parent.parent / "fixtures").glob("*.html")):
         compare_public(path.read_bytes())
         compare(path.read_text(encoding="utf-8", errors="replace"), max_nodes=(L.MAX_NODES, 50))
 

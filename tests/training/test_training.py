@@ -59,7 +59,7 @@ def test_card_rebuilt_from_the_slim_report_reads_the_model_files_header(tmp_path
 
     from boilerclf.features.table import SCHEMA_VERSION
 
-    models = Path(__file__).parent.parent / "models"
+    models = Path(__file__).parents[2] / "models"
     for name in ("boilerclf-html.npz", "boilerclf-text.npz", "training_report.json"):
         shutil.copy(models / name, tmp_path / name)
     card.write(tmp_path, json.loads((tmp_path / "training_report.json").read_text()))

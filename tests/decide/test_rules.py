@@ -8,16 +8,7 @@ from hypothesis import strategies as st
 
 import boilerclf
 from boilerclf.decide.rules import CAP, cap_scores, xref_mask
-
-PARAS = [
-    "The harbour council said on Monday that the old pier will be rebuilt next spring, after two "
-    "winters of storms left the sea wall cracked and the walkway closed to the public.",
-    "Fishermen had asked for the repairs for years. The council's plan puts the cost at four "
-    "million euros, most of it from a regional fund for coastal towns.",
-    "Work is to start in March and to last eighteen months, during which boats will moor at the "
-    "new jetty on the north side of the bay, the council said.",
-]
-
+from pages import COMMENTS, PARAS, blog as _blog
 
 @pytest.mark.parametrize("line", [
     "See also: TSMC says second $17 billion factory in Japan will produce 3nm chips",
@@ -112,27 +103,6 @@ def test_cap_scores_searches_only_lines_above_the_cap(rows):
 
 # ------------------------------------------------------------ readers' comment sections
 
-COMMENTS = [
-    "I grew up in that town and the pier was already falling apart in the nineties, so this is "
-    "good news for everyone who still fishes there on weekends.",
-    "Four million euros for a pier while the school roof leaks? The council should explain how "
-    "they chose this project over the others on the list.",
-]
-
-
-def _blog(section_attr: str, in_article: bool = False) -> str:
-    thread = (f"<div {section_attr}><h3>2 Responses to “Pier to be rebuilt”</h3><ol class='thread'>"
-              + "".join(f"<li><div class='author'>Reader {i} says:</div><div class='when'>May {i + 3}, 2024 "
-                        f"at 10:1{i} am</div><p>{t}</p><a href='#reply'>Reply</a></li>"
-                        for i, t in enumerate(COMMENTS))
-              + "</ol></div>")
-    story = "".join(f"<p>{t}</p>" for t in PARAS)
-    if in_article:
-        body = f"<article><h1>Pier to be rebuilt</h1>{story}{thread}</article>"
-    else:
-        body = f"<article><h1>Pier to be rebuilt</h1>{story}</article>{thread}"
-    return (f"<html><head><title>Pier to be rebuilt</title></head><body><nav><a href='/'>Home</a></nav>"
-            f"{body}<footer>© Harbour News</footer></body></html>")
 
 
 def test_comment_section_lines_are_capped_unless_comments_are_asked_for(tiny_models):

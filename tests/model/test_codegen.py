@@ -15,7 +15,7 @@ from boilerclf.model import codegen, trees
 from boilerclf.model.files import load
 from boilerclf.model.trees import FlatTrees
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
+MODELS = Path(__file__).resolve().parents[2] / "models"
 SHIPPED = [MODELS / "boilerclf-html.npz", MODELS / "boilerclf-text.npz"]
 
 
@@ -153,7 +153,7 @@ def test_header_generation_never_breaks_the_build(tmp_path):
 def test_environment_switch_turns_compiled_trees_off():
     code = ("from boilerclf.model.files import load; m, _ = load('models/boilerclf-html.npz'); "
             "print(m.trees1_.compiled)")
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     for env, want in (("0", "False"), ("1", "True")):
         out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                              env={"BOILERCLF_COMPILED_TREES": env, "PATH": "/usr/bin:/bin"}, check=True)
