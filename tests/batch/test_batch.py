@@ -32,26 +32,6 @@ from boilerclf.pipeline import Line, Result
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    """Run in tmp_path: a default ./errors.jsonl never lands in the repository."""
-    monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def model_args(tiny_models):
-    return ["--model", str(tiny_models[0]), "--text-model", str(tiny_models[1])]
-
-
-@pytest.fixture
-def clean(model_args):
-    """``clean(*args)``: run ``boilerclf clean`` in-process (one worker unless told otherwise)."""
-    def run(*args, input=None, jobs=1):
-        return runner.invoke(app, ["clean", "--jobs", str(jobs), *model_args, *map(str, args)],
-                             input=input)
-    return run
-
-
 def files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 

@@ -43,16 +43,6 @@ def client():
     cluster.close()
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # a default ./errors.jsonl never lands in the repository
-
-
-@pytest.fixture
-def model_args(tiny_models):
-    return ["--model", str(tiny_models[0]), "--text-model", str(tiny_models[1])]
-
-
 def files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 

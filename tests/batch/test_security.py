@@ -13,29 +13,12 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from boilerclf import batch
 from boilerclf.batch import engine
 from boilerclf.batch.engine import Output, take_batch
 from boilerclf.batch.pool import Pool, worker_main
 from boilerclf.batch.writers import DirWriter, FileWriter, open_new
-from boilerclf.cli import app
-
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def clean(tiny_models):
-    def run(*args, input=None):
-        return runner.invoke(app, ["clean", "--jobs", "1", "--model", str(tiny_models[0]),
-                                   "--text-model", str(tiny_models[1]), *map(str, args)], input=input)
-    return run
 
 
 def record(rid, html: str) -> str:

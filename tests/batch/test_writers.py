@@ -25,17 +25,10 @@ from boilerclf.cli import app
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture
-def clean(tiny_models):
-    def run(*args):
-        return runner.invoke(app, ["clean", "--jobs", "1", "--quiet", "--model", str(tiny_models[0]),
-                                   "--text-model", str(tiny_models[1]), *map(str, args)])
-    return run
+def clean(clean):
+    """The batch tests' ``clean``, quiet."""
+    return lambda *args: clean(*args, "--quiet")
 
 
 @pytest.fixture
