@@ -121,7 +121,7 @@ def resolve_threshold(threshold: float | str | _decision.Auto | None,
     try:
         return _decision.parse(threshold)
     except ValueError:
-        raise ValueError(f"threshold must be a number, 'auto' or one of {sorted(PRESETS)}, "
+        raise ValueError(f"threshold must be a number from 0 to 1, 'auto' or one of {sorted(PRESETS)}, "
                          f"not {threshold!r}") from None
 
 
@@ -186,6 +186,8 @@ class Extractor:
                  xref_rule: bool = True, comments: bool = False, timeout: float | None = None):
         self.model = model
         self.text_model = text_model
+        if threshold is not None:
+            resolve_threshold(threshold, 0.5)  # a bad threshold fails here, not at the first page
         self.threshold = threshold
         self.max_bytes = check_limit("max_bytes", max_bytes)
         self.max_nodes = check_limit("max_nodes", max_nodes)

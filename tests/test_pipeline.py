@@ -148,9 +148,8 @@ def test_threshold_extremes_and_monotone(tiny_models, lighthouse_html):
 
 
 def test_bad_threshold_raises(tiny_models, lighthouse_html):
-    ex = Extractor(model=tiny_models[0], threshold="strict")
-    with pytest.raises(ValueError):
-        ex.extract(lighthouse_html)
+    with pytest.raises(ValueError, match="strict"):  # when the Extractor is made, not at the first page
+        Extractor(model=tiny_models[0], threshold="strict")
 
 
 # ------------------------------------------------------------------ module-level API

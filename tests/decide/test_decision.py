@@ -224,3 +224,12 @@ def test_auto_never_keeps_a_cross_reference_line_even_below_the_cap():
         r = ex.classify(html)
         assert [ln.label for ln in r.lines] == want, rule
         assert r.threshold <= 0.04
+
+
+def test_extractor_refuses_a_bad_threshold_when_made():
+    from boilerclf import Extractor
+
+    for bad in (1.5, -0.1, float("nan"), "sometimes"):
+        with pytest.raises(ValueError, match="from 0 to 1"):
+            Extractor(threshold=bad)
+    assert Extractor(threshold="recall").threshold == "recall"
