@@ -805,6 +805,9 @@ cdef class _Walk:
                     hints |= self.hint(cls.data, cls.length)
                 if ident != NULL and ident.length:
                     hints |= self.hint(ident.data, ident.length)
+                if hidden and ident != NULL and ident.length >= 2 and ident.data[0] == 0x53 \
+                        and ident.data[1] == 0x3a:   # id="S:...": a streamed block (lines.STREAMED_ID)
+                    hidden = False
                 if not hidden and style != NULL and style.length >= 12:
                     # "display:none" in style.replace(" ", "")
                     j = 0

@@ -26,6 +26,7 @@ from boilerclf.parse.lines import (
     MAX_NODES,
     N_ANCESTORS,
     SKIP,
+    STREAMED_ID,
     TAG_FLAG,
     TAG_ID,
     Lines,
@@ -242,7 +243,8 @@ def walk(root, title: str, skip: frozenset, max_nodes: int) -> Lines:
             a = attrs.get("id")
             if a:
                 hints |= hint_bits(a)
-            if "hidden" in attrs or "display:none" in (attrs.get("style") or "").replace(" ", ""):
+            if ("hidden" in attrs and not (a or "").startswith(STREAMED_ID)
+                    or "display:none" in (attrs.get("style") or "").replace(" ", "")):
                 flags |= FLAG["hidden"]
         is_block = tag in BLOCK
         is_link = tag == "a"

@@ -102,6 +102,11 @@ _hint_cache: dict[str, int] = {}
 #: Bytes of a class/id string that :func:`hint_bits` reads (and the walkers cache).
 HINT_BYTES = 1024
 
+#: The id prefix of the blocks a streaming React page sends hidden and moves
+#: into place with a script (``<div hidden id="S:0">``): their ``hidden``
+#: attribute does not hide them from a reader, so it does not count.
+STREAMED_ID = "S:"
+
 #: A bit of ``Lines.hints`` above the :data:`HINTS` groups, not a feature: the
 #: line is inside a readers'-comment section, an element whose class or id
 #: *starts* with "comment" (not "commentary"), a Disqus thread, or an

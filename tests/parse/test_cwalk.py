@@ -281,3 +281,16 @@ def _html(draw, depth=0):
 @given(_html(), st.sampled_from([L.MAX_NODES, 3, 17]))
 def test_random_pages_equal(html, max_nodes):
     compare(html, max_nodes=(max_nodes,))
+
+
+def test_streamed_react_blocks_are_not_hidden():
+    """A streaming React page sends its article in ``<div hidden id="S:0">`` and a
+    script moves it into place: a reader sees it, so both walkers leave it unflagged."""
+    html = body('<template id="B:0"></template><p>Menu</p>'
+                '<div hidden id="S:0"><p>The article a reader sees once the script has run.</p></div>'
+                '<div hidden id="promo"><p>A hidden promo.</p></div>'
+                '<div hidden id="S:1" style="display: none"><p>Hidden by its style too.</p></div>')
+    got = compare(html)
+    hidden = {t: bool(f & L.FLAG["hidden"]) for t, f in zip(got.texts, got.flags.tolist())}
+    assert hidden == {"Menu": False, "The article a reader sees once the script has run.": False,
+                      "A hidden promo.": True, "Hidden by its style too.": True}
