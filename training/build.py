@@ -46,7 +46,7 @@ def render_text(page: Lines) -> str:
 
 
 #: Compiled sources whose code makes the cached matrices (beside the modules they accelerate).
-_COMPILED = ((lines, "_cwalk.pyx"), (features, "_cfeat.pyx"))
+_COMPILED = ((html_mod, "_cwalk.pyx"), (features, "_cfeat.pyx"))
 
 
 def markup_of(page: Lines) -> np.ndarray:
@@ -60,7 +60,8 @@ def _code_digest() -> str:
     """A digest of the code that makes a cache: the Python modules of the
     pipeline up to the features and the compiled walker and feature pass."""
     h = hashlib.sha256()
-    for mod in (lines, features, labels, cues, boilerclf.parse.decode, keep):
+    for mod in (lines, html_mod, text_mod, boilerclf.parse.guard, boilerclf.parse.markup, features, labels, cues,
+                boilerclf.parse.decode, keep):
         h.update(Path(mod.__file__).read_bytes())
     for mod, name in _COMPILED:
         src = Path(mod.__file__).with_name(name)
