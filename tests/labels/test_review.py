@@ -17,32 +17,8 @@ from boilerclf.cli import app
 from boilerclf.labels import file as labelsfile
 from boilerclf.labels.review import (
     Review,
-    ReviewServer,
     is_labels_file,
-    serve_in_thread,
 )
-
-
-@pytest.fixture
-def labels_file(tmp_path, labels_records, lighthouse_html, rail_text):
-    path = tmp_path / "labels.jsonl"
-    labelsfile.write_labels(path, labels_records(lighthouse_html, rail_text))
-    return path
-
-
-@pytest.fixture
-def serve():
-    servers = []
-
-    def start(review: Review) -> ReviewServer:
-        server = ReviewServer(review, "127.0.0.1", 0)
-        serve_in_thread(server)
-        servers.append(server)
-        return server
-    yield start
-    for s in servers:
-        s.shutdown()
-        s.server_close()
 
 
 def call(server, method: str, path: str, body=None, headers=None):

@@ -19,15 +19,7 @@ from boilerclf.labels.review import (
     Review,
     ReviewServer,
     lock_path,
-    serve_in_thread,
 )
-
-
-@pytest.fixture
-def labels_file(tmp_path, labels_records, lighthouse_html, rail_text):
-    path = tmp_path / "labels.jsonl"
-    labelsfile.write_labels(path, labels_records(lighthouse_html, rail_text))
-    return path
 
 
 @pytest.fixture
@@ -37,21 +29,6 @@ def many_pages(tmp_path):
     labelsfile.write_labels(path, [labelsfile.page_record(f"p{k}", "a\nb\nc\nd", list("abcd"), kind="text",
                                                           labels=[0] * 4) for k in range(10)])
     return path
-
-
-@pytest.fixture
-def serve():
-    servers = []
-
-    def start(review: Review, host: str = "127.0.0.1", **kw) -> ReviewServer:
-        server = ReviewServer(review, host, 0, **kw)
-        serve_in_thread(server)
-        servers.append(server)
-        return server
-    yield start
-    for s in servers:
-        s.shutdown()
-        s.server_close()
 
 
 def request(server, method: str, path: str, body=None, headers=None, address: str = "127.0.0.1"):
