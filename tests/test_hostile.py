@@ -367,7 +367,7 @@ def test_time_grows_linearly(tiny_extractor, name):
     small, big = SCALING[name](1), SCALING[name](10)
     tiny_extractor.classify(small)  # warm up
     t_small = max(_cpu(lambda: tiny_extractor.classify(small)), 1e-3)
-    t_big = _cpu(lambda: tiny_extractor.classify(big), runs=2)
+    t_big = _cpu(lambda: tiny_extractor.classify(big))  # best of 3: another job on the box can slow one run
     assert t_big / t_small < 30, f"{name}: {t_big:.3f}s vs {t_small:.3f}s"
 
 
