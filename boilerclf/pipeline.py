@@ -22,7 +22,6 @@ from boilerclf.decide.profile import SiteProfile, load_profile
 from boilerclf.features.table import FEATURE_NAMES, batch_features
 from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import load_model
-from boilerclf.parse import guard as _guard
 from boilerclf.parse import html as html_mod
 from boilerclf.parse import lines as _lines
 from boilerclf.parse import markup as _markup
@@ -236,19 +235,14 @@ class Extractor:
         check_deadline(deadline, "decoding")
         if kind is None:
             kind = "html" if looks_like_html(page) else "text"
-        guarded = False
         if kind == "html":
-            if deadline is not None:  # the guard on its own, to check the time before parsing
-                if "\x00" in page:
-                    page = page.replace("\x00", "\ufffd")
-                page, guarded = _guard.apply(page, self.max_depth, self.max_attrs)
-                check_deadline(deadline, "the markup guard")
-            out = html_mod.html_lines(page, charset=charset, max_nodes=self.max_nodes,
-                                    max_depth=self.max_depth, max_attrs=self.max_attrs)
+            text, guarded = html_mod.guarded_text(page, charset, self.max_depth, self.max_attrs)
+            check_deadline(deadline, "the markup guard")
+            out = html_mod.parse_lines(text, guarded, max_nodes=self.max_nodes)
         else:
             out = text_mod.text_lines(page)
         check_deadline(deadline, "parsing")
-        out.truncated = out.truncated or cut or guarded
+        out.truncated = out.truncated or cut
         return out
 
     def classify(self, page: str | bytes, kind: str | None = None, *, features: bool = False,

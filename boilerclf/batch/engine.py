@@ -193,6 +193,7 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
     outcomes: dict[int, tuple] = {}
     n_read = next_out = 0
     held = 0  # bytes of the pages read but not yet written
+    queued = 0  # bytes of the pages in ``queue``
     exhausted = False
     ok = False
     failure: OutputError | None = None
@@ -213,13 +214,16 @@ def run(paths: list[str], ex: Extractor, opts: Options, *,
                     outcomes[page.seq] = res
                 else:
                     queue.append(page)
+                    queued += page_bytes(page)
             full = n_read - next_out >= limit or held >= MAX_HELD_BYTES
             for w in pool.idle():
                 if pool.retry:
                     pool.submit(w, pool.retry.popleft())
                 elif queue and (len(queue) >= opts.batch_size or exhausted or full
-                                or sum(map(page_bytes, queue)) >= MAX_BATCH_BYTES):
-                    pool.submit(w, take_batch(queue, opts.batch_size))
+                                or queued >= MAX_BATCH_BYTES):
+                    batch = take_batch(queue, opts.batch_size)
+                    queued -= sum(map(page_bytes, batch))
+                    pool.submit(w, batch)
             while next_out in outcomes:
                 page = pending.pop(next_out)
                 output.put(page, outcomes.pop(next_out))

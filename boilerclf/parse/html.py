@@ -123,12 +123,23 @@ def html_lines(html: str | bytes, *, charset: str | None = None,
     in a process warns with a :class:`SlowPathWarning`; bytes that are plainly
     not text raise :class:`boilerclf.InputError` (:func:`boilerclf.parse.decode.not_text`).
     """
-    if not slow_warned and slow_reason is not None:
-        warn_slow_path()
+    return parse_lines(*guarded_text(html, charset, max_depth, max_attrs), max_nodes=max_nodes)
+
+
+def guarded_text(html: str | bytes, charset: str | None = None, max_depth: int = _markup.MAX_DEPTH,
+                 max_attrs: int = _markup.MAX_ATTRS) -> tuple[str, bool]:
+    """The first half of :func:`html_lines`: the page as the parser will see it
+    (decoded, NULs replaced, the guard's spans deleted) and whether the guard cut any."""
     text = decode(html, charset) if isinstance(html, (bytes, bytearray)) else html
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
-    text, guarded = _guard.apply(text, max_depth, max_attrs)
+    return _guard.apply(text, max_depth, max_attrs)
+
+
+def parse_lines(text: str, guarded: bool = False, *, max_nodes: int = MAX_NODES) -> Lines:
+    """The second half of :func:`html_lines`: parse a :func:`guarded_text` and walk it."""
+    if not slow_warned and slow_reason is not None:
+        warn_slow_path()
     tree = LexborHTMLParser(text)
     title = _meta_title(tree)
     root = tree.body or tree.root

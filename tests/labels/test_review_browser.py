@@ -15,7 +15,7 @@ import shutil
 import pytest
 
 from boilerclf.labels import file as labelsfile
-from boilerclf.labels.review import TOKEN_HEADER, Review, ReviewServer, serve_in_thread
+from boilerclf.labels.review import TOKEN_HEADER, Review, ReviewServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -50,18 +50,8 @@ def browser():
 
 
 @pytest.fixture
-def server():
-    servers = []
-
-    def start(review: Review) -> ReviewServer:
-        s = ReviewServer(review, "127.0.0.1", 0)
-        serve_in_thread(s)
-        servers.append(s)
-        return s
-    yield start
-    for s in servers:
-        s.shutdown()
-        s.server_close()
+def server(serve):
+    return serve
 
 
 def wait_state(driver, *states: str) -> None:
