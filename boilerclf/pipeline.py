@@ -6,6 +6,7 @@ through the model in one call.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
@@ -335,33 +336,50 @@ class Extractor:
             for batch in _batched(pages, batch_size):
                 yield from self._extract_batch(batch, kind)
             return
-        from concurrent.futures import ProcessPoolExecutor
-
-        from boilerclf.processes import start_context
+        from boilerclf.processes import WorkerPool, start_context
 
         # workers fork from this process when it runs no other thread (they
         # start in milliseconds, with the model code imported: a clean
         # interpreter spends about 1.3 s importing scikit-learn); otherwise
         # from a forkserver, as a child of a process that already runs OpenMP
-        # threads can hang in them
+        # threads can hang in them.  A list or tuple of pages reaches forked
+        # workers with the fork itself: they are sent index ranges, not the
+        # pages (no pickling, no pipe).
         ctx = start_context(initial=True)
-        # a list or tuple of pages reaches forked workers with the fork itself:
-        # they are sent index ranges, not the pages (no pickling, no pipe)
         shared = pages if type(pages) in (list, tuple) and ctx.get_start_method() == "fork" else None
-        with ProcessPoolExecutor(n_jobs, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(self, shared)) as ex:
+        pool = WorkerPool(n_jobs, functools.partial(_setup_worker, self, shared), _run_job, ctx=ctx)
+        ok = False
+        try:
+            pool.wait_ready()
             if shared is not None:
                 step = max(1, batch_size)
-                jobs = ((_worker_range, i, i + step, kind) for i in range(0, len(shared), step))
+                jobs: Iterator[tuple] = (("range", i, i + step, kind)
+                                         for i in range(0, len(shared), step))
             else:
-                jobs = ((_worker_batch, batch, kind) for batch in _batched(pages, batch_size))
-            pending = []
-            for job in jobs:
-                pending.append(ex.submit(*job))
-                if len(pending) >= 2 * n_jobs:
-                    yield from pending.pop(0).result()
-            for fut in pending:
-                yield from fut.result()
+                jobs = (("pages", batch, kind) for batch in _batched(pages, batch_size))
+            done: dict[int, list[str]] = {}
+            sent = next_out = 0
+            exhausted = False
+            while True:
+                for w in pool.idle():
+                    if exhausted or sent - next_out >= 2 * n_jobs:
+                        break
+                    job = next(jobs, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    pool.submit(w, sent, job)
+                    sent += 1
+                while next_out in done:
+                    yield from done.pop(next_out)
+                    next_out += 1
+                if exhausted and next_out == sent:
+                    break
+                for i, texts in pool.poll(1.0):
+                    done[i] = texts
+            ok = True
+        finally:
+            pool.close(kill=not ok)
 
     def _extract_batch(self, batch: list, kind: str | None) -> list[str]:
         return self.texts_of([self.lines(p, kind) for p in batch])
@@ -390,23 +408,15 @@ def _batched(it: Iterable, n: int) -> Iterator[list]:
         yield batch
 
 
-_worker: Extractor | None = None
-_worker_pages: list | tuple | None = None  # the pages, when the worker was forked with them
-
-
-def _init_worker(ex: Extractor, pages: list | tuple | None = None) -> None:
+def _setup_worker(ex: Extractor, pages: list | tuple | None) -> tuple:
     from boilerclf.processes import prepare_worker
 
-    global _worker, _worker_pages
     prepare_worker(ex)
-    _worker, _worker_pages = ex, pages
+    return ex, pages
 
 
-def _worker_batch(batch: list, kind: str | None) -> list[str]:
-    assert _worker is not None
-    return _worker._extract_batch(batch, kind)
-
-
-def _worker_range(start: int, stop: int, kind: str | None) -> list[str]:
-    assert _worker is not None and _worker_pages is not None
-    return _worker._extract_batch(list(_worker_pages[start:stop]), kind)
+def _run_job(state: tuple, job: tuple, notify) -> list[str]:
+    ex, pages = state
+    if job[0] == "range":
+        return ex._extract_batch(list(pages[job[1]:job[2]]), job[3])
+    return ex._extract_batch(job[1], job[2])

@@ -6,12 +6,17 @@ pool and a Dask worker all start and prepare their worker processes here:
 that is safe, else a forkserver) and :func:`prepare_worker` makes a process
 ready to classify (one thread for numeric libraries, the models loaded and
 warmed up, the slow-path warning already given by the main process).
+:class:`WorkerPool` runs tasks on such processes with per-stage time limits;
+the library and the ``clean`` command use it (Dask brings its own workers and
+prepares them with :func:`prepare_worker`).
 """
 from __future__ import annotations
 
 import os
 import time
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from boilerclf.parse.html import SlowPathWarning
 
@@ -88,3 +93,199 @@ def prepare_worker(ex, kinds: tuple[str, ...] = ()) -> None:
         warm.append(ex.lines("<p>Warm up the parser and the model.</p>", k))
     if warm:
         ex.classify_lines(warm)
+
+
+class WorkerError(RuntimeError):
+    """A worker process could not start, or died, or overran its time limit."""
+
+
+def worker_main(conn, setup: Callable[[], Any], handle: Callable[..., Any],
+                 close_fds: tuple[int, ...] = ()) -> None:
+    """A worker process: ``state = setup()`` once, then ``handle(state, task, notify)``
+    for each task until told to stop."""
+    import signal
+
+    for fd in close_fds:  # forked: the main's ends of the pipes, so a dead main means EOF here
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        state = setup()  # first-call costs are not charged to a task's time limit
+    except BaseException as e:  # noqa: BLE001 - reported as fatal to the main process
+        try:
+            conn.send(("fatal", str(e) or type(e).__name__))
+        except OSError:
+            pass
+        return
+    def notify(msg: tuple) -> None:
+        try:
+            conn.send(msg)
+        except OSError as e:  # the main process is gone: end the task and the worker
+            raise EOFError from e
+
+    try:
+        conn.send(("ready",))
+        while True:
+            task = conn.recv()
+            if task is None:
+                return
+            try:
+                result = handle(state, task, notify)
+            except EOFError:
+                raise
+            except Exception as e:  # noqa: BLE001 - the main process decides
+                try:
+                    conn.send(("error", e))
+                except Exception:  # noqa: BLE001 - an exception that does not pickle
+                    conn.send(("error", RuntimeError(f"{type(e).__name__}: {e}")))
+                continue
+            conn.send(("done", result))
+    except (EOFError, OSError):  # the main process is gone (killed): end quietly
+        return
+
+
+class Worker:
+    """One worker process and the main process's end of its pipe."""
+
+    def __init__(self, ctx, setup: Callable[[], Any], handle: Callable[..., Any],
+                 others: Sequence[Worker] = ()):
+        parent, child = ctx.Pipe(duplex=True)
+        close: tuple[int, ...] = ()
+        if ctx.get_start_method() == "fork":
+            close = (parent.fileno(), *(w.conn.fileno() for w in others))
+        self.proc = ctx.Process(target=worker_main, args=(child, setup, handle, close), daemon=True)
+        self.proc.start()
+        child.close()
+        self.conn = parent
+        self.ready = False
+        self.task: Any = None
+        self.stage: tuple = ("start", None)
+        self.deadline: float | None = None
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill:
+            try:
+                self.conn.send(None)
+            except (OSError, ValueError):
+                kill = True
+            self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5)
+        self.conn.close()
+
+
+class WorkerPool:
+    """Worker processes with per-stage time limits: the one pool of the package.
+
+    Each process runs ``state = setup()`` once, then ``handle(state, task,
+    notify)`` for each task it is sent.  A handler may call ``notify(("stage",
+    name, arg, n))`` as it moves on; the task's deadline is then ``timeout * n``
+    seconds from that moment (``timeout=None``: no limit).  A worker that
+    overruns its deadline or dies is killed and replaced, and :meth:`failed`
+    decides the fate of its task; the default raises :class:`WorkerError`.
+    :meth:`poll` returns what :meth:`finished` makes of each finished task.
+    ``ctx`` is the first workers' start context (default: :func:`start_context`).
+    """
+
+    def __init__(self, jobs: int, setup: Callable[[], Any], handle: Callable[..., Any],
+                 timeout: float | None = None, ctx=None):
+        self.setup, self.handle = setup, handle
+        self.timeout = timeout
+        first = ctx or start_context(initial=True)
+        self.workers: list[Worker] = []
+        for _ in range(jobs):
+            self.workers.append(Worker(first, setup, handle, self.workers))
+
+    def finished(self, task: Any, result: Any) -> list:
+        """The outcomes of a finished task (default: ``[(task, result)]``)."""
+        return [(task, result)]
+
+    def errored(self, task: Any, error: BaseException) -> list:
+        """The outcomes of a task whose handler raised ``error`` (default: raise it)."""
+        raise error
+
+    def failed(self, task: Any, stage: tuple, reason: str) -> list:
+        """The outcomes of a task whose worker died or overran (default: raise)."""
+        raise WorkerError(reason)
+
+    def wait_ready(self) -> None:
+        """Block until every worker has run its setup (raises :class:`WorkerError`)."""
+        while not all(w.ready for w in self.workers):
+            self.poll(1.0)
+
+    def idle(self) -> list[Worker]:
+        return [w for w in self.workers if w.ready and w.task is None]
+
+    def busy(self) -> bool:
+        return any(w.task is not None for w in self.workers)
+
+    def submit(self, w: Worker, task: Any, payload: Any) -> None:
+        """Send ``payload`` to the idle worker ``w``; ``task`` is what the outcomes refer to."""
+        w.task = task
+        w.stage = ("send", None)
+        w.deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        try:
+            w.conn.send(payload)
+        except (OSError, ValueError):  # it died: the next poll sees EOF and handles the task
+            pass
+
+    def poll(self, max_wait: float) -> list:
+        """Wait up to ``max_wait`` s for worker messages; return the outcomes of finished tasks."""
+        from multiprocessing.connection import wait
+
+        now = time.monotonic()
+        deadlines = [w.deadline for w in self.workers if w.task is not None and w.deadline]
+        if deadlines:
+            max_wait = max(0.0, min(max_wait, min(deadlines) - now))
+        done: list = []
+        ready = wait([w.conn for w in self.workers], max_wait)
+        for w in list(self.workers):
+            if w.conn not in ready:
+                continue
+            try:
+                while w.conn.poll():
+                    self._message(w, w.conn.recv(), done)
+            except (EOFError, OSError):
+                code = w.proc.exitcode if not w.proc.is_alive() else None
+                if not w.ready:
+                    self._replace(w)
+                    raise WorkerError(f"a worker process died while starting (exit code {code})")
+                done += self._fail(w, f"worker process died (exit code {code})")
+        now = time.monotonic()
+        for w in list(self.workers):
+            if w.task is not None and w.deadline is not None and now > w.deadline:
+                done += self._fail(w, f"timeout: over the {self.timeout:g} s time limit")
+        return done
+
+    def _message(self, w: Worker, msg: tuple, done: list) -> None:
+        kind = msg[0]
+        if kind == "ready":
+            w.ready = True
+        elif kind == "fatal":
+            raise WorkerError(msg[1])
+        elif kind == "stage":
+            w.stage = msg[1:3]
+            if self.timeout is not None:
+                w.deadline = time.monotonic() + self.timeout * max(1, msg[3])
+        elif kind in ("done", "error"):
+            task = w.task
+            w.task, w.stage, w.deadline = None, ("idle", None), None
+            done += self.finished(task, msg[1]) if kind == "done" else self.errored(task, msg[1])
+
+    def _replace(self, w: Worker) -> None:
+        w.stop(kill=True)
+        self.workers[self.workers.index(w)] = Worker(start_context(initial=False), self.setup,
+                                                     self.handle)
+
+    def _fail(self, w: Worker, reason: str) -> list:
+        task, stage = w.task, w.stage
+        self._replace(w)
+        return self.failed(task, stage, reason)
+
+    def close(self, kill: bool = False) -> None:
+        for w in self.workers:
+            w.stop(kill=kill)

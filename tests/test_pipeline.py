@@ -211,17 +211,16 @@ def test_extract_many_n_jobs_2_matches_n_jobs_1(tiny_extractor, many_pages, time
 
 _RANGES_SCRIPT = """
 import json, pickle, sys
-from concurrent.futures import ProcessPoolExecutor
 import boilerclf, boilerclf.processes as b
 ex = boilerclf.Extractor(model=sys.argv[1])
 pages = pickle.load(open(sys.argv[2], "rb"))  # str and bytes pages
 seq = list(ex.extract_many(pages, batch_size=3, n_jobs=1))
 sent = []
-real = ProcessPoolExecutor.submit
-def spy(self, fn, /, *args, **kwargs):
-    sent.append([fn.__name__, list(args[:2]) if fn.__name__ == "_worker_range" else len(args[0])])
-    return real(self, fn, *args, **kwargs)
-ProcessPoolExecutor.submit = spy
+real = b.WorkerPool.submit
+def spy(self, w, task, job):
+    sent.append([job[0], list(job[1:3]) if job[0] == "range" else len(job[1])])
+    return real(self, w, task, job)
+b.WorkerPool.submit = spy
 out = {"fork": b.fork_is_safe()}
 for how, ps in (("list", list(pages)), ("tuple", tuple(pages)), ("iter", iter(pages))):
     sent.clear()
@@ -251,10 +250,42 @@ def test_extract_many_n_jobs_2_sends_forked_workers_index_ranges(tiny_models, ma
     for how in ("list", "tuple"):
         same, sent = out[how]
         assert same, how
-        assert sent == [["_worker_range", [i, i + 3]] for i in range(0, n, 3)], how
+        assert sent == [["range", [i, i + 3]] for i in range(0, n, 3)], how
     same, sent = out["iter"]
-    assert same and {name for name, _ in sent} == {"_worker_batch"}
+    assert same and {name for name, _ in sent} == {"pages"}
     assert sum(k for _, k in sent) == n
+
+
+def test_extract_many_n_jobs_2_raises_what_a_worker_raised(tiny_extractor, lighthouse_html, timeout_run):
+    """A page that fails in a worker fails the call as it does with one process."""
+    pages = [lighthouse_html] * 6 + [object()] + [lighthouse_html] * 6
+    with pytest.raises(boilerclf.InputError) as seq:
+        list(tiny_extractor.extract_many(pages, batch_size=2, n_jobs=1))
+
+    def run():
+        with pytest.raises(boilerclf.InputError) as par:
+            list(tiny_extractor.extract_many(pages, batch_size=2, n_jobs=2))
+        return par
+
+    assert str(timeout_run(run, 120).value) == str(seq.value) == "a page must be str or bytes, not object"
+
+
+def test_extract_many_stopped_early_ends_its_workers(tiny_extractor, many_pages):
+    import multiprocessing as mp
+
+    before = {p.pid for p in mp.active_children()}
+    it = tiny_extractor.extract_many(list(many_pages) * 3, batch_size=2, n_jobs=2)
+    assert next(it) == tiny_extractor.extract(many_pages[0])
+    assert {p.pid for p in mp.active_children()} - before  # workers run
+    it.close()
+    assert not {p.pid for p in mp.active_children()} - before
+
+
+def test_the_library_and_clean_share_one_pool():
+    from boilerclf.batch.pool import Pool
+    from boilerclf.processes import WorkerPool
+
+    assert issubclass(Pool, WorkerPool)
 
 
 def test_extract_many_workers_fork_only_without_other_threads(tiny_extractor, many_pages, timeout_run,

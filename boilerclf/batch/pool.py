@@ -1,52 +1,33 @@
-"""Worker processes: each loads the model once, splits each page of a batch
-into lines, classifies the whole batch in one model call and renders the
-output; the pool enforces the per-page time limit by killing and replacing a
-worker that overruns (no signals, no threads in the worker)."""
+"""The work of ``clean``'s worker processes: each loads the model once, splits
+each page of a batch into lines, classifies the whole batch in one model call
+and renders the output; the pool (the package's :class:`WorkerPool`) enforces
+the per-page time limit by killing and replacing a worker that overruns (no
+signals, no threads in the worker)."""
 from __future__ import annotations
 
-import os
-import time
 import zlib
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from boilerclf.batch.errors import FatalError, reason
 from boilerclf.batch.inputs import Page, gunzip
 from boilerclf.batch.render import render
 from boilerclf.pipeline import Extractor
-from boilerclf.processes import prepare_worker, start_context
+from boilerclf.processes import Worker, WorkerError, WorkerPool, prepare_worker
 
 
-def worker_main(conn, ex: Extractor, kinds: tuple[str, ...], fmt: str, with_lines: bool,
-                 close_fds: tuple[int, ...] = ()) -> None:
-    """A worker process: load the model(s) once, then classify batches until told to stop."""
-    import signal
+def prepare(ex: Extractor, kinds: tuple[str, ...]) -> Extractor:
+    """A worker's setup: the model(s) of ``kinds`` loaded and warmed up."""
+    prepare_worker(ex, kinds)
+    return ex
 
-    for fd in close_fds:  # forked: the main's ends of the pipes, so a dead main means EOF here
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        prepare_worker(ex, kinds)  # first-call costs are not charged to a page's time limit
-    except BaseException as e:  # noqa: BLE001 - reported as fatal to the main process
-        try:
-            conn.send(("fatal", str(e) or type(e).__name__))
-        except OSError:
-            pass
-        return
-    try:
-        conn.send(("ready",))
-        while True:
-            task = conn.recv()
-            if task is None:
-                return
-            conn.send(("done", process_pages(ex, task, fmt, with_lines, conn.send)))
-    except (EOFError, OSError):  # the main process is gone (killed): end quietly
-        return
+
+def handle(ex: Extractor, task: list[tuple], notify: Callable[[tuple], None], fmt: str,
+           with_lines: bool) -> list[tuple]:
+    """A worker's handler: :func:`process_pages` with the pool's stage messages."""
+    return process_pages(ex, task, fmt, with_lines, notify)
 
 
 def page_task(p: Page) -> tuple:
@@ -60,15 +41,16 @@ def process_pages(ex: Extractor, task: list[tuple], fmt: str, with_lines: bool,
 
     Returns one outcome per page, keyed by its ``seq``: ``(seq, "ok", output,
     lines, kept, chars)`` or ``(seq, "error", stage, reason)``; a failure is
-    isolated to its page.  ``notify`` hears ``("page", seq)`` before a page is
-    split and ``("model", n)`` before the model call (the pool's time limits).
+    isolated to its page.  ``notify`` hears ``("stage", "parse", seq, 1)``
+    before a page is split and ``("stage", "classify", n, n)`` before the model
+    call on ``n`` pages (the pool's time limits: one per page).
     ``fmt`` is an output format, or ``"record"`` for the JSONL record as a dict.
     """
     notify = notify or (lambda msg: None)
     out: list[tuple] = []
     split: list[tuple] = []
     for seq, data, kind, charset, meta, gz, cut in task:
-        notify(("page", seq))
+        notify(("stage", "parse", seq, 1))
         if gz:
             try:
                 data = gunzip(data, ex.max_bytes + 1, partial=cut)
@@ -81,7 +63,7 @@ def process_pages(ex: Extractor, task: list[tuple], fmt: str, with_lines: bool,
             split.append((seq, lines, meta))
         except Exception as e:  # noqa: BLE001 - isolated per page
             out.append((seq, "error", "parse", reason(e)))
-    notify(("model", len(split)))
+    notify(("stage", "classify", len(split), len(split)))
     try:
         results = ex.classify_lines([s[1] for s in split])
     except Exception:  # noqa: BLE001 - find the page(s) at fault one by one
@@ -102,36 +84,8 @@ def process_pages(ex: Extractor, task: list[tuple], fmt: str, with_lines: bool,
     return out
 
 
-class Worker:
-    def __init__(self, ctx, args: tuple, others: list[Worker] = ()):
-        parent, child = ctx.Pipe(duplex=True)
-        close: tuple[int, ...] = ()
-        if ctx.get_start_method() == "fork":
-            close = (parent.fileno(), *(w.conn.fileno() for w in others))
-        self.proc = ctx.Process(target=worker_main, args=(child, *args, close), daemon=True)
-        self.proc.start()
-        child.close()
-        self.conn = parent
-        self.ready = False
-        self.task: list[Page] | None = None
-        self.stage: tuple = ("start", None)
-        self.deadline: float | None = None
-
-    def stop(self, kill: bool = False) -> None:
-        if not kill:
-            try:
-                self.conn.send(None)
-            except (OSError, ValueError):
-                kill = True
-            self.proc.join(5)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join(5)
-        self.conn.close()
-
-
-class Pool:
-    """Worker processes with per-stage deadlines (the per-page time limit).
+class Pool(WorkerPool):
+    """The pool of ``clean``: batches of pages with the per-page time limit.
 
     A worker that overruns its deadline or dies is killed and replaced; the
     page it was splitting fails (``timeout``), the other pages of its batch go
@@ -147,101 +101,42 @@ class Pool:
         for attr in ("model", "text_model"):
             if getattr(ex, attr) is not None:
                 setattr(ex, attr, Path(getattr(ex, attr)).resolve())
-        self.args = (ex, kinds, fmt, with_lines)
-        self.timeout = timeout
-        first = start_context(initial=True)
-        self.workers: list[Worker] = []
-        for _ in range(jobs):
-            self.workers.append(Worker(first, self.args, self.workers))
+        super().__init__(jobs, partial(prepare, ex, kinds),
+                         partial(handle, fmt=fmt, with_lines=with_lines), timeout)
         self.retry: deque[list[Page]] = deque()
         self.attempts: dict[int, int] = {}
 
-    def wait_ready(self) -> None:
-        """Block until every worker has loaded the model (raises :class:`FatalError`)."""
-        while not all(w.ready for w in self.workers):
-            self.poll(1.0)
-
-    def idle(self) -> list[Worker]:
-        return [w for w in self.workers if w.ready and w.task is None]
-
-    def busy(self) -> bool:
-        return any(w.task is not None for w in self.workers)
-
-    def submit(self, w: Worker, batch: list[Page]) -> None:
-        w.task = batch
-        w.stage = ("send", None)
-        w.deadline = None if self.timeout is None else time.monotonic() + self.timeout
-        try:
-            w.conn.send([page_task(p) for p in batch])
-        except (OSError, ValueError):  # it died: the next poll sees EOF and handles the batch
-            pass
+    def submit(self, w: Worker, batch: list[Page]) -> None:  # type: ignore[override]
+        super().submit(w, batch, [page_task(p) for p in batch])
 
     def poll(self, max_wait: float) -> list[tuple]:
         """Wait for worker messages; return finished outcomes ``(seq, status, ...)``."""
-        from multiprocessing.connection import wait
+        try:
+            return super().poll(max_wait)
+        except WorkerError as e:
+            raise FatalError(str(e)) from None
 
-        now = time.monotonic()
-        deadlines = [w.deadline for w in self.workers if w.task is not None and w.deadline]
-        if deadlines:
-            max_wait = max(0.0, min(max_wait, min(deadlines) - now))
-        done: list[tuple] = []
-        ready = wait([w.conn for w in self.workers], max_wait)
-        for w in list(self.workers):
-            if w.conn not in ready:
-                continue
-            try:
-                while w.conn.poll():
-                    self._message(w, w.conn.recv(), done)
-            except (EOFError, OSError):
-                code = w.proc.exitcode if not w.proc.is_alive() else None
-                if not w.ready:
-                    self._replace(w)
-                    raise FatalError(f"a worker process died while starting (exit code {code})")
-                done += self._fail(w, f"worker process died (exit code {code})")
-        now = time.monotonic()
-        for w in list(self.workers):
-            if w.task is not None and w.deadline is not None and now > w.deadline:
-                done += self._fail(w, f"timeout: over the {self.timeout:g} s time limit")
-        return done
+    def finished(self, task: list[Page], result: list[tuple]) -> list[tuple]:
+        return result
 
-    def _message(self, w: Worker, msg: tuple, done: list) -> None:
-        kind = msg[0]
-        if kind == "ready":
-            w.ready = True
-        elif kind == "fatal":
-            raise FatalError(msg[1])
-        elif kind == "page":
-            w.stage = ("parse", msg[1])
-            if self.timeout is not None:
-                w.deadline = time.monotonic() + self.timeout
-        elif kind == "model":
-            w.stage = ("classify", msg[1])
-            if self.timeout is not None:
-                w.deadline = time.monotonic() + self.timeout * max(1, msg[1])
-        elif kind == "done":
-            done += msg[1]
-            w.task, w.stage, w.deadline = None, ("idle", None), None
+    def errored(self, task: list[Page], error: BaseException) -> list[tuple]:
+        return [(p.seq, "error", "classify", reason(error)) for p in task]
 
-    def _replace(self, w: Worker) -> None:
-        w.stop(kill=True)
-        self.workers[self.workers.index(w)] = Worker(start_context(initial=False), self.args)
-
-    def _fail(self, w: Worker, reason: str) -> list[tuple]:
-        """Kill ``w``, replace it, and decide the fate of its batch."""
-        batch, (stage, arg) = w.task or [], w.stage
-        self._replace(w)
+    def failed(self, batch: list[Page] | None, stage: tuple, why: str) -> list[tuple]:
+        """The fate of the batch of a worker that died or overran."""
+        batch, (stage, arg) = batch or [], stage
         out: list[tuple] = []
         if stage == "parse":
             culprit = [p for p in batch if p.seq == arg]
             rest = [p for p in batch if p.seq != arg]
-            out += [(p.seq, "error", "parse", reason) for p in culprit]
+            out += [(p.seq, "error", "parse", why) for p in culprit]
             if rest:
                 self.retry.appendleft(rest)
         elif len(batch) == 1:
             p = batch[0]
             self.attempts[p.seq] = self.attempts.get(p.seq, 0) + 1
             if stage == "classify" or self.attempts[p.seq] >= 3:
-                out.append((p.seq, "error", stage, reason))
+                out.append((p.seq, "error", stage, why))
                 self.attempts.pop(p.seq, None)
             else:
                 self.retry.appendleft(batch)
@@ -249,7 +144,3 @@ class Pool:
             for p in reversed(batch):
                 self.retry.appendleft([p])
         return out
-
-    def close(self, kill: bool = False) -> None:
-        for w in self.workers:
-            w.stop(kill=kill)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ import pytest
 from boilerclf import batch
 from boilerclf.batch import engine
 from boilerclf.batch.engine import Output, take_batch
-from boilerclf.batch.pool import Pool, worker_main
+from boilerclf.batch.pool import Pool, handle, prepare
 from boilerclf.batch.writers import DirWriter, FileWriter, open_new
+from boilerclf.processes import worker_main
 
 
 def record(rid, html: str) -> str:
@@ -260,7 +262,7 @@ def test_worker_ends_quietly_when_the_main_process_is_gone(tiny_extractor, capsy
             self.sent = []
 
         def send(self, msg):
-            if msg[0] == "page":
+            if msg[0] == "stage":
                 raise BrokenPipeError(32, "Broken pipe")
             self.sent.append(msg)
 
@@ -268,7 +270,8 @@ def test_worker_ends_quietly_when_the_main_process_is_gone(tiny_extractor, capsy
             return [(0, "<p>Hello there, a page.</p>", "html", None, ("id", None, "s"), False, False)]
 
     conn = GonePipe()
-    worker_main(conn, tiny_extractor, ("html",), "txt", False)  # returns, no traceback
+    worker_main(conn, partial(prepare, tiny_extractor, ("html",)),
+                partial(handle, fmt="txt", with_lines=False))  # returns, no traceback
     assert conn.sent == [("ready",)]
 
 
