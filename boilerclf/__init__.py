@@ -67,18 +67,19 @@ def __getattr__(name: str):
 
 
 def _extractor(threshold: float | str | Auto | None, site_profile=None, max_bytes: int | None = None,
-               max_nodes: int | None = None, comments: bool = False) -> Extractor:
+               max_nodes: int | None = None, comments: bool = False, include_title: bool = False) -> Extractor:
     global _default
     if _default is None:
         _default = Extractor()
     if (threshold is None and site_profile is None and max_bytes is None and max_nodes is None
-            and not comments):
+            and not comments and not include_title):
         return _default
     from boilerclf.pipeline import resolve_threshold
 
     ex = Extractor(threshold=threshold, site_profile=site_profile,
                    max_bytes=MAX_BYTES if max_bytes is None else max_bytes,
-                   max_nodes=MAX_NODES if max_nodes is None else max_nodes, comments=comments)
+                   max_nodes=MAX_NODES if max_nodes is None else max_nodes, comments=comments,
+                   include_title=include_title)
     for k, v in _default.__dict__.items():  # share the loaded models, not their thresholds
         if k.startswith("_m_"):
             ex.__dict__[k] = (v[0], resolve_threshold(threshold, v[0].threshold))
@@ -88,7 +89,7 @@ def _extractor(threshold: float | str | Auto | None, site_profile=None, max_byte
 def extract(html: str | bytes, *, url: str | None = None, threshold: float | str | Auto | None = None,
             charset: str | None = None, site_profile: str | Path | SiteProfile | None = None,
             max_bytes: int | None = None, max_nodes: int | None = None, comments: bool = False,
-            timeout: float | None = None) -> str:
+            timeout: float | None = None, include_title: bool = False) -> str:
     """The main text of an HTML page (str, or bytes in any charset).
 
     ``threshold`` is a score in 0..1, "auto" (a threshold chosen per page from
@@ -101,7 +102,9 @@ def extract(html: str | bytes, *, url: str | None = None, threshold: float | str
     :data:`MAX_BYTES`, characters for str input) and ``max_nodes`` (default
     :data:`MAX_NODES`) cap the work on one page: the rest of a longer page is
     ignored (see :class:`Extractor`).  Readers' comment sections are dropped
-    unless ``comments=True`` (then the model judges their lines).
+    unless ``comments=True`` (then the model judges their lines).  The
+    page's headline is left out of the body unless ``include_title=True``
+    (then it stays in its place); ``classify(html).title`` gives it.
 
     ``timeout`` is a time budget for the page in seconds (wall clock; default
     None, no limit): past it, :class:`PageTimeout` is raised instead of
@@ -110,7 +113,7 @@ def extract(html: str | bytes, *, url: str | None = None, threshold: float | str
     :class:`InputError` and a ``TimeoutError``: a crawler that skips the pages
     it cannot read, ``except InputError``, skips these too.
     """
-    return _extractor(threshold, site_profile, max_bytes, max_nodes, comments).extract(
+    return _extractor(threshold, site_profile, max_bytes, max_nodes, comments, include_title).extract(
         html, "html", charset, timeout=timeout)
 
 
@@ -125,14 +128,15 @@ def extract_text(text: str | bytes, *, threshold: float | str | Auto | None = No
 def classify(page: str | bytes, *, kind: str | None = None, threshold: float | str | Auto | None = None,
              features: bool = False, charset: str | None = None,
              site_profile: str | Path | SiteProfile | None = None, max_bytes: int | None = None,
-             max_nodes: int | None = None, comments: bool = False, timeout: float | None = None) -> Result:
+             max_nodes: int | None = None, comments: bool = False, timeout: float | None = None,
+             include_title: bool = False) -> Result:
     """Every line of a page with its label and score (and features on request).
 
     ``kind`` is "html", "text" or None to detect it; ``site_profile``, the
-    limits, ``comments`` and ``timeout`` as in :func:`extract`;
+    limits, ``comments``, ``timeout`` and ``include_title`` as in :func:`extract`;
     ``Result.truncated`` says whether the page ran over a limit.
     """
-    return _extractor(threshold, site_profile, max_bytes, max_nodes, comments).classify(
+    return _extractor(threshold, site_profile, max_bytes, max_nodes, comments, include_title).classify(
         page, kind, features=features, charset=charset, timeout=timeout)
 
 

@@ -72,6 +72,8 @@ class Result:
     """
 
     lines: list[Line]
+    #: The page's headline as shown: the line the features place the title on
+    #: (HTML; ``<title>`` itself when no line matches it), else the first line of a text page.
     title: str = ""
     kind: str = "html"
     truncated: bool = False
@@ -79,10 +81,14 @@ class Result:
     #: The page's threshold: lines scored at or above it are kept (with
     #: ``"auto"``, :mod:`boilerclf.decide.decision`, it differs from page to page).
     threshold: float = _decision.EMPTY_PAGE_THRESHOLD
+    #: The index of the headline line in ``lines`` (HTML), -1 for none: it is
+    #: kept or not by ``include_title``, whatever its score.
+    headline: int = -1
 
     @property
     def text(self) -> str:
-        """The kept lines, one per line."""
+        """The kept lines, one per line (the headline among them only with
+        ``include_title=True``)."""
         return "\n".join(line.text for line in self.lines if line.label)
 
 
@@ -172,6 +178,10 @@ class Extractor:
         Seconds (wall clock) one page may take in :meth:`lines`, :meth:`classify`
         and :meth:`extract` (each also takes its own ``timeout``); past it they
         raise :class:`PageTimeout`.  Default None: no limit.
+    include_title : bool, default False
+        Keep an HTML page's headline (``Result.title``) in the main text, in its
+        place.  By default the body comes without it, as most extractors and
+        benchmarks of today's pages give it; whatever the model scores it.
 
     A page that runs over any limit is still classified, and its
     :class:`Result` says ``truncated``.  Limits must be positive integers
@@ -183,7 +193,8 @@ class Extractor:
                  max_nodes: int = MAX_NODES, max_depth: int = _markup.MAX_DEPTH,
                  max_attrs: int = _markup.MAX_ATTRS,
                  site_profile: str | Path | SiteProfile | None = None, trusted: bool = False,
-                 xref_rule: bool = True, comments: bool = False, timeout: float | None = None):
+                 xref_rule: bool = True, comments: bool = False, timeout: float | None = None,
+                 include_title: bool = False):
         self.model = model
         self.text_model = text_model
         if threshold is not None:
@@ -198,6 +209,7 @@ class Extractor:
         self.xref_rule = bool(xref_rule)
         self.comments = bool(comments)
         self.timeout = check_timeout(timeout)
+        self.include_title = bool(include_title)
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -261,11 +273,12 @@ class Extractor:
 
     # -- many pages ---------------------------------------------------------
     def _score(self, pages: list[_lines.Lines], *, features: bool = False, deadline: float | None = None
-               ) -> list[tuple[np.ndarray, float, np.ndarray | None] | None]:
-        """Per page ``(scores, threshold, feature matrix if asked)``, None for a
-        page without lines; pages of one kind go through the model in one call.
-        The scores are final: cross-reference rule and site profile applied;
-        the threshold is the page's own (chosen from its scores for "auto")."""
+               ) -> list[tuple[np.ndarray, float, np.ndarray, np.ndarray | None, int] | None]:
+        """Per page ``(scores, threshold, kept, feature matrix if asked,
+        headline line or -1)``, None for a page without lines; pages of one kind
+        go through the model in one call.  The scores are final: cross-reference
+        rule and site profile applied; the threshold is the page's own (chosen
+        from its scores for "auto"); ``kept`` is :func:`kept_lines`' decision."""
         out: list = [None] * len(pages)
         for kind in ("html", "text"):
             nonempty = [i for i, p in enumerate(pages) if p.kind == kind and len(p)]
@@ -284,9 +297,12 @@ class Extractor:
                                            np.concatenate([pages[i].flags for i in nonempty]),
                                            comments=getattr(self, "comments", False))
             kept = kept_lines(raw, X, texts, thr, markup=markup, xref_rule=getattr(self, "xref_rule", True),
-                              profile=self.site_profile)
-            for i, a, b in zip(nonempty, kept.starts[:-1].tolist(), kept.starts[1:].tolist()):
-                out[i] = (kept.scores[a:b], float(kept.thresholds[a]), X[a:b] if features else None)
+                              profile=self.site_profile,
+                              headline=getattr(self, "include_title", False) if kind == "html" else None)
+            heads = kept.headlines.tolist()
+            for j, (i, a, b) in enumerate(zip(nonempty, kept.starts[:-1].tolist(), kept.starts[1:].tolist())):
+                out[i] = (kept.scores[a:b], float(kept.thresholds[a]), kept.keep[a:b],
+                          X[a:b] if features else None, heads[j] - a if heads[j] >= 0 else -1)
         return out
 
     def classify_lines(self, pages: list[_lines.Lines], *, features: bool = False) -> list[Result]:
@@ -300,17 +316,18 @@ class Extractor:
             if got is None:
                 results.append(Result([], p.title, p.kind, p.truncated))
                 continue
-            s, thr, feats = got
+            s, thr, keep, feats, head = got
             # Python scalars from whole arrays: per-element numpy scalars cost
             # about as much as the tree predictor
             tags = [_lines.BLOCK_TAGS[tg] for tg in p.tag.tolist()]
-            keep = (s >= thr).tolist()
+            keep = keep.tolist()
             if features:
                 out = [Line(t, k, sc, tg, dict(zip(FEATURE_NAMES, f)))
                        for t, k, sc, tg, f in zip(p.texts, keep, s.tolist(), tags, feats.tolist())]
             else:
                 out = [Line(t, k, sc, tg) for t, k, sc, tg in zip(p.texts, keep, s.tolist(), tags)]
-            results.append(Result(out, p.title, p.kind, p.truncated, s, thr))
+            title = p.texts[head] if head >= 0 and p.kind == "html" else p.title
+            results.append(Result(out, title, p.kind, p.truncated, s, thr, head if p.kind == "html" else -1))
         return results
 
     def texts_of(self, pages: list[_lines.Lines]) -> list[str]:
@@ -319,7 +336,7 @@ class Extractor:
         return self._texts(pages, None)
 
     def _texts(self, pages: list[_lines.Lines], deadline: float | None) -> list[str]:
-        return ["" if got is None else "\n".join(itertools.compress(p.texts, (got[0] >= got[1]).tolist()))
+        return ["" if got is None else "\n".join(itertools.compress(p.texts, got[2].tolist()))
                 for p, got in zip(pages, self._score(pages, deadline=deadline))]
 
     def extract_many(self, pages: Iterable[str | bytes], *, kind: str | None = None,

@@ -126,7 +126,7 @@ def test_presets_values():
 def test_threshold_sets_labels(tiny_models, lighthouse_html, preset, thr):
     ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=preset)
     r = ex.classify(lighthouse_html, features=True)
-    assert [ln.label for ln in r.lines] == [ln.score >= r.threshold for ln in r.lines]
+    assert_labels_follow_scores(r)
     if thr is None:  # chosen for the page from its own scores and words
         want = decision.page_threshold(r.scores, _words(r), extract_mod.resolve_threshold(preset, 0.5).recall_weight)
         assert r.threshold == want
@@ -135,12 +135,30 @@ def test_threshold_sets_labels(tiny_models, lighthouse_html, preset, thr):
         assert r.threshold == thr
 
 
+def assert_labels_follow_scores(r: Result, include_title: bool = False) -> None:
+    """A line is kept when its score reaches the page's threshold; the headline
+    line is kept exactly when ``include_title``."""
+    assert r.headline >= 0 and r.lines[r.headline].text == r.title
+    assert [ln.label for ln in r.lines] == [include_title if i == r.headline else ln.score >= r.threshold
+                                           for i, ln in enumerate(r.lines)]
+
+
+def test_the_headline_is_the_title_and_kept_only_on_request(tiny_models, lighthouse_html):
+    for include_title in (False, True):
+        ex = Extractor(model=tiny_models[0], threshold=0.0, include_title=include_title)
+        r = ex.classify(lighthouse_html)
+        assert_labels_follow_scores(r, include_title)
+        assert r.title == "Council approves plan to restore Point Marlow lighthouse"  # not <title>'s
+        assert (r.title in r.text.splitlines()) is include_title
+        assert ex.extract(lighthouse_html) == r.text
+
+
 def test_threshold_extremes_and_monotone(tiny_models, lighthouse_html):
-    def kept(thr):
-        ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=thr)
+    def kept(thr, include_title=False):
+        ex = Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=thr, include_title=include_title)
         return [ln.label for ln in ex.classify(lighthouse_html).lines]
 
-    assert all(kept(0.0)) and not any(kept(1.0))
+    assert all(kept(0.0, include_title=True)) and not any(kept(1.0))
     with pytest.raises(ValueError, match="threshold"):
         kept(1.01)
     prec, rec = kept("precision"), kept("recall")
@@ -168,10 +186,13 @@ def test_api_extract_and_classify(api, tiny_extractor, lighthouse_html, rail_tex
 def test_api_threshold_on_fresh_default(api, lighthouse_html):
     # (the first call: the default extractor has not loaded its model yet)
     r = api.classify(lighthouse_html, threshold="recall", features=True)
-    assert [ln.label for ln in r.lines] == [ln.score >= r.threshold for ln in r.lines]
+    assert_labels_follow_scores(r)
     assert r.threshold == decision.page_threshold(r.scores, _words(r), PRESETS["recall"].recall_weight)
-    r = api.classify(lighthouse_html, threshold=0.0)
+    r = api.classify(lighthouse_html, threshold=0.0, include_title=True)
     assert all(ln.label for ln in r.lines)
+    assert api.extract(lighthouse_html, threshold=0.0, include_title=True) == r.text
+    assert api.extract(lighthouse_html, threshold=0.0) == "\n".join(
+        ln.text for i, ln in enumerate(r.lines) if i != r.headline)
 
 
 # ------------------------------------------------------------------ pickling and many pages
@@ -400,7 +421,7 @@ def test_api_threshold_after_default_loaded(monkeypatch, tiny_models, lighthouse
     monkeypatch.setattr(files_mod, "shipped_model_path", lambda name: shipped[name])
     monkeypatch.setattr(boilerclf, "_default", None)
     boilerclf.extract(lighthouse_html)
-    assert all(ln.label for ln in boilerclf.classify(lighthouse_html, threshold=0.0).lines)
+    assert all(ln.label for ln in boilerclf.classify(lighthouse_html, threshold=0.0, include_title=True).lines)
     r = boilerclf.classify(lighthouse_html, threshold="precision", features=True)
-    assert [ln.label for ln in r.lines] == [ln.score >= r.threshold for ln in r.lines]
+    assert_labels_follow_scores(r)
     assert r.threshold == decision.page_threshold(r.scores, _words(r), PRESETS["precision"].recall_weight)

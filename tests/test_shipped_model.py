@@ -235,7 +235,9 @@ def test_classify_labels_follow_presets(lighthouse_html):
     for preset in ("precision", "balanced", "recall"):
         r = Extractor(threshold=preset).classify(lighthouse_html)
         assert r.kind == "html" and r.lines
-        assert [ln.label for ln in r.lines] == [ln.score >= r.threshold for ln in r.lines]
+        assert [ln.label for ln in r.lines] == [ln.score >= r.threshold and i != r.headline
+                                               for i, ln in enumerate(r.lines)]
+        assert r.lines[r.headline].text == r.title
         assert r.threshold == Extractor(threshold=PRESETS[preset]).classify(lighthouse_html).threshold
     prec = set(Extractor(threshold="precision").extract(lighthouse_html).splitlines())
     rec = set(Extractor(threshold="recall").extract(lighthouse_html).splitlines())

@@ -55,24 +55,44 @@ PSEUDO_PEER = "trafilatura"
 PSEUDO_WEIGHT = 1.0
 
 
+def headline_mask(X: np.ndarray) -> np.ndarray:
+    """The rows of a feature matrix that are their page's headline (:func:`boilerclf.decide.keep.headline_rows`)."""
+    heads = keep.headline_rows(X, keep.page_starts(X))
+    mask = np.zeros(len(X), dtype=bool)
+    mask[heads[heads >= 0]] = True
+    return mask
+
+
 def stack(parts: dict[str, build.Part], names: list[str], *, max_lines: int = 0, seed: int = 0,
-          weights: dict[str, float | np.ndarray] | None = None) -> Data:
+          weights: dict[str, float | np.ndarray] | None = None, rows: dict[str, np.ndarray] | None = None,
+          unlabel_headline: bool = False) -> Data:
     """Stack datasets with unique page ids; with ``max_lines`` whole pages are
     subsampled to about that many lines in all.  (Pages are balanced by the
     model's ``max_lines_per_page``.)  ``weights`` gives the lines of a set a
-    sample weight other than 1: one for all its lines, or an array, one per line."""
+    sample weight other than 1: one for all its lines, or an array, one per line.
+    ``rows`` keeps only the rows of a set that a boolean mask marks (k-fold).
+    ``unlabel_headline`` takes the label off each page's headline line: the
+    decision keeps or drops it by convention (``include_title``), so a set
+    whose gold keeps it must not teach the model to keep it, nor one whose
+    gold leaves it out to drop it."""
     rng = np.random.default_rng(seed)
     Xs, ys, ws = [], [], []
     page_base = 0
     for n in names:
         p = parts[n]
         X = p.X.copy()
-        n_pages = int(X[:, 0].max()) + 1 if len(X) else 0
+        y = p.y
+        w = np.broadcast_to(np.asarray((weights or {}).get(n, 1.0), dtype=np.float64), (len(X),))
+        if unlabel_headline:
+            y = np.where(headline_mask(X), -1, y)
+        if rows is not None and n in rows:
+            X, y, w = X[rows[n]], y[rows[n]], w[rows[n]]
+        n_pages = int(p.X[:, 0].max()) + 1 if len(p.X) else 0
         X[:, 0] += page_base
         page_base += n_pages
         Xs.append(X)
-        ys.append(p.y)
-        ws.append(np.broadcast_to(np.asarray((weights or {}).get(n, 1.0), dtype=np.float64), (len(X),)))
+        ys.append(y)
+        ws.append(w)
     X, y, w = np.concatenate(Xs), np.concatenate(ys), np.concatenate(ws)
     if max_lines and len(X) > max_lines:
         chosen = rng.random(page_base) < max_lines / len(X)
@@ -124,26 +144,75 @@ SHORTCUTS = {"html": {"exit_trees": 30, "exit_score": 0.05, "cascade": 0.05}, "t
 
 
 def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: dict,
-               weights: dict[str, float | np.ndarray] | None = None) -> np.ndarray:
-    """Train on ``others``; the line scores of ``name``."""
-    return fit(stack(mp, others, max_lines=max_lines, weights=weights), **params).decision_scores(mp[name].X)
+               weights: dict[str, float | np.ndarray] | None = None, rows: dict | None = None,
+               unlabel_headline: bool = False, score_rows: np.ndarray | None = None) -> np.ndarray:
+    """Train on ``others`` (``rows``: masks of their rows, as in :func:`stack`);
+    the line scores of ``name`` (only its ``score_rows``, if given)."""
+    model = fit(stack(mp, others, max_lines=max_lines, weights=weights, rows=rows,
+                      unlabel_headline=unlabel_headline), **params)
+    X = mp[name].X if score_rows is None else mp[name].X[score_rows]
+    return model.decision_scores(X)
 
 
-def texts_at(part: build.Part, scores: np.ndarray, threshold: float | str) -> dict[str, str]:
+def domain_folds(gold: dict[str, dict], ids: list[str], key: str, k: int = 5, seed: int = 0) -> np.ndarray:
+    """A fold number (0..k-1) per page of ``ids``, the pages of one site (the
+    gold's ``key``, else the URL's host) always in the same fold."""
+    from urllib.parse import urlsplit
+
+    def site(pid: str) -> str:
+        g = gold.get(pid) or {}
+        return str(g.get(key) or urlsplit(g.get("url") or "").hostname or pid)
+
+    sites = sorted({site(p) for p in ids})
+    order = np.random.default_rng(seed).permutation(len(sites))
+    fold_of = {s: int(order[i]) % k for i, s in enumerate(sites)}
+    return np.array([fold_of[site(p)] for p in ids], dtype=np.int64)
+
+
+def kfold_scores(mp: dict, others: list[str], name: str, folds: np.ndarray, max_lines: int, params: dict,
+                 weights: dict | None = None, unlabel_headline: bool = False, n_jobs: int = 1) -> np.ndarray:
+    """Out-of-fold line scores of set ``name``: each fold scored by a model
+    trained on ``others`` and the other folds of ``name`` (``folds``: one
+    fold number per page of ``name``)."""
+    from joblib import Parallel, delayed
+
+    page_fold = folds[mp[name].X[:, 0].astype(np.int64)]
+    ks = sorted(set(folds.tolist()))
+    got = Parallel(n_jobs=n_jobs)(
+        delayed(_lodo_fold)(mp, others + [name], name, max_lines, params, weights, {name: page_fold != f},
+                            unlabel_headline, page_fold == f) for f in ks)
+    out = np.empty(len(page_fold), dtype=np.float64)
+    for f, sc in zip(ks, got):
+        out[page_fold == f] = sc
+    return out
+
+
+def texts_at(part: build.Part, scores: np.ndarray, threshold: float | str,
+             headline: bool | None = None) -> dict[str, str]:
     """Predicted main text per page id, the lines kept at ``threshold`` (a
     number, or "auto"), through :func:`boilerclf.decide.keep.kept_lines`, the
     function :class:`boilerclf.Extractor` uses: the same rules after the model,
-    the same per-page thresholds, the same text for the same scores."""
+    the same per-page thresholds, the same text for the same scores.
+    ``headline``: the Extractor's ``include_title`` for HTML parts (None: the
+    headline line is left to its score, as for text pages)."""
     texts = [t for page in part.texts for t in page]
-    got = keep.kept_lines(scores, part.X, texts, decision.parse(threshold), markup=part.markup)
+    got = keep.kept_lines(scores, part.X, texts, decision.parse(threshold), markup=part.markup,
+                          headline=headline)
     return keep.page_texts(got, texts, part.ids)
 
 
+def convention(name: str, mode: str) -> bool | None:
+    """The headline decision a set is scored with: its gold's convention for
+    HTML (:func:`training.datasets.headline_kept`), the model's call for text."""
+    return datasets.headline_kept(name) if mode == "html" else None
+
+
 def snippet_accuracy(part: build.Part, snippets: dict[str, dict], scores: np.ndarray,
-                     threshold: float | str) -> dict:
+                     threshold: float | str, headline: bool | None = False) -> dict:
     """trafilatura_eval's metric (:func:`boilerclf.metrics.snippet_accuracy`)
-    on a snippet set's cached lines scored ``scores``."""
-    return metrics.snippet_accuracy(snippets, texts_at(part, scores, threshold))
+    on a snippet set's cached lines scored ``scores`` (the headline dropped, as
+    the library's default does)."""
+    return metrics.snippet_accuracy(snippets, texts_at(part, scores, threshold, headline))
 
 
 def predict_texts(model: LineClassifier, part: build.Part, threshold: float | str | None = None
@@ -210,7 +279,8 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         max_lines: int = 0, n_jobs: int = 1, log=print, params: dict | None = None,
         thresholds: dict[str, float] | None = None, snippet_sets: list[str] | None = None,
         snippet_weight: float = SNIPPET_WEIGHT, pseudo_peer: str | None = PSEUDO_PEER,
-        pseudo_weight: float = PSEUDO_WEIGHT) -> dict:
+        pseudo_weight: float = PSEUDO_WEIGHT, kfold: int = 5, kfold_modes: tuple[str, ...] = ("html",)
+        ) -> dict:
     """Build caches, run LODO, fit and save the HTML and text models, write the card.
 
     Each model ships with the threshold of best macro LODO F1 over the sets of
@@ -229,6 +299,14 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     weigh ``pseudo_weight`` each.  ``ValueError`` (before any page is read) when
     the peer's output is neither in ``peers_cache`` nor computable
     (:func:`peer_output_missing`).
+
+    The sets of :data:`training.datasets.KFOLD_SETS` that are training sets are
+    also scored by ``kfold``-fold cross-validation grouped by site (in the
+    ``kfold_modes``): each fold by a model trained on every other set and the
+    set's other folds, as the shipped model is (report ``"kfold"``; their
+    held-out texts go to ``cache_dir/heldout/<set>.<mode>.json``).  HTML sets
+    are scored with their gold's headline convention (:func:`convention`) and
+    the HTML model learns nothing from headline lines (:func:`stack`).
     """
     root = Path(root)
     out_dir = Path(out_dir)
@@ -266,6 +344,7 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     if pseudo:
         report["snippet_sets"]["pseudo_labels"] = {
             "peer": pseudo_peer, "weight": pseudo_weight, "lines": {n: int(m.sum()) for n, m in pseudo.items()}}
+    kfold_out: dict[tuple[str, str], np.ndarray] = {}
     for mode in ("html", "text"):
         mp = {n: parts[n][mode] for n in parts}
         extra = list(snip) if mode == "html" else []
@@ -278,12 +357,28 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
             from joblib import Parallel, delayed
 
             t0 = time.time()
+            unlabel = mode == "html"
             scores = Parallel(n_jobs=n_jobs)(
                 delayed(_lodo_fold)(mp, [s for s in train_sets if s != n] + extra, n, max_lines, mparams,
-                                    weights)
+                                    weights, None, unlabel)
                 for n in eval_sets)
-            by_thr = {t: {n: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t))
+            by_thr = {t: {n: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t, convention(n, mode)))
                           for n, sc in zip(eval_sets, scores)} for t in THRESHOLDS}
+            for n, key in datasets.KFOLD_SETS.items():
+                if n not in train_sets or n not in eval_sets or mode not in kfold_modes:
+                    continue
+                t1 = time.time()
+                folds = domain_folds(datasets.load_gold(root / n), mp[n].ids, key, k=kfold)
+                sc = kfold_scores(mp, [s for s in train_sets if s != n] + extra, n, folds, max_lines, mparams,
+                                  weights, unlabel, n_jobs)
+                kf = {t: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t, convention(n, mode)))
+                      for t in THRESHOLDS}
+                report.setdefault("kfold", {}).setdefault(n, {})[mode + "_by_threshold"] = {
+                    str(t): v for t, v in kf.items()}
+                report["kfold"][n]["folds"] = {"k": kfold, "group": key}
+                kfold_out[(n, mode)] = sc
+                log(f"k-fold {mode} {n} ({kfold} folds by {key}, {time.time() - t1:.0f}s): "
+                    f"F1 at auto {kf['auto']['f1']:.3f}")
             macro = {t: float(np.mean([m["f1"] for m in v.values()])) for t, v in by_thr.items()}
             best, voted, voters = pick_threshold(by_thr, {n: len(mp[n].gold) for n in eval_sets})
             report.setdefault("thresholds", {})[mode] = {  # keys as strings (JSON): "0.35", "auto"
@@ -302,14 +397,25 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         thr = fixed if fixed is not None else (best if lodo else None)
         mode_params = mparams if thr is None else {**mparams, "threshold": thr}
         if lodo:
+            for (n, m), sc in kfold_out.items():  # held-out texts, for the benchmarks' per-type tables
+                if m == mode:
+                    report["kfold"][n][mode] = report["kfold"][n][mode + "_by_threshold"][str(shown)]
+                    held = texts_at(mp[n], sc, thr, convention(n, mode))
+                    path = Path(cache_dir) / "heldout" / f"{n}.{mode}.json"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(json.dumps({k: {"articleBody": v} for k, v in held.items()}))
+                    log(f"held-out {mode} texts of {n} (k-fold, threshold {thr}): {path}")
             for n in extra:  # snippet accuracy of a model that has not seen the set
                 t0 = time.time()
-                sc = _lodo_fold(mp, train_sets + [s for s in extra if s != n], n, max_lines, mparams, weights)
-                held = snippet_accuracy(snip[n], datasets.load_snippets(root / n), sc, thr)
+                sc = _lodo_fold(mp, train_sets + [s for s in extra if s != n], n, max_lines, mparams, weights,
+                                None, mode == "html")
+                held = snippet_accuracy(snip[n], datasets.load_snippets(root / n), sc, thr,
+                                        False if mode == "html" else None)
                 report.setdefault("snippets", {})[n] = {**held, "mode": mode, "trained_without": n}
                 log(f"snippet accuracy {mode} {n} (model trained without it): "
                     f"{held['snippet_accuracy']:.4f} of {held['n_snippets']} ({time.time() - t0:.0f}s)")
-        model = fit(stack(mp, train_sets + extra, max_lines=max_lines, weights=weights), **mode_params)
+        model = fit(stack(mp, train_sets + extra, max_lines=max_lines, weights=weights,
+                          unlabel_headline=mode == "html"), **mode_params)
         head = save(model, out_dir / f"boilerclf-{mode}.npz", kind=mode, train_sets=train_sets + extra,
                     lodo={n: v.get(mode) for n, v in report["lodo"].items()},
                     trained=time.strftime("%Y-%m-%d"), params=mode_params)

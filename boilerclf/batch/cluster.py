@@ -74,7 +74,8 @@ def _key(ex: Extractor) -> tuple:
             None if ex.threshold is None else str(ex.threshold), ex.max_bytes, ex.max_nodes,
             getattr(ex, "max_depth", None), getattr(ex, "max_attrs", None),
             _profile_key(getattr(ex, "site_profile", None)), bool(getattr(ex, "trusted", False)),
-            bool(getattr(ex, "xref_rule", True)), bool(getattr(ex, "comments", False)))
+            bool(getattr(ex, "xref_rule", True)), bool(getattr(ex, "comments", False)),
+            bool(getattr(ex, "include_title", False)))
 
 
 def _profile_key(profile) -> str | None:

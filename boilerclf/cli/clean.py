@@ -83,6 +83,8 @@ def clean(
     trusted_model: bool = typer.Option(False, "--trusted-model", help=TRUSTED_HELP),
     comments: bool = typer.Option(False, "--comments", help="Let the model judge readers' comment sections (by "
                                   "default they are dropped: they are not part of an article's main text)."),
+    include_title: bool = typer.Option(False, "--include-title", help="Keep each HTML page's headline in its "
+                                       "main text, in its place (by default the body comes without it)."),
 ) -> None:
     """Clean pages in batch: the main text of every page, in input order.
 
@@ -99,7 +101,7 @@ def clean(
         html_field=html_field, id_field=id_field, url_field=url_field, globs=list(glob))
     try:
         ex = make_extractor(model, text_model, threshold, site_profile, max_bytes=max_bytes, max_nodes=max_nodes,
-                        trusted=trusted_model, comments=comments)
+                        trusted=trusted_model, comments=comments, include_title=include_title)
     except ValueError as e:
         fail_usage(str(e).replace("max_bytes", "--max-bytes").replace("max_nodes", "--max-nodes"))
     note_slow_path()

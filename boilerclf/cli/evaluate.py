@@ -36,6 +36,8 @@ def eval_cmd(
     trusted_model: bool = typer.Option(False, "--trusted-model", help=TRUSTED_HELP),
     comments: bool = typer.Option(False, "--comments", help="Let the model judge readers' comment sections (for "
                                   "main texts that include the comments)."),
+    include_title: bool = typer.Option(False, "--include-title", help="Keep each page's headline in its main "
+                                       "text (for main texts that start with the headline)."),
 ) -> None:
     """Score the model on a folder of pages with known main texts.
 
@@ -50,7 +52,8 @@ def eval_cmd(
     from boilerclf.model.files import load_model
 
     check_threshold(threshold)
-    ex = make_extractor(model, None, threshold, site_profile, trusted=trusted_model, comments=comments)
+    ex = make_extractor(model, None, threshold, site_profile, trusted=trusted_model, comments=comments,
+                        include_title=include_title)
     note_slow_path()
     try:
         ex.model_for("html")

@@ -18,7 +18,12 @@ the feature matrix, as :mod:`boilerclf.features.table` makes it):
    (:mod:`boilerclf.decide.decision`): a fixed number, or ``auto``, chosen from
    the page's own scores, where a capped line counts as boilerplate and is
    never kept;
-4. a line is kept when its score reaches its page's threshold.
+4. a line is kept when its score reaches its page's threshold;
+5. the page's headline (the line the features place the page's title on,
+   :func:`headline_rows`) is then dropped from the body, or kept in its
+   place with ``headline=True``, whatever its score: whether a main text
+   starts with its headline is a convention of the reader, not something a
+   line's features can tell (HTML pages; text pages keep the model's call).
 """
 from __future__ import annotations
 
@@ -28,6 +33,10 @@ import numpy as np
 
 from boilerclf.decide import decision as _decision
 from boilerclf.decide import rules
+from boilerclf.features.table import FEATURE_NAMES
+
+_C_HAS_HEAD = FEATURE_NAMES.index("has_head")
+_C_HEAD_DIST = FEATURE_NAMES.index("head_dist")
 
 
 @dataclass
@@ -39,6 +48,7 @@ class Kept:
     keep: np.ndarray        # bool: score >= threshold
     starts: np.ndarray      # first row of each page, and the number of rows at the end
     pages: np.ndarray       # the page id (column 0 of the features) of each page
+    headlines: np.ndarray   # the headline row of each page, -1 for none
 
 
 def page_starts(X: np.ndarray) -> np.ndarray:
@@ -50,14 +60,28 @@ def page_starts(X: np.ndarray) -> np.ndarray:
     return np.r_[starts, len(pages)].astype(np.int64)
 
 
+def headline_rows(X: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The headline row of each page of a feature matrix, -1 for a page
+    without one: the line of distance 0 from the headline, on a page that has
+    one (:func:`boilerclf.features.table.headline_columns`)."""
+    rows = np.flatnonzero((np.asarray(X[:, _C_HAS_HEAD]) > 0) & (np.asarray(X[:, _C_HEAD_DIST]) == 0))
+    out = np.full(len(starts) - 1, -1, dtype=np.int64)
+    page = np.searchsorted(starts, rows, side="right") - 1
+    out[page[::-1]] = rows[::-1]  # the first such row of a page wins
+    return out
+
+
 def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float | _decision.Auto, *,
-               markup: np.ndarray | None = None, xref_rule: bool = True, profile=None) -> Kept:
+               markup: np.ndarray | None = None, xref_rule: bool = True, profile=None,
+               headline: bool | None = None) -> Kept:
     """The kept lines of a batch of pages from the model's ``raw`` scores.
 
     ``texts`` are the lines' texts (one per row); ``markup`` marks the HTML
     lines the markup rule caps (:func:`boilerclf.decide.rules.markup_mask`, or
     None for text pages); ``xref_rule`` turns the cross-reference rule on;
-    ``profile`` is a :class:`~boilerclf.decide.profile.SiteProfile` or None.
+    ``profile`` is a :class:`~boilerclf.decide.profile.SiteProfile` or None;
+    ``headline`` False drops each page's headline line from the kept lines,
+    True keeps it, None leaves it to its score.
     """
     raw = np.asarray(raw, dtype=np.float64)
     scores = rules.cap_scores(raw, texts) if xref_rule else raw  # one search for the batch
@@ -79,7 +103,11 @@ def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float
         else:
             t = float(decision)
         thresholds[a:b] = t
-    return Kept(scores, thresholds, scores >= thresholds, starts, np.asarray(X[starts[:-1], 0]))
+    heads = headline_rows(X, starts)
+    keep = scores >= thresholds
+    if headline is not None:
+        keep[heads[heads >= 0]] = headline
+    return Kept(scores, thresholds, keep, starts, np.asarray(X[starts[:-1], 0]), heads)
 
 
 def auto_threshold(auto: _decision.Auto, s: np.ndarray, words: np.ndarray, capped: np.ndarray,

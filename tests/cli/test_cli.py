@@ -178,7 +178,7 @@ def test_eval_matches_metrics(dataset, tiny_models, tmp_path):
 
 def test_eval_threshold_zero_keeps_everything(dataset, tiny_models):
     d, pages = dataset
-    r = runner.invoke(app, ["eval", str(d), "--model", str(tiny_models[0]), "--threshold", "0"])
+    r = runner.invoke(app, ["eval", str(d), "--model", str(tiny_models[0]), "--threshold", "0", "--include-title"])
     assert r.exit_code == 0, r.output
     # every line kept: the prediction is the whole page
     pred = {pid: "\n".join(html_lines(html).texts) for pid, (html, _) in pages.items()}

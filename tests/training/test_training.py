@@ -104,11 +104,14 @@ def test_the_lodo_path_and_the_extractor_keep_the_same_lines(tmp_path, tiny_mode
     _gold_set(tmp_path, "tiny", pages)
     part = build.build(tmp_path / "tiny", tmp_path / "cache")["html"]
     model = load(tiny_models[0])[0]
-    got = train.texts_at(part, model.decision_scores(part.X), threshold)
-    ex = Extractor(model=tiny_models[0], threshold=threshold)
-    want = dict(zip(part.ids, ex.extract_many([pages[i][0] for i in part.ids], kind="html")))
-    assert got == want
-    assert any(got.values()) and part.markup.any()  # the rules had lines to cap
+    for include_title in (False, True):
+        got = train.texts_at(part, model.decision_scores(part.X), threshold, headline=include_title)
+        ex = Extractor(model=tiny_models[0], threshold=threshold, include_title=include_title)
+        want = dict(zip(part.ids, ex.extract_many([pages[i][0] for i in part.ids], kind="html")))
+        assert got == want
+        assert any(got.values()) and part.markup.any()  # the rules had lines to cap
+        # the headline decides the first line: in by include_title, out by default
+        assert got["library"].startswith("Westby library to open on Sundays") is include_title
 
 
 def test_threshold_is_picked_on_the_larger_sets_only():
