@@ -47,6 +47,7 @@ def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, i
            "truncated": result.truncated}
     if with_lines:
         rec["threshold"] = round(float(result.threshold), 6)  # the page's own with "auto"
+        rec["headline"] = result.headline  # the index of the headline line, -1 for none
         rec["lines"] = [{"text": ln.text, "label": ln.label, "score": round(ln.score, 6),
                          "tag": ln.tag} for ln in result.lines]
     if fmt == "record":

@@ -516,3 +516,18 @@ def test_terminated_jsonl_run_resumes_to_the_same_result(tmp_path, many_pages, m
     r = clean(many_pages, "-f", "jsonl", "--out", out, "--resume")
     assert r.exit_code == 0 and "200 skipped" in r.stderr
     assert out.read_bytes() == ref.read_bytes()
+
+
+def test_clean_include_title_keeps_the_headline_in_its_place(tmp_path, clean, lighthouse_html):
+    page = tmp_path / "lighthouse.html"
+    page.write_bytes(lighthouse_html)
+    headline = "Council approves plan to restore Point Marlow lighthouse"
+    plain = clean(page, "--format", "jsonl", "--lines")
+    titled = clean(page, "--format", "jsonl", "--lines", "--include-title")
+    assert plain.exit_code == 0 == titled.exit_code, plain.output + titled.output
+    a, b = json.loads(plain.stdout), json.loads(titled.stdout)
+    assert a["title"] == b["title"] == headline  # the headline as shown, not <title>'s "... | The Harbour Gazette"
+    assert a["lines"][a["headline"]]["text"] == headline
+    assert headline not in a["text"].splitlines() and headline in b["text"].splitlines()
+    # the same body otherwise
+    assert [x for x in b["text"].splitlines() if x != headline] == a["text"].splitlines()
