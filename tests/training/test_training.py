@@ -324,3 +324,50 @@ def test_snippet_sets_are_the_folders_with_snippets_and_no_full_gold(tmp_path):
             (tmp_path / name / f).write_text("{}")
     assert datasets.gold_sets(tmp_path) == ["both", "gold"]
     assert datasets.snippet_sets(tmp_path) == ["snip", "trafilatura_eval"]
+
+
+def test_domain_folds_never_split_a_site():
+    gold = {f"p{i}": {"domain": f"site{i % 7}.example"} for i in range(40)}
+    gold["q"] = {"url": "https://www.news.example/a/1"}  # no domain key: the URL's host
+    gold["r"] = {"url": "https://www.news.example/b/2"}
+    ids = sorted(gold)
+    folds = train.domain_folds(gold, ids, "domain", k=3)
+    assert set(folds.tolist()) == {0, 1, 2}
+    by_site: dict[str, set] = {}
+    for pid, f in zip(ids, folds.tolist()):
+        by_site.setdefault(gold[pid].get("domain") or "news", set()).add(f)
+    assert all(len(fs) == 1 for fs in by_site.values())
+    assert (train.domain_folds(gold, ids, "domain", k=3) == folds).all()  # the same folds every run
+
+
+def test_kfold_scores_every_page_by_a_model_that_has_not_seen_its_site(monkeypatch):
+    parts = {"a": _part(4), "w": _part(6)}
+    seen = []
+
+    def fake_fold(mp, others, name, max_lines, params, weights, rows, unlabel, score_rows):
+        trained = set(np.unique(mp[name].X[rows[name], 0]).astype(int).tolist())
+        scored = set(np.unique(mp[name].X[score_rows, 0]).astype(int).tolist())
+        seen.append((others, trained, scored, unlabel))
+        return np.full(int(score_rows.sum()), float(min(scored)))
+
+    monkeypatch.setattr(train, "_lodo_fold", fake_fold)
+    folds = np.array([0, 0, 1, 1, 2, 2])
+    out = train.kfold_scores(parts, ["a"], "w", folds, 0, {}, unlabel_headline=True)
+    assert len(seen) == 3
+    for others, trained, scored, unlabel in seen:
+        assert others == ["a", "w"] and unlabel and not trained & scored
+        assert trained | scored == set(range(6))
+    # each page's rows hold the score of the model of its fold
+    assert out.tolist() == [float(2 * (p // 2)) for p in parts["w"].X[:, 0].astype(int).tolist()]
+
+
+def test_stack_unlabels_the_headline_line_on_request():
+    from boilerclf.features.table import FEATURE_NAMES
+
+    p = _part(2)
+    X = p.X.copy()
+    X[:, FEATURE_NAMES.index("has_head")] = 1
+    X[:, FEATURE_NAMES.index("head_dist")] = np.tile([-1.0, 0.0, 1.0], 2)  # line 1 is each page's headline
+    p = Part(X, p.cov, p.texts, p.ids, {})
+    assert train.stack({"a": p}, ["a"]).y.tolist() == [0, 1, 1] * 2
+    assert train.stack({"a": p}, ["a"], unlabel_headline=True).y.tolist() == [0, -1, 1] * 2
