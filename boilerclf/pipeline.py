@@ -293,7 +293,7 @@ class Extractor:
             texts = list(itertools.chain.from_iterable(pages[i].texts for i in nonempty))
             markup = None
             if kind == "html":
-                markup = _cues.markup_mask(np.concatenate([pages[i].hints for i in nonempty]),
+                markup = _cues.markup_codes(np.concatenate([pages[i].hints for i in nonempty]),
                                            np.concatenate([pages[i].flags for i in nonempty]),
                                            comments=getattr(self, "comments", False))
             kept = kept_lines(raw, X, texts, thr, markup=markup, xref_rule=getattr(self, "xref_rule", True),

@@ -50,10 +50,11 @@ _COMPILED = ((html_mod, "_cwalk.pyx"), (features, "_cfeat.pyx"))
 
 
 def markup_of(page: Lines) -> np.ndarray:
-    """The lines of a page the markup rule caps (none for text pages)."""
+    """What the markup says of a page's lines (:func:`boilerclf.decide.rules.markup_codes`;
+    nothing for text pages)."""
     if page.kind != "html":
-        return np.zeros(len(page), dtype=bool)
-    return cues.markup_mask(page.hints, page.flags)
+        return np.zeros(len(page), dtype=np.uint8)
+    return cues.markup_codes(page.hints, page.flags)
 
 
 def _code_digest() -> str:
@@ -80,7 +81,7 @@ class Part:
     texts: list[list[str]]  # per page, its lines' texts
     ids: list[str]         # page ids
     gold: dict[str, str]   # gold text per page id
-    markup: np.ndarray | None = None  # HTML lines the markup rule caps (rules.markup_mask)
+    markup: np.ndarray | None = None  # what the markup says of HTML lines (rules.markup_codes)
 
     @property
     def y(self) -> np.ndarray:

@@ -76,22 +76,26 @@ def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float
                headline: bool | None = None) -> Kept:
     """The kept lines of a batch of pages from the model's ``raw`` scores.
 
-    ``texts`` are the lines' texts (one per row); ``markup`` marks the HTML
-    lines the markup rule caps (:func:`boilerclf.decide.rules.markup_mask`, or
-    None for text pages); ``xref_rule`` turns the cross-reference rule on;
+    ``texts`` are the lines' texts (one per row); ``markup`` holds what the
+    markup says of HTML lines (:func:`boilerclf.decide.rules.markup_codes`,
+    applied page by page; a boolean array: the lines to cap), or None for text
+    pages; ``xref_rule`` turns the cross-reference rule on;
     ``profile`` is a :class:`~boilerclf.decide.profile.SiteProfile` or None;
     ``headline`` False drops each page's headline line from the kept lines,
     True keeps it, None leaves it to its score.
     """
     raw = np.asarray(raw, dtype=np.float64)
+    starts = page_starts(X)
     scores = rules.cap_scores(raw, texts) if xref_rule else raw  # one search for the batch
     capped = scores < raw  # lines a rule capped (for "auto": never kept)
     if markup is not None and markup.any():
+        if markup.dtype != bool:
+            chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            markup = rules.markup_caps(markup, chars, starts)
         scores = np.where(markup, np.minimum(scores, rules.CAP), scores)
         capped |= markup
     if profile is not None and scores is raw:
         scores = scores.copy()
-    starts = page_starts(X)
     thresholds = np.empty(len(scores), dtype=np.float64)
     words = _decision.line_words(X) if isinstance(decision, _decision.Auto) else None
     for a, b in zip(starts[:-1].tolist(), starts[1:].tolist()):

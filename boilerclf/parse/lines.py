@@ -113,7 +113,7 @@ STREAMED_ID = "S:"
 #: "article-comments" / "post-comments" block.  This is trafilatura's rule; a
 #: comment word later in the value (the Guardian's "tonal--tone-comment"
 #: articles) does not count.  The extractor caps such lines after the model
-#: (:func:`boilerclf.decide.rules.markup_mask`).
+#: (:func:`boilerclf.decide.rules.markup_codes`).
 COMMENT_SECTION = 1 << 30
 COMMENT_SECTION_RE = re.compile(r"^(?:comment(?!ary)|comol|disqus_thread|dsq-comments)|(?:article|post)-comments")
 

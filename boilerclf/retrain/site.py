@@ -20,7 +20,7 @@ from boilerclf import metrics
 from boilerclf.decide import decision
 from boilerclf.decide.keep import kept_lines, page_texts
 from boilerclf.decide.profile import SiteProfile
-from boilerclf.decide.rules import markup_mask
+from boilerclf.decide.rules import markup_codes
 from boilerclf.features.table import FEATURE_NAMES
 from boilerclf.model.classifier import (
     LineClassifier,
@@ -34,7 +34,7 @@ from boilerclf.parse.lines import Lines
 @dataclass
 class LabelledPages:
     """Labelled pages as one matrix: features, labels (-1 = none), texts, ids,
-    and the HTML lines the markup rule caps (:func:`boilerclf.decide.rules.markup_mask`)."""
+    and what the markup says of the HTML lines (:func:`boilerclf.decide.rules.markup_codes`)."""
 
     X: np.ndarray
     y: np.ndarray
@@ -76,7 +76,7 @@ def stack_pages(pages: list[tuple[str, Lines, np.ndarray]]) -> LabelledPages:
             raise ValueError(f"page {pages[j][0]!r}: {len(lab)} labels for {len(L)} lines")
         mats.append(page_features(L, j))
         ys.append(np.asarray(lab, dtype=np.int64))
-        marks.append(markup_mask(L.hints, L.flags) if L.kind == "html" else np.zeros(len(L), bool))
+        marks.append(markup_codes(L.hints, L.flags) if L.kind == "html" else np.zeros(len(L), np.uint8))
     X = np.concatenate(mats) if mats else np.zeros((0, len(FEATURE_NAMES)), np.float32)
     y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
     markup = np.concatenate(marks) if marks else np.zeros(0, bool)

@@ -149,17 +149,19 @@ def test_extractor_model_and_training_agree(tiny_models, lighthouse_html):
     X = page_features(L)
     model, _ = load(tiny_models[0])
     raw = model.decision_scores(X)
-    capped = cues.markup_mask(L.hints, L.flags)  # hidden elements, comment sections
+    capped = cues.markup_mask(L.hints, L.flags, L.texts)  # hidden elements, comment sections
     assert capped.any() and not capped.all()
     scores = np.where(capped, np.minimum(raw, cues.CAP), raw)
     assert np.allclose(scores, r.scores)
     assert r.threshold == decision.page_threshold(scores, decision.line_words(X), capped=capped)
-    assert [ln.label for ln in r.lines] == decision.keep(Auto(), scores, X, capped).tolist()
+    want = decision.keep(Auto(), scores, X, capped)
+    want[r.headline] = False  # the headline line: out of the body by default
+    assert [ln.label for ln in r.lines] == want.tolist()
     assert not any(ln.label for ln, c in zip(r.lines, capped) if c)
     model.threshold = "auto"
     assert model.predict(X).tolist() == decision.keep(Auto(), raw, X).astype(int).tolist()
     part = build.Part(X, np.zeros(len(X)), [list(L.texts)], ["p"], {"p": ""}, capped)
-    assert train.texts_at(part, raw, "auto")["p"] == r.text
+    assert train.texts_at(part, raw, "auto", headline=False)["p"] == r.text
 
 
 def test_model_file_keeps_auto(tmp_path, tiny_fitted, training_pages):

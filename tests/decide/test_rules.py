@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import boilerclf
+from boilerclf.decide import rules as cues
 from boilerclf.decide.rules import CAP, cap_scores, xref_mask
 from pages import COMMENTS, PARAS, blog as _blog
 
@@ -175,3 +176,23 @@ def test_hidden_lines_are_dropped(tiny_models):
         assert line.score <= CAP and PARAS[2] not in r.text, hide
         assert PARAS[0] in r.text and PARAS[1] in r.text
     assert PARAS[2] in ex.extract(_blog("class='thread'"), "html")  # shown, the model keeps it
+
+
+def test_a_page_that_hides_most_of_its_text_keeps_it_to_the_model(tiny_models):
+    """A product page whose description a script reveals sits in a display:none
+    block: when hidden lines hold most of the page's text the hidden rule stands
+    down (the lines go to the model); a page hiding only a pop-up keeps it capped."""
+    from boilerclf import Extractor
+
+    body = "".join(f"<p>The wool runner is made of soft merino wool that keeps feet dry and warm, "
+                   f"and the sole is made of sugarcane foam, part {i}.</p>" for i in range(6))
+    popup = "<div style='display: none'><p>Your email is being processed. Thank you for signing up!</p></div>"
+    revealed = f"<html><body><nav><a href=/>Shop</a></nav><div class='defer' style='display: none'>{body}</div></body></html>"
+    shown = f"<html><body><nav><a href=/>Shop</a></nav><div>{body}</div>{popup}</body></html>"
+    ex = Extractor(model=tiny_models[0], threshold=0.1)  # above the rules' cap
+    r = ex.classify(revealed)
+    assert "part 3" in r.text and not any(s <= 0.05 for ln, s in zip(r.lines, r.scores) if "part" in ln.text)
+    r = ex.classify(shown)
+    assert "part 3" in r.text and "Your email is being processed" not in r.text
+    codes = cues.markup_codes(ex.lines(revealed, "html").hints, ex.lines(revealed, "html").flags)
+    assert set(codes.tolist()) == {0, cues.HIDDEN}

@@ -143,7 +143,8 @@ def test_cli_profile_then_clean_with_it(site, tmp_path, tiny_models):
     r = runner.invoke(app, ["profile", str(d), "--out", str(prof)])
     assert r.exit_code == 0, r.output
     assert "6 pages" in r.output and SiteProfile.load(prof).n_pages == 6
-    r = runner.invoke(app, ["clean", str(d / "p2.html"), "-q", "-j", "1", "--site-profile", str(prof)] + model)
+    r = runner.invoke(app, ["clean", str(d / "p2.html"), "-q", "-j", "1", "--site-profile", str(prof),
+                            "--include-title"] + model)
     assert r.exit_code == 0, r.output
     assert ABOUT not in r.output and "Story 2" in r.output
     r = runner.invoke(app, ["clean", str(d / "p2.html"), "-q", "-j", "1"] + model)
@@ -176,7 +177,7 @@ def test_site_model_learns_the_site_convention(site, base, tmp_path):
     assert isinstance(loaded, SiteModel) and head["site"]["pages"] == data.ids
     np.testing.assert_allclose(loaded.decision_scores(test.X), m.decision_scores(test.X))
     assert isinstance(boilerclf.load_model(p), SiteModel)
-    ex = boilerclf.Extractor(model=p)
+    ex = boilerclf.Extractor(model=p, include_title=True)  # the site's gold starts with the headline
     assert ABOUT not in ex.extract(site[5][0]) and "Story 5" in ex.extract(site[5][0])
 
 
@@ -271,7 +272,7 @@ def test_cli_train_base_add_then_clean(site, tmp_path, tiny_models):
     page = tmp_path / "p5.html"
     page.write_text(site[5][0], encoding="utf-8")
     r = runner.invoke(app, ["clean", str(page), "-q", "-j", "1", "--model", str(out),
-                            "--text-model", str(tiny_models[1])])
+                            "--text-model", str(tiny_models[1]), "--include-title"])
     assert r.exit_code == 0 and ABOUT not in r.output and "Story 5" in r.output
     # a site model is not a base
     r = runner.invoke(app, ["train", "--base", str(out), "--add", str(lab), "--out", str(tmp_path / "x.npz")])
