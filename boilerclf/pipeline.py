@@ -84,6 +84,11 @@ class Result:
     #: The index of the headline line in ``lines`` (HTML), -1 for none: it is
     #: kept or not by ``include_title``, whatever its score.
     headline: int = -1
+    #: The page's type (HTML, with the shipped page-type model: "article",
+    #: "forum", "product", "collection", "listing", "documentation" or
+    #: "service"; "" when unknown) and the model's probability of each type.
+    page_type: str = ""
+    page_type_scores: dict[str, float] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -182,6 +187,9 @@ class Extractor:
         Keep an HTML page's headline (``Result.title``) in the main text, in its
         place.  By default the body comes without it, as most extractors and
         benchmarks of today's pages give it; whatever the model scores it.
+    page_types : bool, default True
+        Tell each HTML page's type in :meth:`classify` (``Result.page_type``)
+        with the shipped page-type model (:mod:`boilerclf.model.pagetype`).
 
     A page that runs over any limit is still classified, and its
     :class:`Result` says ``truncated``.  Limits must be positive integers
@@ -194,7 +202,7 @@ class Extractor:
                  max_attrs: int = _markup.MAX_ATTRS,
                  site_profile: str | Path | SiteProfile | None = None, trusted: bool = False,
                  xref_rule: bool = True, comments: bool = False, timeout: float | None = None,
-                 include_title: bool = False):
+                 include_title: bool = False, page_types: bool = True):
         self.model = model
         self.text_model = text_model
         if threshold is not None:
@@ -210,6 +218,7 @@ class Extractor:
         self.comments = bool(comments)
         self.timeout = check_timeout(timeout)
         self.include_title = bool(include_title)
+        self.page_types = bool(page_types)
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -272,10 +281,28 @@ class Extractor:
         return self._texts([self._lines(page, kind, charset, deadline)], deadline)[0]
 
     # -- many pages ---------------------------------------------------------
-    def _score(self, pages: list[_lines.Lines], *, features: bool = False, deadline: float | None = None
-               ) -> list[tuple[np.ndarray, float, np.ndarray, np.ndarray | None, int] | None]:
+    def page_type_model(self):
+        """The page-type model (:mod:`boilerclf.model.pagetype`), loaded once; None when
+        there is none (``Extractor(page_types=False)``, or no shipped page-type model)."""
+        got = self.__dict__.get("_pagetype_model", False)
+        if got is False:
+            got = None
+            if getattr(self, "page_types", True):
+                from boilerclf.model import pagetype
+                from boilerclf.model.files import ModelError, shipped_model_path
+
+                try:
+                    got = pagetype.load(shipped_model_path(pagetype.SHIPPED_PAGETYPE))[0]
+                except ModelError:  # not shipped here
+                    got = None
+            self.__dict__["_pagetype_model"] = got
+        return got
+
+    def _score(self, pages: list[_lines.Lines], *, features: bool = False, deadline: float | None = None,
+               page_types: bool = False
+               ) -> list[tuple[np.ndarray, float, np.ndarray, np.ndarray | None, int, dict] | None]:
         """Per page ``(scores, threshold, kept, feature matrix if asked,
-        headline line or -1)``, None for a page without lines; pages of one kind
+        headline line or -1, page-type probabilities if asked)``, None for a page without lines; pages of one kind
         go through the model in one call.  The scores are final: cross-reference
         rule and site profile applied; the threshold is the page's own (chosen
         from its scores for "auto"); ``kept`` is :func:`kept_lines`' decision."""
@@ -300,9 +327,16 @@ class Extractor:
                               profile=self.site_profile,
                               headline=getattr(self, "include_title", False) if kind == "html" else None)
             heads = kept.headlines.tolist()
+            types = [{}] * len(nonempty)
+            ptm = self.page_type_model() if page_types and kind == "html" else None
+            if ptm is not None:
+                from boilerclf.features.page import page_vectors
+
+                proba = ptm.predict_proba(page_vectors(X, [pages[i].meta for i in nonempty])).tolist()
+                types = [dict(zip(ptm.classes_.tolist(), pr)) for pr in proba]
             for j, (i, a, b) in enumerate(zip(nonempty, kept.starts[:-1].tolist(), kept.starts[1:].tolist())):
                 out[i] = (kept.scores[a:b], float(kept.thresholds[a]), kept.keep[a:b],
-                          X[a:b] if features else None, heads[j] - a if heads[j] >= 0 else -1)
+                          X[a:b] if features else None, heads[j] - a if heads[j] >= 0 else -1, types[j])
         return out
 
     def classify_lines(self, pages: list[_lines.Lines], *, features: bool = False) -> list[Result]:
@@ -311,12 +345,12 @@ class Extractor:
 
     def _results(self, pages: list[_lines.Lines], features: bool, deadline: float | None) -> list[Result]:
         results = []
-        for p, got in zip(pages, self._score(pages, features=features, deadline=deadline)):
+        for p, got in zip(pages, self._score(pages, features=features, deadline=deadline, page_types=True)):
             check_deadline(deadline, "the model")
             if got is None:
                 results.append(Result([], p.title, p.kind, p.truncated))
                 continue
-            s, thr, keep, feats, head = got
+            s, thr, keep, feats, head, types = got
             # Python scalars from whole arrays: per-element numpy scalars cost
             # about as much as the tree predictor
             tags = [_lines.BLOCK_TAGS[tg] for tg in p.tag.tolist()]
@@ -327,7 +361,8 @@ class Extractor:
             else:
                 out = [Line(t, k, sc, tg) for t, k, sc, tg in zip(p.texts, keep, s.tolist(), tags)]
             title = p.texts[head] if head >= 0 and p.kind == "html" else p.title
-            results.append(Result(out, title, p.kind, p.truncated, s, thr, head if p.kind == "html" else -1))
+            results.append(Result(out, title, p.kind, p.truncated, s, thr, head if p.kind == "html" else -1,
+                                  max(types, key=types.get) if types else "", types))
         return results
 
     def texts_of(self, pages: list[_lines.Lines]) -> list[str]:

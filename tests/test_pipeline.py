@@ -28,11 +28,21 @@ def _words(r: Result) -> np.ndarray:
 @pytest.fixture
 def api(monkeypatch, tiny_models):
     """The module-level API, with the tiny models standing in for the shipped ones."""
-    shipped = {files_mod.SHIPPED_MODELS["html"]: tiny_models[0],
-               files_mod.SHIPPED_MODELS["text"]: tiny_models[1]}
-    monkeypatch.setattr(files_mod, "shipped_model_path", lambda name: shipped[name])
+    monkeypatch.setattr(files_mod, "shipped_model_path", _tiny_shipped(tiny_models))
     monkeypatch.setattr(boilerclf, "_default", None)
     return boilerclf
+
+
+def _tiny_shipped(tiny_models):
+    """``shipped_model_path`` with the tiny models as the shipped line models (and no page-type model)."""
+    shipped = {files_mod.SHIPPED_MODELS["html"]: tiny_models[0],
+               files_mod.SHIPPED_MODELS["text"]: tiny_models[1]}
+
+    def path(name):
+        if name not in shipped:
+            raise files_mod.ModelError(f"shipped model {name} not found")
+        return shipped[name]
+    return path
 
 
 # ------------------------------------------------------------------ classify
@@ -416,9 +426,7 @@ def test_api_threshold_after_default_loaded(monkeypatch, tiny_models, lighthouse
 
     import boilerclf
 
-    shipped = {files_mod.SHIPPED_MODELS["html"]: tiny_models[0],
-               files_mod.SHIPPED_MODELS["text"]: tiny_models[1]}
-    monkeypatch.setattr(files_mod, "shipped_model_path", lambda name: shipped[name])
+    monkeypatch.setattr(files_mod, "shipped_model_path", _tiny_shipped(tiny_models))
     monkeypatch.setattr(boilerclf, "_default", None)
     boilerclf.extract(lighthouse_html)
     assert all(ln.label for ln in boilerclf.classify(lighthouse_html, threshold=0.0, include_title=True).lines)

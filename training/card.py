@@ -73,6 +73,25 @@ def _modern_section(report: dict, lodo: dict) -> list[str]:
     return out
 
 
+def _pagetype_section(out_dir: Path) -> list[str]:
+    """The page-type model's section, from ``pagetype_report.json`` beside it."""
+    path = out_dir / "pagetype_report.json"
+    if not path.is_file():
+        return []
+    r = json.loads(path.read_text())
+    out = ["", "## Page type", "",
+           f"`pagetype.npz` (`boilerclf/model/pagetype.py`, made by `python -m boilerclf_training.pagetype "
+           f"DATASETS --out models`): a logistic regression over page vectors "
+           f"(`boilerclf/features/page.py`: the page's mean line features, its `og:type`, JSON-LD types and "
+           f"address words), trained on the {r['pages']} typed pages of {', '.join(r['sets'])}. "
+           f"{r['k']}-fold by site: accuracy {r['accuracy']:.3f} (the most frequent type alone: "
+           f"{r['majority']:.3f}).", "",
+           "| type | pages | recall | precision |", "|---|---|---|---|"]
+    for t, v in sorted(r["per_type"].items(), key=lambda kv: -kv[1]["pages"]):
+        out.append(f"| {t} | {v['pages']} | {v['recall']:.2f} | {v['precision']:.2f} |")
+    return out
+
+
 def write(out_dir: str | Path, report: dict) -> None:
     out_dir = Path(out_dir)
     digests = {p.name: sha256(p) for p in sorted(out_dir.glob("*.npz"))}
@@ -198,6 +217,7 @@ def write(out_dir: str | Path, report: dict) -> None:
             p = sum(m["precision"] for m in per) / len(per)
             r = sum(m["recall"] for m in per) / len(per)
             lines.append(f"| {t} | {preset.get(str(t), '')} | {p:.3f} | {r:.3f} | {f1:.3f} |")
+    lines += _pagetype_section(out_dir)
     if report.get("extra_md"):
         lines += ["", report["extra_md"].strip()]
     (out_dir / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")

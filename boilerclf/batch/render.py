@@ -42,7 +42,8 @@ def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, i
     if fmt == "markdown":
         return to_markdown(result) + "\n", *counts
     rid, url, source = page
-    rec = {"id": rid, "url": url, "source": source, "title": result.title, "text": text,
+    rec = {"id": rid, "url": url, "source": source, "title": result.title, "page_type": result.page_type,
+           "text": text,
            "counts": {"lines": counts[0], "kept": counts[1], "chars": counts[2]},
            "truncated": result.truncated}
     if with_lines:

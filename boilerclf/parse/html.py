@@ -10,6 +10,7 @@ is the reference and the fallback when the extension cannot be used.
 """
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -109,6 +110,33 @@ def _meta_title(tree: LexborHTMLParser) -> str:
     return ""
 
 
+_LD_TYPE = re.compile(r'"@type"\s*:\s*(\[[^\]]{0,2000}\]|"[^"]{1,80}")')
+_LD_NAME = re.compile(r'"([^"]{1,80})"')
+#: JSON-LD scripts read per page at most, and characters of each.
+MAX_LD_SCRIPTS, MAX_LD_CHARS = 16, 200_000
+
+
+def page_meta(tree: LexborHTMLParser) -> dict:
+    """What a parsed page says of itself: its ``og:type``, the ``@type`` values
+    of its JSON-LD scripts (lower-cased, in order, each once) and its address
+    (``<link rel=canonical>``, else ``og:url``)."""
+    og, url = "", ""
+    head = tree.head
+    if head is not None:
+        node = head.css_first('meta[property="og:type"]')
+        if node is not None:
+            og = (node.attributes.get("content") or "").strip().lower()[:80]
+        node = head.css_first('link[rel="canonical"]') or head.css_first('meta[property="og:url"]')
+        if node is not None:
+            url = (node.attributes.get("href") or node.attributes.get("content") or "").strip()[:2000]
+    types: dict[str, None] = {}
+    for node in tree.css('script[type="application/ld+json"]')[:MAX_LD_SCRIPTS]:
+        for m in _LD_TYPE.finditer((node.text(deep=True) or "")[:MAX_LD_CHARS]):
+            for name in _LD_NAME.findall(m.group(1)):
+                types[name.rsplit("/", 1)[-1].lower()] = None
+    return {"og_type": og, "ld_types": tuple(types), "url": url}
+
+
 def html_lines(html: str | bytes, *, charset: str | None = None,
                max_nodes: int = MAX_NODES, max_depth: int = _markup.MAX_DEPTH,
                max_attrs: int = _markup.MAX_ATTRS) -> Lines:
@@ -152,6 +180,7 @@ def parse_lines(text: str, guarded: bool = False, *, max_nodes: int = MAX_NODES)
         if sum(map(len, alt.texts)) > sum(map(len, lines.texts)):
             lines = alt
     lines.truncated = lines.truncated or guarded
+    lines.meta = page_meta(tree)
     return lines
 
 

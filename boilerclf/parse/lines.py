@@ -215,6 +215,10 @@ class Lines:
     anc_start: np.ndarray = field(default_factory=lambda: np.zeros((0, N_ANCESTORS), np.int32))
     anc_end: np.ndarray = field(default_factory=lambda: np.zeros((0, N_ANCESTORS), np.int32))
     truncated: bool = False
+    #: What an HTML page says of itself (:func:`boilerclf.parse.html.page_meta`):
+    #: ``og_type`` (str), ``ld_types`` (the JSON-LD ``@type`` values, lower-cased)
+    #: and ``url`` (its canonical or ``og:url`` address).
+    meta: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.texts)

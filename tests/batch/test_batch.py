@@ -139,11 +139,14 @@ def test_markdown_keeps_headings_and_list_items(tmp_path, clean):
         "<h3>Sub heading</h3><ul><li>One item</li><li>Two items</li></ul>"
         "<p># not a heading</p><ol><li>Third</li></ol></body></html>", encoding="utf-8")
     out = tmp_path / "out"
-    r = clean(d, "--out", out, "--format", "markdown", "--threshold", "0")  # keep every line
+    r = clean(d, "--out", out, "--format", "markdown", "--threshold", "0", "--include-title")  # every line
     assert r.exit_code == 0, r.output
-    assert (out / "page.md").read_text(encoding="utf-8") == (
-        "# Main title\n\nFirst paragraph with some words.\n\n### Sub heading\n\n"
-        "- One item\n- Two items\n\n\\# not a heading\n\n- Third\n")
+    body = ("First paragraph with some words.\n\n### Sub heading\n\n"
+            "- One item\n- Two items\n\n\\# not a heading\n\n- Third\n")
+    assert (out / "page.md").read_text(encoding="utf-8") == "# Main title\n\n" + body
+    r = clean(d, "--out", out, "--format", "markdown", "--threshold", "0")  # the body: no headline
+    assert r.exit_code == 0, r.output
+    assert (out / "page.md").read_text(encoding="utf-8") == body
 
 
 def test_markdown_of_text_pages():
@@ -254,7 +257,7 @@ def test_warc_html_records_corrupt_record_and_charset(tmp_path, gz, lighthouse_h
     assert got[2]["text"] == tiny_extractor.extract(library_html)
     # the charset comes from the HTTP header: these cp1252 bytes are not UTF-8 and declare nothing
     assert [ln["text"] for ln in got[1]["lines"]][:1] == ["Caf\u00e9 cr\u00e8me"]
-    assert got[1]["title"] == "Caf\u00e9 news"
+    assert got[1]["title"] == "Caf\u00e9 cr\u00e8me"  # the headline as shown, decoded
     errs = jsonl(tmp_path / "out.errors.jsonl")
     assert len(errs) == 1 and "corrupt WARC record" in errs[0]["reason"], errs
     assert "4 pages in: 3 cleaned, 0 empty, 1 failed" in r.stderr, r.stderr

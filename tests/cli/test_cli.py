@@ -227,7 +227,8 @@ def test_console_script_clean(pages_dir, tiny_models, tiny_extractor, lighthouse
 
 
 def test_clean_comments_option_keeps_the_comment_thread_to_the_model(tmp_path, model_args):
-    from pages import COMMENTS, PARAS, blog as _blog
+    from pages import COMMENTS, PARAS
+    from pages import blog as _blog
 
     page = tmp_path / "blog.html"
     page.write_text(_blog("id='comments'"), encoding="utf-8")

@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pages import COMMENTS, PARAS
+from pages import blog as _blog
 
 import boilerclf
 from boilerclf.decide import rules as cues
 from boilerclf.decide.rules import CAP, cap_scores, xref_mask
-from pages import COMMENTS, PARAS, blog as _blog
+
 
 @pytest.mark.parametrize("line", [
     "See also: TSMC says second $17 billion factory in Japan will produce 3nm chips",
