@@ -279,8 +279,8 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         max_lines: int = 0, n_jobs: int = 1, log=print, params: dict | None = None,
         thresholds: dict[str, float] | None = None, snippet_sets: list[str] | None = None,
         snippet_weight: float = SNIPPET_WEIGHT, pseudo_peer: str | None = PSEUDO_PEER,
-        pseudo_weight: float = PSEUDO_WEIGHT, kfold: int = 5, kfold_modes: tuple[str, ...] = ("html",)
-        ) -> dict:
+        pseudo_weight: float = PSEUDO_WEIGHT, kfold: int = 5, kfold_modes: tuple[str, ...] = ("html",),
+        modes: tuple[str, ...] = ("html", "text")) -> dict:
     """Build caches, run LODO, fit and save the HTML and text models, write the card.
 
     Each model ships with the threshold of best macro LODO F1 over the sets of
@@ -298,7 +298,8 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     (:func:`peer_texts`, :func:`boilerclf_training.build.pseudo_labelled`) and
     weigh ``pseudo_weight`` each.  ``ValueError`` (before any page is read) when
     the peer's output is neither in ``peers_cache`` nor computable
-    (:func:`peer_output_missing`).
+    (:func:`peer_output_missing`).  ``modes``: the models to train ("html",
+    "text").
 
     The sets of :data:`training.datasets.KFOLD_SETS` that are training sets are
     also scored by ``kfold``-fold cross-validation grouped by site (in the
@@ -345,7 +346,7 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         report["snippet_sets"]["pseudo_labels"] = {
             "peer": pseudo_peer, "weight": pseudo_weight, "lines": {n: int(m.sum()) for n, m in pseudo.items()}}
     kfold_out: dict[tuple[str, str], np.ndarray] = {}
-    for mode in ("html", "text"):
+    for mode in modes:
         mp = {n: parts[n][mode] for n in parts}
         extra = list(snip) if mode == "html" else []
         mp.update({n: snip[n] for n in extra})

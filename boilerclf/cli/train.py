@@ -65,6 +65,8 @@ def train(
         "best leave-one-dataset-out F1, averaged over the dataset folders, instead."),
     card_notes: Optional[Path] = typer.Option(None, "--card-notes", help="A Markdown file appended to the model "
                                               "card (MODEL_CARD.md)."),
+    modes: str = typer.Option("html,text", "--modes", help="Full training: the models to train, 'html', 'text' "
+                              "or both (comma-separated)."),
 ) -> None:
     """Train the HTML and plain-text models, or adapt a model to a new site.
 
@@ -105,6 +107,9 @@ def train(
         return
     if datasets_root is None:
         fail_usage("give DATASETS_ROOT (full training) or --base/--add (site retraining)")
+    mode_list = [m.strip() for m in modes.split(",") if m.strip()]
+    if not mode_list or set(mode_list) - {"html", "text"}:
+        fail_usage(f"--modes must be html, text or html,text, not {modes!r}")
     if text_threshold is not None and not text_threshold <= 1:  # also NaN; negative: the best one
         fail_usage(f"--text-threshold must be a number from 0 to 1 (or negative), not {text_threshold}")
     if card_notes is not None and not card_notes.is_file():
@@ -131,7 +136,7 @@ def train(
                     **({} if pseudo_weight is None else {"pseudo_weight": pseudo_weight}),
                     peers_cache=peers_cache, max_lines=max_lines, n_jobs=jobs,
                     thresholds={"text": text_threshold} if text_threshold is not None and text_threshold >= 0
-                    else None, log=lambda s: typer.echo(s, err=True))
+                    else None, log=lambda s: typer.echo(s, err=True), modes=tuple(mode_list))
     if card_notes is not None:
         report["extra_md"] = card_notes.read_text(encoding="utf-8")
     card.write(out, report)

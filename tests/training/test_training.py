@@ -371,3 +371,18 @@ def test_stack_unlabels_the_headline_line_on_request():
     p = Part(X, p.cov, p.texts, p.ids, {})
     assert train.stack({"a": p}, ["a"]).y.tolist() == [0, 1, 1] * 2
     assert train.stack({"a": p}, ["a"], unlabel_headline=True).y.tolist() == [0, -1, 1] * 2
+
+
+def test_run_trains_only_the_modes_asked(tmp_path, lighthouse_html, lighthouse_gold, rail_html, rail_gold):
+    from typer.testing import CliRunner
+
+    from boilerclf.cli import app
+
+    root = tmp_path / "ds"
+    _gold_set(root, "ga", {"a": (lighthouse_html, lighthouse_gold)})
+    _gold_set(root, "gb", {"b": (rail_html.encode(), rail_gold)})
+    train.run(root, tmp_path / "m", cache_dir=tmp_path / "cache", params={"max_iter": 5}, snippet_sets=[],
+              lodo=False, modes=("html",), log=lambda s: None)
+    assert sorted(p.name for p in (tmp_path / "m").glob("*.npz")) == ["boilerclf-html.npz"]
+    r = CliRunner().invoke(app, ["train", str(root), "--out", str(tmp_path / "m2"), "--modes", "html,pdf"])
+    assert r.exit_code == 2 and "--modes" in r.output and not (tmp_path / "m2").exists()
