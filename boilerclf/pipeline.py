@@ -332,7 +332,8 @@ class Extractor:
             if ptm is not None:
                 from boilerclf.features.page import page_vectors
 
-                proba = ptm.predict_proba(page_vectors(X, [pages[i].meta for i in nonempty])).tolist()
+                proba = ptm.predict_proba(page_vectors(X, [html_mod.page_meta(pages[i]) for i in nonempty]))
+                proba = proba.tolist()
                 types = [dict(zip(ptm.classes_.tolist(), pr)) for pr in proba]
             for j, (i, a, b) in enumerate(zip(nonempty, kept.starts[:-1].tolist(), kept.starts[1:].tolist())):
                 out[i] = (kept.scores[a:b], float(kept.thresholds[a]), kept.keep[a:b],

@@ -21,7 +21,7 @@ import numpy as np
 from boilerclf.features.page import page_vectors
 from boilerclf.features.table import page_features
 from boilerclf.model.pagetype import SHIPPED_PAGETYPE, PageTypeModel, save
-from boilerclf.parse.html import html_lines
+from boilerclf.parse.html import html_lines, page_meta
 
 from . import datasets
 from .train import domain_folds
@@ -36,7 +36,7 @@ def vectors(ds_dir: Path) -> tuple[np.ndarray, np.ndarray, list[str], dict]:
     for pid in ids:
         L = html_lines(datasets.read_html(ds_dir, pid))
         X = page_features(L)
-        rows.append(page_vectors(X, [L.meta])[0])
+        rows.append(page_vectors(X, [page_meta(L)])[0])
     return np.array(rows), np.array([gold[p]["page_type"] for p in ids]), ids, gold
 
 

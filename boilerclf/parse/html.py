@@ -110,15 +110,16 @@ def _meta_title(tree: LexborHTMLParser) -> str:
     return ""
 
 
-_LD_TYPE = re.compile(r'"@type"\s*:\s*(\[[^\]]{0,2000}\]|"[^"]{1,80}")')
+_LD_TYPE = re.compile(r'\s*:\s*(\[[^\]]{0,2000}\]|"[^"]{1,80}")')  # after '"@type"'
+#: ``@type`` values read per page at most.
+MAX_LD_TYPES = 64
 _LD_NAME = re.compile(r'"([^"]{1,80})"')
 #: JSON-LD scripts read per page at most, and characters of each.
 MAX_LD_SCRIPTS, MAX_LD_CHARS = 16, 200_000
 
 
-def page_meta(tree: LexborHTMLParser) -> dict:
-    """What a parsed page says of itself: its ``og:type``, the ``@type`` values
-    of its JSON-LD scripts (lower-cased, in order, each once) and its address
+def head_meta(tree: LexborHTMLParser) -> dict:
+    """What a parsed page's head says of it: its ``og:type`` and its address
     (``<link rel=canonical>``, else ``og:url``)."""
     og, url = "", ""
     head = tree.head
@@ -129,12 +130,42 @@ def page_meta(tree: LexborHTMLParser) -> dict:
         node = head.css_first('link[rel="canonical"]') or head.css_first('meta[property="og:url"]')
         if node is not None:
             url = (node.attributes.get("href") or node.attributes.get("content") or "").strip()[:2000]
+    return {"og_type": og, "url": url}
+
+
+def ld_types(text: str) -> tuple[str, ...]:
+    """The ``@type`` values of a page's JSON-LD scripts (``text``: its source),
+    lower-cased, in order, each once; found by substring search (a CSS query
+    walks the whole tree)."""
     types: dict[str, None] = {}
-    for node in tree.css('script[type="application/ld+json"]')[:MAX_LD_SCRIPTS]:
-        for m in _LD_TYPE.finditer((node.text(deep=True) or "")[:MAX_LD_CHARS]):
-            for name in _LD_NAME.findall(m.group(1)):
-                types[name.rsplit("/", 1)[-1].lower()] = None
-    return {"og_type": og, "ld_types": tuple(types), "url": url}
+    at = text.find("application/ld+json")
+    for _ in range(MAX_LD_SCRIPTS):
+        if at < 0:
+            break
+        start = text.find(">", at)
+        end = text.find("</script", start) if start >= 0 else -1
+        if end < 0:
+            break
+        stop = min(end, start + MAX_LD_CHARS)
+        pos = text.find('"@type"', start, stop)
+        while pos >= 0 and len(types) < MAX_LD_TYPES:
+            m = _LD_TYPE.match(text, pos + 7, stop)
+            if m:
+                for name in _LD_NAME.findall(m.group(1)):
+                    types[name.rsplit("/", 1)[-1].lower()] = None
+            pos = text.find('"@type"', pos + 7, stop)
+        at = text.find("application/ld+json", end)
+    return tuple(types)
+
+
+def page_meta(lines: Lines) -> dict:
+    """What an HTML page says of itself (:attr:`Lines.meta`), its JSON-LD types
+    read from its source on first use (only the page-type model needs them)."""
+    meta = lines.meta
+    if "ld_types" not in meta:
+        meta["ld_types"] = ld_types(lines.source) if lines.source else ()
+        lines.source = None
+    return meta
 
 
 def html_lines(html: str | bytes, *, charset: str | None = None,
@@ -180,7 +211,8 @@ def parse_lines(text: str, guarded: bool = False, *, max_nodes: int = MAX_NODES)
         if sum(map(len, alt.texts)) > sum(map(len, lines.texts)):
             lines = alt
     lines.truncated = lines.truncated or guarded
-    lines.meta = page_meta(tree)
+    lines.meta = head_meta(tree)
+    lines.source = text
     return lines
 
 

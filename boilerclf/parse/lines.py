@@ -216,9 +216,11 @@ class Lines:
     anc_end: np.ndarray = field(default_factory=lambda: np.zeros((0, N_ANCESTORS), np.int32))
     truncated: bool = False
     #: What an HTML page says of itself (:func:`boilerclf.parse.html.page_meta`):
-    #: ``og_type`` (str), ``ld_types`` (the JSON-LD ``@type`` values, lower-cased)
-    #: and ``url`` (its canonical or ``og:url`` address).
+    #: ``og_type`` (str), ``url`` (its canonical or ``og:url`` address) and,
+    #: once read, ``ld_types`` (the JSON-LD ``@type`` values, lower-cased).
     meta: dict = field(default_factory=dict)
+    #: The HTML source until :func:`boilerclf.parse.html.page_meta` has read it.
+    source: str | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.texts)
