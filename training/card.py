@@ -116,7 +116,7 @@ def write(out_dir: str | Path, report: dict) -> None:
     ]
     for name, dig in digests.items():
         size = (out_dir / name).stat().st_size / 1e6
-        kind = "HTML" if "html" in name else "plain text"
+        kind = "HTML" if "html" in name else "page type" if "pagetype" in name else "plain text"
         lines.append(f"| `{name}` | {kind} | {size:.1f} MB | `{dig[:16]}…` |")
     lines += [
         "",
