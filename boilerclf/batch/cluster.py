@@ -75,7 +75,7 @@ def _key(ex: Extractor) -> tuple:
             getattr(ex, "max_depth", None), getattr(ex, "max_attrs", None),
             _profile_key(getattr(ex, "site_profile", None)), bool(getattr(ex, "trusted", False)),
             bool(getattr(ex, "xref_rule", True)), bool(getattr(ex, "comments", False)),
-            bool(getattr(ex, "include_title", False)))
+            bool(getattr(ex, "include_title", False)), bool(getattr(ex, "page_types", True)))
 
 
 def _profile_key(profile) -> str | None:
