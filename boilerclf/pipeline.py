@@ -327,7 +327,7 @@ class Extractor:
                               profile=self.site_profile,
                               headline=getattr(self, "include_title", False) if kind == "html" else None)
             heads = kept.headlines.tolist()
-            types = [{}] * len(nonempty)
+            types: list[dict] = [{} for _ in nonempty]
             ptm = self.page_type_model() if page_types and kind == "html" else None
             if ptm is not None:
                 from boilerclf.features.page import page_vectors

@@ -67,9 +67,6 @@ def _modern_section(report: dict, lodo: dict) -> list[str]:
     if ours:
         out.append(f"| **modern macro** | | | | **{sum(ours) / len(ours):.3f}** | | | "
                    f"**{sum(traf) / len(traf):.3f}** |")
-    for s, v in sorted((report.get("snippets") or {}).items()):
-        out += ["", f"{s} (snippets, model trained without it): {v['snippet_accuracy']:.4f} "
-                f"of {v['n_snippets']} snippets."]
     return out
 
 

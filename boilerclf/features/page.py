@@ -10,8 +10,9 @@ A page's vector is made of
   ``og:type``, the schema.org types of its JSON-LD, and the words of its
   address's path (the ``url`` a caller gives, else the page's canonical one).
 
-Everything is computed on the batch's feature matrix at once (``np.bincount``
-per column), so the cost per page is a few array passes.
+Everything is computed on the batch's feature matrix: one matrix product per
+page over its contiguous rows (a column-wise sum over rows is several times
+slower), so the cost per page is a few microseconds.
 """
 from __future__ import annotations
 
@@ -91,17 +92,17 @@ def page_vectors(X: np.ndarray, metas: list[dict], urls: list[str | None] | None
     caller-given addresses."""
     n = len(metas)
     page = X[:, 0].astype(np.int64) if len(X) else np.zeros(0, np.int64)
-    count = np.bincount(page, minlength=n).astype(np.float64)
-    chars = np.expm1(X[:, _C_CHARS].astype(np.float64))
+    bounds = np.searchsorted(page, np.arange(n + 1)).tolist()  # the rows of a page are contiguous
+    chars = np.expm1(X[:, _C_CHARS])
+    sums = np.zeros((n, 2, X.shape[1]))
+    for i in range(n):  # per page, one matrix product (BLAS) gives its plain and weighted sums
+        a, b = bounds[i], bounds[i + 1]
+        if b > a:
+            sums[i] = np.vstack([np.ones(b - a, np.float32), chars[a:b]]) @ X[a:b]
+    count = np.diff(bounds).astype(np.float64)
     weight = np.bincount(page, weights=chars, minlength=n)
-    V = X[:, _COLS].astype(np.float64)
-    means = np.empty((n, len(_COLS)))
-    wmeans = np.empty((n, len(_COLS)))
-    for j in range(len(_COLS)):
-        means[:, j] = np.bincount(page, weights=V[:, j], minlength=n)
-        wmeans[:, j] = np.bincount(page, weights=V[:, j] * chars, minlength=n)
-    means /= np.maximum(count, 1)[:, None]
-    wmeans /= np.maximum(weight, 1)[:, None]
+    means = sums[:, 0, _COLS] / np.maximum(count, 1)[:, None]
+    wmeans = sums[:, 1, _COLS] / np.maximum(weight, 1)[:, None]
     urls = urls or [None] * n
     meta = np.array([meta_vector(m, u) for m, u in zip(metas, urls)]).reshape(n, -1)
     return np.hstack([means, wmeans, np.log1p(count)[:, None], np.log1p(weight)[:, None], meta])
