@@ -200,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, help="append results as JSON lines")
     a = ap.parse_args(argv)
     sets = datasets.gold_sets(a.root)
-    parts = {n: build.build(a.root / n, a.cache, n_jobs=a.jobs)[a.mode] for n in sets}
+    key = "html" if a.mode == "html" else build.text_mode("render")  # text: boilerclf's own rendering
+    parts = {n: build.build(a.root / n, a.cache, n_jobs=a.jobs)[key] for n in sets}
     for name in a.variant or ["base"]:
         r = run_variant(name, parts, sets, lodo=a.lodo, n_jobs=a.jobs)
         r["mode"] = a.mode

@@ -1,12 +1,14 @@
 """Datasets to cached line matrices with labels.
 
-For each dataset folder the cache holds, per mode (``html`` and ``text``): the
-feature matrix of every page (page ids made unique across the cache), the
-lines' gold coverage (see :mod:`boilerclf.labels.gold`), the lines' texts and the
-page ids.  The text mode uses the text rendering of the same pages
-(:func:`render_text`), which is how plain-text dumps of pages look.  A cache
-file is keyed by the feature schema and a digest of the code that makes it, so
-a retrain-and-evaluate loop only re-parses what changed.
+For each dataset folder the cache holds, per mode (``html``, and
+``text:<dumper>`` for each text dumper asked for): the feature matrix of every
+page (page ids made unique across the cache), the lines' gold coverage (see
+:mod:`boilerclf.labels.gold`), the lines' texts and the page ids.  The text
+modes use whole-page text dumps of the same pages
+(:mod:`boilerclf_training.dumps`), split into lines as ``extract_text`` splits
+them.  A cache file is keyed by the feature schema, the dumpers and a digest of
+the code that makes it, so a retrain-and-evaluate loop only re-parses what
+changed.
 """
 from __future__ import annotations
 
@@ -27,22 +29,17 @@ from boilerclf.labels import gold as labels
 from boilerclf.parse import html as html_mod
 from boilerclf.parse import lines
 from boilerclf.parse import text as text_mod
-from boilerclf.parse.lines import TAG_ID, Lines
+from boilerclf.parse.lines import Lines
 
-from . import datasets
+from . import datasets, dumps
 
-_SPLIT_TAGS = {TAG_ID[t] for t in ("li", "td", "th", "dd", "dt", "br", "tr")}
+#: The text dumpers a cache holds unless asked otherwise.
+DEFAULT_DUMPERS = ("render",)
 
 
-def render_text(page: Lines) -> str:
-    """Plain-text rendering of HTML lines: a blank line between blocks except
-    between list items and table cells, as text dumps of pages look."""
-    out: list[str] = []
-    for i, t in enumerate(page.texts):
-        if i and not (int(page.tag[i]) in _SPLIT_TAGS and int(page.tag[i - 1]) in _SPLIT_TAGS):
-            out.append("")
-        out.append(t)
-    return "\n".join(out)
+def text_mode(dumper: str) -> str:
+    """The mode key of a dumper's text part (``"text:html-text"``)."""
+    return f"text:{dumper}"
 
 
 #: Compiled sources whose code makes the cached matrices (beside the modules they accelerate).
@@ -69,6 +66,7 @@ def _code_digest() -> str:
         if src.exists():
             h.update(src.read_bytes())
     h.update(Path(__file__).read_bytes())
+    h.update(Path(dumps.__file__).read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -90,36 +88,45 @@ class Part:
         return np.where(np.isnan(self.cov), -1, self.cov >= 0.5).astype(np.int64)
 
 
-def _one(args: tuple[str, str, str]) -> tuple:
-    pid, ds_dir, gold = args
+def _one(args: tuple[str, str, str, tuple[str, ...]]) -> tuple:
+    pid, ds_dir, gold, dumpers = args
     html = datasets.read_html(ds_dir, pid)
     hl = html_mod.html_lines(html)
-    tl = text_mod.text_lines(render_text(hl), title=hl.title or None)
+    pages = [hl]
+    if dumpers:
+        src = boilerclf.parse.decode.decode(html)
+        # a dump is split as extract_text splits a user's text: its title is its first line
+        pages += [text_mod.text_lines(dumps.dump(d, src, hl)) for d in dumpers]
     out = []
-    for L in (hl, tl):
+    for L in pages:
         X = features.page_features(L)
         out.append((X, labels.coverage(L.texts, gold), L.texts, markup_of(L)))
     return pid, out
 
 
-def build(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1) -> dict[str, Part]:
-    """Cached :class:`Part` per mode (``"html"``, ``"text"``) for one dataset."""
+def build(ds_dir: str | Path, cache_dir: str | Path, n_jobs: int = 1,
+          dumpers: tuple[str, ...] = DEFAULT_DUMPERS) -> dict[str, Part]:
+    """Cached :class:`Part` per mode for one dataset: ``"html"``, and
+    ``"text:<dumper>"`` (:func:`text_mode`) for each of ``dumpers``
+    (:data:`boilerclf_training.dumps.DUMPERS`)."""
     ds_dir = Path(ds_dir)
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    path = cache_dir / f"{ds_dir.name}.s{features.SCHEMA_VERSION}.{_code_digest()}.joblib"
+    dumpers = tuple(dumpers)
+    tag = hashlib.sha256(",".join(dumpers).encode()).hexdigest()[:6]
+    path = cache_dir / f"{ds_dir.name}.s{features.SCHEMA_VERSION}.{_code_digest()}.{tag}.joblib"
     if path.exists():
         return {mode: Part(**d) for mode, d in joblib.load(path).items()}
     gold = {k: (v.get("articleBody") or "") for k, v in datasets.load_gold(ds_dir).items()}
     ids = [p for p in datasets.page_ids(ds_dir) if p in gold]
-    jobs = [(p, str(ds_dir), gold[p]) for p in ids]
+    jobs = [(p, str(ds_dir), gold[p], dumpers) for p in ids]
     if n_jobs > 1:
         with ProcessPoolExecutor(n_jobs) as ex:
             results = list(ex.map(_one, jobs, chunksize=8))
     else:
         results = [_one(j) for j in jobs]
     parts = {}
-    for m, mode in enumerate(("html", "text")):
+    for m, mode in enumerate(("html", *map(text_mode, dumpers))):
         Xs, covs, texts, markup = [], [], [], []
         for i, (pid, out) in enumerate(results):
             X, cov, t, c = out[m]
@@ -192,3 +199,19 @@ def pseudo_labelled(part: Part, peer_texts: dict[str, str]) -> tuple[Part, np.nd
             seg[free] = labels.coverage(part.texts[i], peer_texts[pid] or "")[free]
     mask = np.isnan(part.cov) & ~np.isnan(cov)
     return Part(part.X, cov, part.texts, part.ids, part.gold, part.markup), mask
+
+
+def mixed(parts: dict[str, Part], seed: int = 0) -> Part:
+    """One :class:`Part` of a dataset's pages, each page taken from one of the
+    dumpers' parts (``parts``: dumper -> its part of the same pages), chosen at
+    random: the text model sees every page once, in every dumper's manner."""
+    names = list(parts)
+    first = parts[names[0]]
+    choice = np.random.default_rng(seed).integers(len(names), size=len(first.ids))
+    rows = [choice[p.X[:, 0].astype(np.int64)] == k for k, p in enumerate(parts.values())]
+    X = np.concatenate([p.X[m] for p, m in zip(parts.values(), rows)])
+    order = np.argsort(X[:, 0], kind="stable")
+    cat = [np.concatenate([getattr(p, f)[m] for p, m in zip(parts.values(), rows)])[order]
+           for f in ("cov", "markup")]
+    texts = [parts[names[choice[i]]].texts[i] for i in range(len(first.ids))]
+    return Part(X[order], cat[0], texts, list(first.ids), first.gold, cat[1])

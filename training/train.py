@@ -145,11 +145,15 @@ SHORTCUTS = {"html": {"exit_trees": 30, "exit_score": 0.05, "cascade": 0.05}, "t
 
 def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: dict,
                weights: dict[str, float | np.ndarray] | None = None, rows: dict | None = None,
-               unlabel_headline: bool = False, score_rows: np.ndarray | None = None) -> np.ndarray:
+               unlabel_headline: bool = False, score_rows: np.ndarray | None = None,
+               score_X: list[np.ndarray] | None = None) -> np.ndarray | list[np.ndarray]:
     """Train on ``others`` (``rows``: masks of their rows, as in :func:`stack`);
-    the line scores of ``name`` (only its ``score_rows``, if given)."""
+    the line scores of ``name`` (only its ``score_rows``, if given), or, with
+    ``score_X``, the line scores of each of those matrices."""
     model = fit(stack(mp, others, max_lines=max_lines, weights=weights, rows=rows,
                       unlabel_headline=unlabel_headline), **params)
+    if score_X is not None:
+        return [model.decision_scores(X) for X in score_X]
     X = mp[name].X if score_rows is None else mp[name].X[score_rows]
     return model.decision_scores(X)
 
@@ -274,13 +278,44 @@ def peer_scores(root: Path, name: str, peers_cache: Path | None, peer: str = "tr
     return None if pred is None else metrics.evaluate(gold, pred)
 
 
+def mean_metrics(ms: list[dict]) -> dict:
+    """The mean of scores (precision, recall, F1) over several evaluations."""
+    return {k: float(np.mean([m[k] for m in ms])) for k in ("precision", "recall", "f1")} | {
+        "n_pages": ms[0]["n_pages"]}
+
+
+def text_lodo(by_dumper: dict[str, dict[str, build.Part]], scores: dict[str, list[np.ndarray]], report: dict,
+              cache_dir: str | Path, log=print) -> dict:
+    """Score the text model's LODO line scores of each held-out set on every
+    dumper's dump of it (``scores[set]``: one array per dumper, in the order of
+    ``by_dumper[set]``): per dumper and threshold into ``report["lodo"][set]``
+    (``text_dumpers_by_threshold``, and ``text_keep_all``, every line kept);
+    returns the mean over dumpers per threshold and set, as :func:`run`
+    scores a mode."""
+    by_thr: dict = {t: {} for t in THRESHOLDS}
+    for n, scs in scores.items():
+        per: dict = {}
+        keep_all = {}
+        for (d, part), sc in zip(by_dumper[n].items(), scs):
+            per[d] = {str(t): metrics.evaluate(part.gold, texts_at(part, sc, t)) for t in THRESHOLDS}
+            keep_all[d] = metrics.evaluate(part.gold, {pid: "\n".join(t) for pid, t in zip(part.ids, part.texts)})
+        entry = report["lodo"].setdefault(n, {})
+        entry["text_dumpers_by_threshold"] = per
+        entry["text_keep_all"] = keep_all
+        for t in THRESHOLDS:
+            by_thr[t][n] = mean_metrics([per[d][str(t)] for d in per])
+        log(f"LODO text {n}: " + ", ".join(f"{d} {per[d]['auto']['f1']:.3f} (all {keep_all[d]['f1']:.3f})"
+                                           for d in per) + " (F1 at auto)")
+    return by_thr
+
+
 def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_sets: list[str] | None = None,
         eval_sets: list[str] | None = None, lodo: bool = True, peers_cache: str | Path | None = None,
         max_lines: int = 0, n_jobs: int = 1, log=print, params: dict | None = None,
         thresholds: dict[str, float] | None = None, snippet_sets: list[str] | None = None,
         snippet_weight: float = SNIPPET_WEIGHT, pseudo_peer: str | None = PSEUDO_PEER,
         pseudo_weight: float = PSEUDO_WEIGHT, kfold: int = 5, kfold_modes: tuple[str, ...] = ("html",),
-        modes: tuple[str, ...] = ("html", "text")) -> dict:
+        modes: tuple[str, ...] = ("html", "text"), dumpers: tuple[str, ...] = build.DEFAULT_DUMPERS) -> dict:
     """Build caches, run LODO, fit and save the HTML and text models, write the card.
 
     Each model ships with the threshold of best macro LODO F1 over the sets of
@@ -300,6 +335,13 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     the peer's output is neither in ``peers_cache`` nor computable
     (:func:`peer_output_missing`).  ``modes``: the models to train ("html",
     "text").
+
+    The text model learns from whole-page text dumps of the same pages, made
+    by each of ``dumpers`` (:mod:`boilerclf_training.dumps`): every page once,
+    by one dumper chosen at random (:func:`boilerclf_training.build.mixed`).
+    Its LODO scores each held-out set's dumps by every dumper (report
+    ``lodo[set]["text_dumpers"]``, with ``text_keep_all``: every line kept);
+    ``lodo[set]["text"]`` and the text threshold are the mean over dumpers.
 
     The sets of :data:`training.datasets.KFOLD_SETS` that are training sets are
     also scored by ``kfold``-fold cross-validation grouped by site (in the
@@ -323,7 +365,8 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
     parts = {}
     for n in sorted(set(train_sets) | set(eval_sets)):
         t0 = time.time()
-        parts[n] = build.build(root / n, cache_dir, n_jobs=n_jobs)
+        parts[n] = build.build(root / n, cache_dir, n_jobs=n_jobs,
+                               dumpers=tuple(dumpers) if "text" in modes else ())
         log(f"lines of {n}: {len(parts[n]['html'].X)} ({time.time() - t0:.0f}s)")
     snip = {}
     for n in snippet_sets:
@@ -347,7 +390,8 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
             "peer": pseudo_peer, "weight": pseudo_weight, "lines": {n: int(m.sum()) for n, m in pseudo.items()}}
     kfold_out: dict[tuple[str, str], np.ndarray] = {}
     for mode in modes:
-        mp = {n: parts[n][mode] for n in parts}
+        by_dumper = {n: {d: parts[n][build.text_mode(d)] for d in dumpers} for n in parts} if mode == "text" else {}
+        mp = {n: build.mixed(by_dumper[n]) for n in parts} if mode == "text" else {n: parts[n][mode] for n in parts}
         extra = list(snip) if mode == "html" else []
         mp.update({n: snip[n] for n in extra})
         weights = {n: np.where(pseudo[n], pseudo_weight, snippet_weight) if n in pseudo else snippet_weight
@@ -359,12 +403,17 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
 
             t0 = time.time()
             unlabel = mode == "html"
+            score_X = ({n: [by_dumper[n][d].X for d in dumpers] for n in eval_sets} if mode == "text"
+                       else dict.fromkeys(eval_sets))
             scores = Parallel(n_jobs=n_jobs)(
                 delayed(_lodo_fold)(mp, [s for s in train_sets if s != n] + extra, n, max_lines, mparams,
-                                    weights, None, unlabel)
+                                    weights, None, unlabel, None, score_X[n])
                 for n in eval_sets)
-            by_thr = {t: {n: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t, convention(n, mode)))
-                          for n, sc in zip(eval_sets, scores)} for t in THRESHOLDS}
+            if mode == "text":
+                by_thr = text_lodo(by_dumper, dict(zip(eval_sets, scores)), report, cache_dir, log)
+            else:
+                by_thr = {t: {n: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t, convention(n, mode)))
+                              for n, sc in zip(eval_sets, scores)} for t in THRESHOLDS}
             for n, key in datasets.KFOLD_SETS.items():
                 if n not in train_sets or n not in eval_sets or mode not in kfold_modes:
                     continue
@@ -386,6 +435,13 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
                 "macro_f1": {str(t): v for t, v in macro.items()}, "best": best,
                 "voters_macro_f1": {str(t): v for t, v in voted.items()}, "voters": voters}
             shown = fixed if fixed in THRESHOLDS else best  # per-set rows at the shipped threshold
+            for n, scs in zip(eval_sets, scores) if mode == "text" else ():
+                entry = report["lodo"][n]
+                entry["text_dumpers"] = {d: v[str(shown)] for d, v in entry["text_dumpers_by_threshold"].items()}
+                for (d, part), sc in zip(by_dumper[n].items(), scs):  # held-out texts, per page type tables
+                    path = Path(cache_dir) / "heldout" / f"{n}.text-{d}.lodo.json"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(json.dumps({k: {"articleBody": v} for k, v in texts_at(part, sc, shown).items()}))
             for n in eval_sets:
                 report["lodo"].setdefault(n, {})[mode] = m = by_thr[shown][n]
                 report["lodo"][n][mode + "_by_threshold"] = {str(t): by_thr[t][n] for t in THRESHOLDS}

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from boilerclf_training.dumps import DUMPERS
 
 from boilerclf.cli.common import app, fail_usage, note_slow_path
 from boilerclf.model.files import ModelError
@@ -59,14 +60,16 @@ def train(
     max_lines: int = typer.Option(0, help="Subsample pages down to about this many training lines (0: all)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for parsing pages."),
     text_threshold: Optional[float] = typer.Option(
-        0.6, help="Threshold shipped with the plain-text model, from 0 to 1 (default 0.6: the lowest that drops "
-        "the bylines, author bios and comment forms of four example plain-text news pages; the model card "
-        "lists the leave-one-dataset-out scores at every threshold). A negative value ships the threshold of "
-        "best leave-one-dataset-out F1, averaged over the dataset folders, instead."),
+        None, help="Threshold shipped with the plain-text model, from 0 to 1 (default: the threshold or 'auto' "
+        "of best leave-one-dataset-out F1, averaged over the dataset folders and the text dumpers; the model "
+        "card lists the scores at every threshold)."),
     card_notes: Optional[Path] = typer.Option(None, "--card-notes", help="A Markdown file appended to the model "
                                               "card (MODEL_CARD.md)."),
     modes: str = typer.Option("html,text", "--modes", help="Full training: the models to train, 'html', 'text' "
                               "or both (comma-separated)."),
+    dumpers: str = typer.Option(",".join(DUMPERS), "--dumpers", help="Full training: the HTML-to-text "
+                                "tools whose whole-page dumps train and score the plain-text model "
+                                "(comma-separated; each needs its package: pip install -e '.[train]')."),
 ) -> None:
     """Train the HTML and plain-text models, or adapt a model to a new site.
 
@@ -110,8 +113,19 @@ def train(
     mode_list = [m.strip() for m in modes.split(",") if m.strip()]
     if not mode_list or set(mode_list) - {"html", "text"}:
         fail_usage(f"--modes must be html, text or html,text, not {modes!r}")
-    if text_threshold is not None and not text_threshold <= 1:  # also NaN; negative: the best one
-        fail_usage(f"--text-threshold must be a number from 0 to 1 (or negative), not {text_threshold}")
+    if text_threshold is not None and not 0 <= text_threshold <= 1:  # also NaN
+        fail_usage(f"--text-threshold must be a number from 0 to 1, not {text_threshold}")
+    from boilerclf_training import dumps as dumps_mod
+
+    dumper_list = [d.strip() for d in dumpers.split(",") if d.strip()]
+    try:
+        found = dumps_mod.available(dumper_list)
+    except ValueError as e:
+        fail_usage(f"--dumpers: {e}")
+    if "text" in mode_list and (not dumper_list or found != dumper_list):
+        missing = [d for d in dumper_list if d not in found]
+        fail_usage(f"--dumpers: {', '.join(missing) or 'none given'}: "
+                   + ("package not installed (pip install -e '.[train]')" if missing else "give at least one"))
     if card_notes is not None and not card_notes.is_file():
         fail_usage(f"--card-notes: file not found: {card_notes}")  # before, not after, a long training
     from boilerclf_training import card, datasets
@@ -135,8 +149,8 @@ def train(
                     **({} if snippet_weight is None else {"snippet_weight": snippet_weight}),
                     **({} if pseudo_weight is None else {"pseudo_weight": pseudo_weight}),
                     peers_cache=peers_cache, max_lines=max_lines, n_jobs=jobs,
-                    thresholds={"text": text_threshold} if text_threshold is not None and text_threshold >= 0
-                    else None, log=lambda s: typer.echo(s, err=True), modes=tuple(mode_list))
+                    thresholds={"text": text_threshold} if text_threshold is not None else None,
+                    log=lambda s: typer.echo(s, err=True), modes=tuple(mode_list), dumpers=tuple(dumper_list))
     if card_notes is not None:
         report["extra_md"] = card_notes.read_text(encoding="utf-8")
     card.write(out, report)

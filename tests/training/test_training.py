@@ -386,3 +386,49 @@ def test_run_trains_only_the_modes_asked(tmp_path, lighthouse_html, lighthouse_g
     assert sorted(p.name for p in (tmp_path / "m").glob("*.npz")) == ["boilerclf-html.npz"]
     r = CliRunner().invoke(app, ["train", str(root), "--out", str(tmp_path / "m2"), "--modes", "html,pdf"])
     assert r.exit_code == 2 and "--modes" in r.output and not (tmp_path / "m2").exists()
+
+
+def test_text_model_trains_on_every_dumper_and_is_scored_on_each(tmp_path, lighthouse_html, lighthouse_gold,
+                                                                  rail_html, rail_gold):
+    from boilerclf_training import build, card
+
+    from boilerclf.model.files import load
+
+    root = tmp_path / "ds"
+    _gold_set(root, "ga", {"a": (lighthouse_html, lighthouse_gold)})
+    _gold_set(root, "gb", {"b": (rail_html.encode(), rail_gold)})
+    dumpers = ("render", "html-text", "inscriptis", "lxml", "bs4")
+    logs = []
+    report = train.run(root, tmp_path / "m", cache_dir=tmp_path / "cache", params={"max_iter": 5},
+                       snippet_sets=[], modes=("text",), dumpers=dumpers, log=logs.append)
+    for n in ("ga", "gb"):
+        per = report["lodo"][n]["text_dumpers"]
+        assert list(per) == list(dumpers) and all(0 <= m["f1"] <= 1 for m in per.values())
+        # the set's text row is the mean over the dumpers
+        assert report["lodo"][n]["text"]["f1"] == pytest.approx(np.mean([m["f1"] for m in per.values()]))
+        assert all(m["recall"] > 0.9 for m in report["lodo"][n]["text_keep_all"].values())
+        for d in dumpers:  # held-out texts per dumper, for the per page type tables
+            assert (tmp_path / "cache" / "heldout" / f"{n}.text-{d}.lodo.json").is_file()
+    assert any("html-text" in s and "(all " in s for s in logs)
+    assert load(tmp_path / "m" / "boilerclf-text.npz")[1]["train_sets"] == ["ga", "gb"]
+    card.write(tmp_path / "m", report)
+    assert "| ga |" in (tmp_path / "m" / "MODEL_CARD.md").read_text()
+    # each dumper's dump is its own part of the same pages; the mix takes every page once
+    parts = build.build(root / "ga", tmp_path / "cache", dumpers=dumpers)
+    assert set(parts) == {"html", *(f"text:{d}" for d in dumpers)}
+    texts = {d: parts[f"text:{d}"].texts[0] for d in dumpers}
+    assert texts["bs4"] != texts["inscriptis"] and any("lighthouse" in t.lower() for t in texts["html-text"])
+    mix = build.mixed({d: parts[f"text:{d}"] for d in dumpers}, seed=3)
+    assert mix.ids == ["a"] and any(mix.texts[0] == t for t in texts.values())
+    assert len(mix.X) == len(mix.texts[0]) == len(mix.cov)
+
+
+def test_cli_train_refuses_an_unknown_dumper_before_training(tmp_path, lighthouse_html, lighthouse_gold):
+    from typer.testing import CliRunner
+
+    from boilerclf.cli import app
+
+    root = tmp_path / "ds"
+    _gold_set(root, "ga", {"a": (lighthouse_html, lighthouse_gold)})
+    r = CliRunner().invoke(app, ["train", str(root), "--out", str(tmp_path / "m"), "--dumpers", "render,lynx"])
+    assert r.exit_code == 2 and "lynx" in r.output and not (tmp_path / "m").exists()
