@@ -13,6 +13,7 @@ dump into lines and labels them from the page's gold, as for HTML.
 ``inscriptis`` inscriptis' ``get_text`` (indented lists, table cells on one
                line)
 ``lxml``       lxml's text content with a line break at every block element
+               (the source's own line breaks read as spaces)
 ``bs4``        BeautifulSoup's ``get_text("\\n", strip=True)``: every text
                node on a line of its own
 =============  ==========================================================
@@ -74,7 +75,7 @@ def _lxml(html: str) -> str:
     def walk(el) -> None:
         block = isinstance(el.tag, str) and el.tag in _BLOCKS
         if block:
-            out.append("\n")
+            out.append("\x00")
         if isinstance(el.tag, str) and el.text:
             out.append(el.text)
         for child in el:
@@ -82,10 +83,11 @@ def _lxml(html: str) -> str:
             if child.tail:
                 out.append(child.tail)
         if block:
-            out.append("\n")
+            out.append("\x00")
 
     walk(root)
-    return "\n".join(" ".join(ln.split()) for ln in "".join(out).split("\n"))
+    # the source's own line breaks are spaces; a block boundary breaks the line
+    return "\n".join(" ".join(ln.split()) for ln in "".join(out).split("\x00"))
 
 
 def _bs4(html: str) -> str:
