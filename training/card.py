@@ -70,6 +70,59 @@ def _modern_section(report: dict, lodo: dict) -> list[str]:
     return out
 
 
+def _text_section(lodo: dict, text_thr) -> list[str]:
+    """The card's table of the plain-text model on whole-page dumps, per set
+    and dumper, against keeping every line and the HTML model on the same pages."""
+    sets = [s for s, v in sorted(lodo.items()) if v.get("text_dumpers")]
+    if not sets:
+        return []
+    dumpers = list(lodo[sets[0]]["text_dumpers"])
+    out = ["", "## Plain text: whole-page dumps", "",
+           "The plain-text model is trained on whole-page text dumps of the same pages, each page dumped by "
+           "one of the tools below chosen at random (`training/dumps.py`), and scored leave-one-dataset-out "
+           f"on every tool's dump of the held-out set, at its threshold {text_thr}: shingle F1, with keeping "
+           "every line of the dump in brackets, and the HTML model on the same pages (LODO, the headline "
+           "left to the model in text mode).", "",
+           "| set | " + " | ".join(dumpers) + " | HTML model |", "|---|" + "---|" * (len(dumpers) + 1)]
+    cols: dict[str, list[float]] = {d: [] for d in dumpers + ["html"]}
+    for s in sets:
+        v = lodo[s]
+        cells = []
+        for d in dumpers:
+            m, a = v["text_dumpers"].get(d), (v.get("text_keep_all") or {}).get(d)
+            cells.append(f"{m['f1']:.3f} ({a['f1']:.3f})" if m and a else "–")
+            if m:
+                cols[d].append(m["f1"])
+        h = v.get("html")
+        if h:
+            cols["html"].append(h["f1"])
+        out.append(f"| {s} | " + " | ".join(cells) + (f" | {h['f1']:.3f} |" if h else " | – |"))
+    out.append("| **macro** | " + " | ".join(f"**{sum(cols[d]) / len(cols[d]):.3f}**" if cols[d] else "–"
+                                           for d in dumpers + ["html"]) + " |")
+    return out
+
+
+def merge(base: dict, new: dict, mode: str) -> dict:
+    """A report of two training runs: ``base``'s, with everything of ``mode``
+    (per-set scores, threshold, header, k-fold) taken from ``new``, the run that
+    retrained that mode only; ``commits`` records each mode's commit."""
+    out = json.loads(json.dumps(base, default=str))
+    for s, v in (new.get("lodo") or {}).items():
+        row = out.setdefault("lodo", {}).setdefault(s, {})
+        for k in [k for k in row if k == mode or k.startswith(mode + "_")]:
+            del row[k]
+        row.update({k: x for k, x in v.items() if k == mode or k.startswith(mode + "_")})
+    if (new.get("thresholds") or {}).get(mode):
+        out.setdefault("thresholds", {})[mode] = new["thresholds"][mode]
+    if new.get(f"{mode}_header"):
+        out[f"{mode}_header"] = new[f"{mode}_header"]
+    commits = out.setdefault("commits", {})
+    commits.setdefault("html" if mode == "text" else "text", base.get("commit"))
+    commits[mode] = new.get("commit")
+    out.pop("note", None)
+    return out
+
+
 def _pagetype_section(out_dir: Path) -> list[str]:
     """The page-type model's section, from ``pagetype_report.json`` beside it."""
     path = out_dir / "pagetype_report.json"
@@ -99,6 +152,8 @@ def write(out_dir: str | Path, report: dict) -> None:
     text_head = report.get("text_header") or _file_header(out_dir / "boilerclf-text.npz")
     # the code that trained the models: recorded in the report, else this checkout's
     commit = report.get("commit") or _git_commit()
+    if report.get("commits"):
+        commit = ", ".join(f"{c} ({m} model)" for m, c in sorted(report["commits"].items()))
     lines = [
         "# boilerclf model card",
         "",
@@ -186,6 +241,7 @@ def write(out_dir: str | Path, report: dict) -> None:
                   + ") with `include_title=True`, the others with the library's default, the body "
                   "without it (`training/datasets.py:HEADLINE_IN_GOLD`)."]
     lines += _modern_section(report, lodo)
+    lines += _text_section(lodo, text_head.get("params", {}).get("threshold", 0.5))
     if report.get("note"):
         lines += ["", f"Note: {report['note']}."]
     thr = (report.get("thresholds") or {}).get("html")

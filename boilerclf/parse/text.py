@@ -2,7 +2,8 @@
 
 The number of blank lines before each line is recorded; markdown links
 ``[text](url)`` count as link text, ``#`` headings and ``-``/``*`` bullets are
-recognised.
+recognised.  Lines get containers as HTML lines do (:func:`text_containers`):
+their block, their run of prose or of short lines, the page.
 """
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ def text_lines(text: str | bytes, *, title: str | None = None) -> Lines:
     n = len(texts)
     if title is None:
         title = texts[0] if texts else ""
+    gaps = np.asarray(gap_l, dtype=np.int8)
+    anc_start, anc_end = text_containers(np.fromiter(map(len, texts), dtype=np.int64, count=n), gaps)
     return Lines(
         texts=texts, kind="text", title=title,
         link_chars=np.asarray(link_l, dtype=np.int32),
@@ -73,7 +76,43 @@ def text_lines(text: str | bytes, *, title: str | None = None) -> Lines:
         depth=np.zeros(n, dtype=np.int32),
         flags=np.asarray(flag_l, dtype=np.int32),
         hints=np.zeros(n, dtype=np.int32),
-        gap_before=np.asarray(gap_l, dtype=np.int8),
-        anc_start=np.zeros((n, N_ANCESTORS), dtype=np.int32),
-        anc_end=np.full((n, N_ANCESTORS), n, dtype=np.int32),
+        gap_before=gaps,
+        anc_start=anc_start,
+        anc_end=anc_end,
     )
+
+
+#: A line shorter than this (characters) is *short*: a menu item, a link, a date.
+SHORT_LINE = 50
+#: This many short lines in a row (a menu, a list of links) end a prose run.
+SHORT_RUN = 3
+
+
+def _ranges(breaks: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per line, the start and end of its segment, for segments starting at
+    the sorted line indices ``breaks`` (0 among them)."""
+    seg = np.searchsorted(breaks, np.arange(n), side="right") - 1
+    bounds = np.r_[breaks, n]
+    return bounds[seg], bounds[seg + 1]
+
+
+def text_containers(chars: np.ndarray, gaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The containers of plain-text lines, as line ranges ``(n, N_ANCESTORS)``
+    like an HTML page's ancestors: the *block* (lines with no blank line
+    between them: a paragraph, a list), the *run* (the page cut before and
+    after every run of :data:`SHORT_RUN` or more short lines, so an article is
+    one run and a menu another) and the whole page."""
+    n = len(chars)
+    start = np.zeros((n, N_ANCESTORS), dtype=np.int32)
+    end = np.full((n, N_ANCESTORS), n, dtype=np.int32)
+    if not n:
+        return start, end
+    idx = np.arange(n)
+    start[:, 0], end[:, 0] = _ranges(np.flatnonzero((gaps > 0) | (idx == 0)), n)
+    short = np.r_[0, (chars < SHORT_LINE).astype(np.int8), 0]
+    edge = np.diff(short)
+    a, b = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    long_runs = (b - a) >= SHORT_RUN
+    breaks = np.unique(np.r_[0, a[long_runs], b[long_runs]])
+    start[:, 1], end[:, 1] = _ranges(breaks[breaks < n], n)
+    return start, end

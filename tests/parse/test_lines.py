@@ -424,8 +424,20 @@ def test_text_lines_ranges_cover_page(rail_text):
     L = text_lines(rail_text)
     assert len(L) == 21
     assert L.texts[2] == L.texts[3]  # headline twice
-    assert (L.anc_start == 0).all() and (L.anc_end == len(L)).all()
+    assert (L.anc_start[:, 2:] == 0).all() and (L.anc_end[:, 2:] == len(L)).all()  # the page
     assert (L.depth == 0).all() and (L.hints == 0).all()
+
+
+def test_text_lines_containers_are_blocks_and_runs_of_prose():
+    prose = "The harbour reopened on Monday after two winters of repairs to the sea wall."
+    L = text_lines(f"Home\nNews\nSport\nWeather\n\n{prose}\n\nThe repairs\n\n{prose}\n\nAbout\nContact\nJobs\n\nTerms")
+    blocks = list(zip(L.anc_start[:, 0].tolist(), L.anc_end[:, 0].tolist()))
+    runs = list(zip(L.anc_start[:, 1].tolist(), L.anc_end[:, 1].tolist()))
+    assert blocks == [(0, 4)] * 4 + [(4, 5), (5, 6), (6, 7)] + [(7, 10)] * 3 + [(10, 11)]
+    # the menu, the article (a short subheading does not cut it), the footer's links
+    assert runs == [(0, 4)] * 4 + [(4, 7)] * 3 + [(7, 11)] * 4
+    assert (L.anc_start[:, 2:] == 0).all() and (L.anc_end[:, 2:] == 11).all()
+    assert text_lines("").anc_start.shape == (0, 5)
 
 
 def test_text_lines_from_bytes():
