@@ -11,8 +11,13 @@ precision; NaN follows the node's missing-go-left flag, otherwise
 The constructor checks the arrays (every child index lies after its parent
 and inside its own tree, every feature index is below ``n_features``), so no
 array can make the loop read out of bounds or fail to terminate.
+
+:func:`expit` maps raw scores to probabilities as ``scipy.special.expit`` does
+(``1 / (1 + exp(-x))`` in double precision with the C library's ``exp``), so
+predicting needs neither scipy nor numpy's own ``exp`` (whose vectorised
+kernels can differ from it in the last bit).
 """
-from libc.math cimport isnan
+from libc.math cimport exp, isnan
 from libc.stdint cimport int32_t, uint8_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
@@ -169,3 +174,17 @@ cdef class Forest:
             with nogil:
                 _predict(x64, self.nodes, self.roots, start, hi, o, block)
         return out
+
+
+def expit(x):
+    """The logistic function of a float64 array, elementwise, as a new 1-D array:
+    ``1 / (1 + exp(-x))`` with the C library's ``exp``, the bits of
+    ``scipy.special.expit``."""
+    cdef const double[::1] src = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+    out = np.empty(src.shape[0], dtype=np.float64)
+    cdef double[::1] dst = out
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(src.shape[0]):
+            dst[i] = 1.0 / (1.0 + exp(-src[i]))
+    return out

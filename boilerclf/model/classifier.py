@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
@@ -26,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from boilerclf.decide import decision
 from boilerclf.features.table import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
-from boilerclf.model.trees import FlatTrees
+from boilerclf.model.trees import FlatTrees, expit
 from boilerclf.parse.lines import N_ANCESTORS
 
 CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)

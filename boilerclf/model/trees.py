@@ -9,7 +9,8 @@ each tree's root and the baseline score.  :meth:`FlatTrees.predict_proba1`
 scores a float32 or float64 matrix in compiled code (``boilerclf.model._ctrees``:
 one thread, no GIL, no input validation beyond the shape) and gives exactly
 scikit-learn's ``predict_proba(X)[:, 1]``: the same comparisons in float64,
-the same summation order, the same ``scipy.special.expit``.
+the same summation order, the same logistic link as ``scipy.special.expit``
+(:func:`boilerclf.model._ctrees.expit`, compiled: predicting needs no scipy).
 
 The shipped models' trees are also compiled as C code when boilerclf is
 built (:mod:`boilerclf.model.codegen`); a FlatTrees whose arrays match one of those
@@ -28,10 +29,8 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit
-
 from boilerclf.model import codegen
-from boilerclf.model._ctrees import Forest
+from boilerclf.model._ctrees import Forest, expit
 
 try:
     from boilerclf.model._cmodels import add_raw as compiled_add_raw

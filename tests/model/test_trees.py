@@ -61,6 +61,23 @@ def test_random_data_with_nan_is_bit_identical(hgb):
     assert flat.predict_proba1(X[:0]).shape == (0,)
 
 
+def test_compiled_expit_is_scipys_to_the_bit():
+    """Predicting maps raw scores with the compiled expit, not scipy's: the two must
+    agree to the bit (numpy's ``1 / (1 + np.exp(-x))`` need not: its exp is vectorised)."""
+    from scipy.special import expit as scipy_expit
+
+    from boilerclf.model._ctrees import expit
+
+    rng = np.random.default_rng(3)
+    parts = [rng.standard_normal(200_000) * s for s in (1e-300, 1e-8, 0.1, 1, 4, 30, 700, 760)]
+    bits = rng.integers(0, 2**64, size=400_000, dtype=np.uint64).view(np.float64)
+    parts += [bits, np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 709.78, -745.2])]
+    x = np.concatenate(parts)
+    want, got = scipy_expit(x), expit(x)
+    assert got.dtype == np.float64 and got.shape == x.shape
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
 def test_reference_predictor_matches_hgb(hgb, sklearn_flat_scores):
     """The conftest helper (used on the shipped models) is itself scikit-learn-exact."""
     X = _random_data(np.random.default_rng(2), 2000, 8)
