@@ -1,7 +1,9 @@
 """boilerclf: a learned boilerplate detector for web pages.
 
 A page (HTML, or plain text) is split into lines, each line gets features,
-and a scikit-learn classifier labels it content or boilerplate with a score::
+and a classifier (gradient-boosted trees fitted with scikit-learn, predicted
+in compiled code: extracting needs no scikit-learn) labels it content or
+boilerplate with a score::
 
     import boilerclf
     text = boilerclf.extract(html)                 # the main text
@@ -25,10 +27,9 @@ from boilerclf.decide import decision
 from boilerclf.decide.decision import Auto
 from boilerclf.decide.profile import ProfileError, SiteProfile
 from boilerclf.labels.file import LabelsError, page_record, read_labels, write_labels
-from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import ModelError
 from boilerclf.model.files import load_model as _load_model
-from boilerclf.model.site import SiteModel
+from boilerclf.model.fitted import LinePredictor, SitePredictor
 from boilerclf.parse.html import html_lines
 from boilerclf.parse.lines import Lines
 from boilerclf.parse.text import text_lines
@@ -46,19 +47,30 @@ from boilerclf.pipeline import (
 __version__ = "0.1.0"
 __all__ = [
     "extract", "extract_text", "classify", "load_model", "Extractor", "Result", "Line",
-    "Lines", "LineClassifier", "ModelError", "InputError", "PageTimeout", "PRESETS", "Auto", "decision", "html_lines",
+    "Lines", "LinePredictor", "SitePredictor", "ModelError", "InputError", "PageTimeout", "PRESETS", "Auto", "decision", "html_lines",
     "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "SiteProfile",
-    "ProfileError", "SiteModel", "MAX_BYTES", "MAX_NODES", "__version__",
-]
+    "ProfileError", "MAX_BYTES", "MAX_NODES", "__version__",
+]  # and, imported on first use (module __getattr__): LineClassifier, SiteModel, clean_bag, ...
 
 _default: Extractor | None = None
 _DASK = ("clean_bag", "clean_dataframe", "clean_files")
 
 
 def __getattr__(name: str):
-    """``boilerclf.clean_bag`` / ``clean_dataframe`` / ``clean_files``: cleaning on a Dask
-    cluster, from :mod:`boilerclf.batch.cluster` (imported on first use: needs ``boilerclf[dask]``);
-    ``boilerclf.dask_clean`` is that module."""
+    """The names that need an extra, imported on first use:
+    ``boilerclf.LineClassifier`` and ``boilerclf.SiteModel``, the estimators that
+    fit models (scikit-learn, ``boilerclf[train]``); ``boilerclf.clean_bag`` /
+    ``clean_dataframe`` / ``clean_files``: cleaning on a Dask cluster, from
+    :mod:`boilerclf.batch.cluster` (``boilerclf[dask]``); ``boilerclf.dask_clean``
+    is that module."""
+    if name == "LineClassifier":
+        from boilerclf.model.classifier import LineClassifier
+
+        return LineClassifier
+    if name == "SiteModel":
+        from boilerclf.model.site import SiteModel
+
+        return SiteModel
     if name in _DASK or name == "dask_clean":
         from boilerclf.batch import cluster
 
@@ -140,8 +152,13 @@ def classify(page: str | bytes, *, kind: str | None = None, threshold: float | s
         page, kind, features=features, charset=charset, timeout=timeout)
 
 
-def load_model(path: str | Path, *, trusted: bool = False) -> LineClassifier:
+def load_model(path: str | Path, *, trusted: bool = False) -> LinePredictor | SitePredictor:
     """Load a model file (arrays + JSON, never unpickled), checking its feature schema.
+
+    The model predicts (``decision_scores``, ``predict``, ``threshold``) without
+    scikit-learn: a :class:`LinePredictor`, or a :class:`SitePredictor` for a site
+    model; ``sklearn.base.clone`` of it is the :class:`LineClassifier` (or
+    :class:`SiteModel`) with its settings, to train again.
 
     Raises :class:`ModelError` with a clear message for a file that does not
     fit.  A legacy joblib/pickle model file is refused unless ``trusted=True``:

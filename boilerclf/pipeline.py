@@ -21,8 +21,8 @@ from boilerclf.decide import rules as _cues
 from boilerclf.decide.keep import kept_lines
 from boilerclf.decide.profile import SiteProfile, load_profile
 from boilerclf.features.table import FEATURE_NAMES, batch_features
-from boilerclf.model.classifier import LineClassifier
 from boilerclf.model.files import load_model
+from boilerclf.model.scores import LineScores, SiteScores
 from boilerclf.parse import html as html_mod
 from boilerclf.parse import lines as _lines
 from boilerclf.parse import markup as _markup
@@ -223,7 +223,7 @@ class Extractor:
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
-    def model_for(self, kind: str) -> tuple[LineClassifier, float | _decision.Auto]:
+    def model_for(self, kind: str) -> tuple[LineScores | SiteScores, float | _decision.Auto]:
         """The model of ``kind`` ("html" or "text") and its decision, loaded once."""
         attr = "_m_" + kind
         got = self.__dict__.get(attr)
@@ -392,8 +392,8 @@ class Extractor:
         from boilerclf.processes import WorkerPool, start_context
 
         # workers fork from this process when it runs no other thread (they
-        # start in milliseconds, with the model code imported: a clean
-        # interpreter spends about 1.3 s importing scikit-learn); otherwise
+        # start in milliseconds, with the model code imported and the models
+        # loaded); otherwise
         # from a forkserver, as a child of a process that already runs OpenMP
         # threads can hang in them.  A list or tuple of pages reaches forked
         # workers with the fork itself: they are sent index ranges, not the

@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from sklearn.base import clone
 from typer.testing import CliRunner
 
 import boilerclf
-from boilerclf import PRESETS, Extractor, LineClassifier, ModelError
+from boilerclf import PRESETS, Extractor, LinePredictor, ModelError
 from boilerclf.cli import app
 from boilerclf.features.table import FEATURE_NAMES, SCHEMA_VERSION
+from boilerclf.model.classifier import LineClassifier
 
 extract_mod = importlib.import_module("boilerclf.pipeline")
 files_mod = importlib.import_module("boilerclf.model.files")
@@ -126,12 +128,13 @@ def rail_out(shipped_models, rail_page):
 
 def test_headers(shipped_models):
     for kind, (model, head) in shipped_models.items():
-        assert isinstance(model, LineClassifier)
+        assert isinstance(model, LinePredictor)
         assert head["kind"] == kind
         assert head["schema_version"] == SCHEMA_VERSION
         assert head["n_features"] == len(FEATURE_NAMES)
         assert isinstance(boilerclf.load_model(files_mod.shipped_model_path(files_mod.SHIPPED_MODELS[kind])),
-                          LineClassifier)
+                          LinePredictor)
+        assert isinstance(clone(model), LineClassifier) and clone(model).get_params()["threshold"] == model.threshold
 
 
 def test_shipped_files_are_arrays_and_json(shipped_models):

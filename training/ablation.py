@@ -122,8 +122,9 @@ def scores_for(variant: dict, parts: dict[str, build.Part], train_names: list[st
                eval_names: list[str]) -> dict[str, np.ndarray]:
     """Fit the variant on ``train_names``; line scores of each of ``eval_names``."""
     from boilerclf.model import classifier as model_mod
+    from boilerclf.model import scores as scores_mod
 
-    orig, orig_input = model_mod.context_features, model_mod.stage2_input
+    orig, orig_input = model_mod.context_features, scores_mod.stage2_input
     if variant.get("context_drop"):  # switch stage-2 inputs off, in this call only
         cols = [model_mod.CONTEXT_NAMES.index(n) for n in variant["context_drop"]]
 
@@ -137,12 +138,12 @@ def scores_for(variant: dict, parts: dict[str, build.Part], train_names: list[st
             A[:, [A.shape[1] - len(model_mod.CONTEXT_NAMES) + c for c in cols]] = 0.0
             return A
 
-        model_mod.context_features = patched
-        model_mod.stage2_input = patched_input
+        model_mod.context_features = patched  # fit: LineClassifier's module
+        scores_mod.stage2_input = patched_input  # prediction: LineScores's module
     try:
         return _scores_for(variant, parts, train_names, eval_names)
     finally:
-        model_mod.context_features, model_mod.stage2_input = orig, orig_input
+        model_mod.context_features, scores_mod.stage2_input = orig, orig_input
 
 
 def _scores_for(variant: dict, parts: dict[str, build.Part], train_names: list[str],

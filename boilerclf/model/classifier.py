@@ -8,123 +8,41 @@ containers, the character-weighted mean score of the lines under it and its
 share of the page's predicted content ("container votes"); it is trained on
 out-of-fold stage-1 scores (grouped by page) so it learns from honest scores.
 
-Prediction goes through :mod:`boilerclf.model.trees` (compiled flat trees, the
-same probabilities as scikit-learn's ``predict_proba``) whenever a stage is a
-binary HistGradientBoostingClassifier, the default; fitting is scikit-learn.
-Model files are :mod:`boilerclf.model.files`.
+Prediction is :class:`~boilerclf.model.scores.LineScores` (the stages' inputs
+are computed there too), through :mod:`boilerclf.model.trees` (compiled flat
+trees, the same probabilities as scikit-learn's ``predict_proba``) whenever a
+stage is a binary HistGradientBoostingClassifier, the default; fitting is
+scikit-learn (the ``train`` extra).  Model files are :mod:`boilerclf.model.files`;
+a model read from one is a :class:`~boilerclf.model.fitted.LinePredictor`, which
+predicts without scikit-learn.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import GroupKFold
-from sklearn.utils.validation import check_is_fitted
 
 from boilerclf.decide import decision
 from boilerclf.features.table import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
-from boilerclf.model.trees import FlatTrees, expit
-from boilerclf.parse.lines import N_ANCESTORS
-
-CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)
-CONTEXT_NAMES = (
-    ["s1", "s1_smooth5", "s1_page_mean", "s1_page_max"]
-    + [f"s1_{'prev' if o < 0 else 'next'}{abs(o)}" for o in CONTEXT_OFFSETS]
-    + [f"anc{k}_{s}" for k in range(N_ANCESTORS) for s in ("vote", "content_share")]
+from boilerclf.model.requires import needs_sklearn
+from boilerclf.model.scores import (  # the context pass's inputs are computed there
+    CONTEXT_NAMES,
+    CONTEXT_OFFSETS,
+    LineScores,
+    context_features,
+    stage2_input,
+    threshold_param,
 )
+from boilerclf.model.trees import flatten
 
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, clone
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import GroupKFold
+    from sklearn.utils.validation import check_is_fitted
+except ImportError as exc:
+    raise needs_sklearn("fitting a line model (LineClassifier)", exc) from None
 
-
-
-def _page_offsets(X: np.ndarray) -> np.ndarray:
-    """Row index of each row's page start (rows of a page are contiguous)."""
-    line = X[:, 1].astype(np.int64)
-    return np.arange(len(X)) - line
-
-
-def context_features(X: np.ndarray, s1: np.ndarray) -> np.ndarray:
-    """Stage-2 inputs from stage-1 scores ``s1`` (see module docstring)."""
-    n = len(X)
-    out = np.zeros((n, len(CONTEXT_NAMES)), dtype=np.float32)
-    if n == 0:
-        return out
-    off = _page_offsets(X)
-    page = X[:, 0]
-    chars = X[:, 2].astype(np.float64)
-    s1 = s1.astype(np.float64)
-    out[:, 0] = s1
-    # smoothed score within the page
-    cs = np.concatenate([[0.0], np.cumsum(s1)])
-    n_lines_page = np.zeros(n, dtype=np.int64)
-    starts = np.flatnonzero(X[:, 1] == 0)
-    ends = np.append(starts[1:], n)
-    n_lines_page[:] = np.repeat(ends - starts, ends - starts)
-    idx = np.arange(n)
-    lo = np.maximum(idx - 2, off)
-    hi = np.minimum(idx + 3, off + n_lines_page)
-    out[:, 1] = (cs[hi] - cs[lo]) / (hi - lo)
-    wsum = np.add.reduceat(s1 * chars, starts)
-    csum = np.add.reduceat(chars, starts)
-    out[:, 2] = np.repeat(wsum / np.maximum(csum, 1.0), ends - starts)
-    out[:, 3] = np.repeat(np.maximum.reduceat(s1, starts), ends - starts)
-    for j, o in enumerate(CONTEXT_OFFSETS):
-        src = idx + o
-        ok = (src >= 0) & (src < n)
-        ok[ok] &= page[src[ok]] == page[ok]
-        col = np.full(n, -1.0)
-        col[ok] = s1[src[ok]]
-        out[:, 4 + j] = col
-    cw = np.concatenate([[0.0], np.cumsum(s1 * chars)])
-    cc = np.concatenate([[0.0], np.cumsum(chars)])
-    page_content = np.repeat(wsum, ends - starts)
-    base = 4 + len(CONTEXT_OFFSETS)
-    for k in range(N_ANCESTORS):
-        a = off + X[:, 3 + k].astype(np.int64)
-        b = off + X[:, 3 + N_ANCESTORS + k].astype(np.int64)
-        w = cw[b] - cw[a]
-        out[:, base + 2 * k] = w / np.maximum(cc[b] - cc[a], 1.0)
-        out[:, base + 2 * k + 1] = w / np.maximum(page_content, 1e-6)
-    return out
-
-
-try:  # compiled (boilerclf/features/_cfeat.pyx); context_features above stays the reference
-    from boilerclf.features._cfeat import stage2_input as stage2_input_compiled
-except ImportError:
-    stage2_input_compiled = None
-
-_OFFSETS = np.array(CONTEXT_OFFSETS, dtype=np.int64)
-
-
-def stage2_input(X: np.ndarray, s1: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-    """Stage 2's input for the rows ``rows`` (default all) of a feature matrix:
-    ``np.hstack([X[rows, N_STRUCT:], context_features(X, s1)[rows]])``, as float32,
-    computed for those rows only (compiled when it can be; same values)."""
-    X = np.asarray(X, dtype=np.float32)
-    rows = np.arange(len(X)) if rows is None else np.asarray(rows, dtype=np.int64)
-    starts = np.flatnonzero(X[:, 1] == 0)
-    if stage2_input_compiled is None or not len(starts) or starts[0] != 0:
-        return np.hstack([X[rows, N_STRUCT:], context_features(X, s1)[rows]])
-    X = np.ascontiguousarray(X)
-    s1 = np.ascontiguousarray(s1, dtype=np.float64)
-    chars = X[:, 2].astype(np.float64)
-    out = np.empty((len(rows), X.shape[1] - N_STRUCT + len(CONTEXT_NAMES)), dtype=np.float32)
-    stage2_input_compiled(X, s1, rows, starts, np.add.reduceat(s1 * chars, starts),
-                    np.add.reduceat(chars, starts), np.maximum.reduceat(s1, starts),
-                    N_STRUCT, N_ANCESTORS, _OFFSETS, out)
-    return out
-
-
-def flatten(est) -> FlatTrees | None:
-    """The flat trees of a fitted stage, or None when it is not a binary
-    HistGradientBoostingClassifier over numerical features."""
-    if est is None or isinstance(est, FlatTrees):
-        return est
-    try:
-        return FlatTrees.from_hgb(est)
-    except ValueError:
-        return None
+__all__ = ["LineClassifier", "CONTEXT_NAMES", "CONTEXT_OFFSETS", "context_features", "stage2_input",
+           "flatten", "threshold_param"]
 
 
 def _default_base(random_state: int | None, max_iter: int = 150) -> HistGradientBoostingClassifier:
@@ -134,7 +52,7 @@ def _default_base(random_state: int | None, max_iter: int = 150) -> HistGradient
     )
 
 
-class LineClassifier(ClassifierMixin, BaseEstimator):
+class LineClassifier(LineScores, ClassifierMixin, BaseEstimator):
     """Two-stage line classifier over :mod:`boilerclf.features.table` matrices.
 
     Parameters
@@ -186,8 +104,9 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     context pass) the fitted stage models; ``trees1_``, ``trees2_`` their
     :class:`~boilerclf.model.trees.FlatTrees` (None for a stage that is not a binary
     HistGradientBoostingClassifier, which then predicts through scikit-learn).
-    A model read from a file has FlatTrees as its stages (it predicts, but
-    ``fit`` a clone to train again).
+    A model read from a file is a :class:`~boilerclf.model.fitted.LinePredictor`
+    with FlatTrees as its stages: it predicts, and ``clone`` gives the
+    LineClassifier with its settings to train again.
 
     The first ``N_STRUCT`` columns of ``X`` are the structure columns of
     :mod:`boilerclf.features.table` (page id, line index, ...); rows of one page must
@@ -284,63 +203,5 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.trees2_ = flatten(self.stage2_)
         return self
 
-    def _stage_scores(self, k: int, A: np.ndarray) -> np.ndarray:
-        """Probability of content from stage ``k``: compiled flat trees when the
-        stage has them, else the stage's own ``predict_proba``."""
-        trees = getattr(self, f"trees{k}_", None)
-        if trees is not None:
-            return trees.predict_proba1(A)
-        return (self.stage1_ if k == 1 else self.stage2_).predict_proba(A)[:, 1]
-
-    def _stage1_scores(self, F: np.ndarray) -> np.ndarray:
-        """Stage-1 scores, with the early exit (``exit_trees``, ``exit_score``)."""
-        trees = getattr(self, "trees1_", None)
-        k = getattr(self, "exit_trees", 0)  # models pickled before these existed
-        cut = getattr(self, "exit_score", 0.0)
-        if trees is None or not 0 < k < trees.n_trees or not cut > 0:
-            return self._stage_scores(1, F)
-        raw = trees.raw_predict(F, 0, k)
-        s1 = expit(raw)
-        go = np.flatnonzero(s1 >= cut)
-        if len(go):
-            s1[go] = expit(trees.raw_predict(F[go], k, init=raw[go]))
-        return s1
-
-    def decision_scores(self, X: np.ndarray) -> np.ndarray:
-        """Probability that each line is content (1-D)."""
+    def check_fitted(self) -> None:
         check_is_fitted(self, "stage1_")
-        X = np.asarray(X, dtype=np.float32)
-        if len(X) == 0:
-            return np.zeros(0, dtype=np.float64)
-        F = X[:, N_STRUCT:]
-        s1 = self._stage1_scores(F)
-        if self.stage2_ is None:
-            return s1
-        cut = getattr(self, "cascade", 0.0)
-        if not cut > 0:
-            return self._stage_scores(2, stage2_input(X, s1))
-        out = s1.astype(np.float64)
-        go = np.flatnonzero(s1 >= cut)
-        if len(go):
-            out[go] = self._stage_scores(2, stage2_input(X, s1, go))
-        return out
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        s = self.decision_scores(X)
-        return np.column_stack([1.0 - s, s])
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """1 for the lines kept at ``threshold`` (per page for ``"auto"``), else 0."""
-        X = np.asarray(X, dtype=np.float32)
-        return decision.keep(decision.parse(self.threshold), self.decision_scores(X), X).astype(np.int64)
-
-
-def threshold_param(value: Any) -> float | str:
-    """A model's ``threshold`` as stored: a float, or the string of an
-    :class:`~boilerclf.decide.decision.Auto` (``ValueError`` for anything else)."""
-    d = decision.parse(value)
-    return d if isinstance(d, float) else str(d)
-
-
-# ---------------------------------------------------------------- model files
-

@@ -9,8 +9,9 @@ and read by :func:`load`, which bounds each part before reading it (the
 header's size, nesting and values; each array's dtype and shape against its
 size and the stage's node count), reads only the members the header calls
 for, checks every setting in the header, and never unpickles.  A loaded
-model predicts but holds no scikit-learn estimators, so it cannot be refitted
-as is (``clone`` it, or retrain with ``boilerclf train``).  :func:`load`
+model (:mod:`boilerclf.model.fitted`) predicts without scikit-learn and holds
+no estimators, so it cannot be refitted as is (``clone`` it, or retrain with
+``boilerclf train``).  :func:`load`
 refuses a file whose schema does not match, with a message saying what to do.
 Legacy joblib (pickle) model files, which run code when read, load only with
 ``trusted=True``; :func:`convert` turns one into the safe format.
@@ -26,16 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sklearn
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.utils.validation import check_is_fitted
 
 from boilerclf.features.table import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
-from boilerclf.model.classifier import (
-    CONTEXT_NAMES,
-    LineClassifier,
-    flatten,
-    threshold_param,
+from boilerclf.model.fitted import (
+    LINE_DEFAULTS,
+    RECORDED_ESTIMATOR,
+    SITE_DEFAULTS,
+    LinePredictor,
+    SitePredictor,
 )
 from boilerclf.model.header import (
     LINE_CHECKS,
@@ -46,8 +45,8 @@ from boilerclf.model.header import (
     shown,
     unit,
 )
-from boilerclf.model.site import SiteModel
-from boilerclf.model.trees import ARRAYS, FlatTrees
+from boilerclf.model.scores import CONTEXT_NAMES, LineScores, SiteScores
+from boilerclf.model.trees import ARRAYS, FlatTrees, flatten
 
 
 class ModelError(Exception):
@@ -66,15 +65,20 @@ _MAX_DIRECTORY = 64 << 10  # bytes of the zip's central directory, at most
 _STAGES = ("s1", "s2", "site")
 _STAGE_ARRAYS = (*ARRAYS, "meta")
 _MAX_MEMBERS = 1 + len(_STAGES) * len(_STAGE_ARRAYS)
-_PARAMS = ("context", "n_folds", "max_lines_per_page", "threshold", "random_state", "exit_trees",
-           "exit_score", "cascade", "max_iter")
-_SITE_PARAMS = ("threshold", "prior_pages", "balance_pages", "random_state")
+_PARAMS = tuple(LINE_DEFAULTS)
+_SITE_PARAMS = tuple(SITE_DEFAULTS)
 #: File names of the shipped models (the package ``boilerclf.models``, the ``models/`` folder).
 SHIPPED_MODELS = {"html": "boilerclf-html.npz", "text": "boilerclf-text.npz"}
 
 
 def sklearn_version() -> str:
-    return ".".join(sklearn.__version__.split(".")[:2])
+    """The installed scikit-learn's version (major.minor), read without importing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return ".".join(version("scikit-learn").split(".")[:2])
+    except PackageNotFoundError:
+        return "none"
 
 
 def _json_default(o: Any) -> Any:
@@ -92,30 +96,25 @@ def _estimator_record(est) -> dict | None:
     parameters when they survive a JSON round trip (else ``{"unrecorded": name}``)."""
     if est is None:
         return None
-    if type(est) is HistGradientBoostingClassifier:
+    if type(est).__name__ == RECORDED_ESTIMATOR and type(est).__module__.startswith("sklearn."):
         params = est.get_params(deep=False)
         try:
             if json.loads(json.dumps(params)) == params:
-                return {"HistGradientBoostingClassifier": params}
+                return {RECORDED_ESTIMATOR: params}
         except (TypeError, ValueError):
             pass
     return {"unrecorded": type(est).__name__}
 
 
-def _estimator_from_record(rec: Any):
-    if isinstance(rec, dict) and isinstance(rec.get("HistGradientBoostingClassifier"), dict):
-        return HistGradientBoostingClassifier(**rec["HistGradientBoostingClassifier"])
-    return None
+def _line_record(model: LineScores) -> dict:
+    if isinstance(model, LinePredictor):
+        records = model.records
+    else:
+        records = {k: _estimator_record(getattr(model, k)) for k in ("estimator", "context_estimator")}
+    return {"class": "LineClassifier", "params": {k: getattr(model, k) for k in _PARAMS}, **records}
 
 
-def _line_record(model: LineClassifier) -> dict:
-    return {"class": "LineClassifier",
-            "params": {k: getattr(model, k) for k in _PARAMS},
-            "estimator": _estimator_record(model.estimator),
-            "context_estimator": _estimator_record(model.context_estimator)}
-
-
-def save(model: LineClassifier, path: str | Path, *, kind: str, **header: Any) -> dict:
+def save(model: LineScores | SiteScores, path: str | Path, *, kind: str, **header: Any) -> dict:
     """Write ``model`` with a header to ``path`` (atomically); returns the header.
 
     The file is a zip of ``header.json`` and ``.npy`` arrays (the flat trees
@@ -123,16 +122,14 @@ def save(model: LineClassifier, path: str | Path, *, kind: str, **header: Any) -
     bytes.  ``header`` values must be JSON (numbers, strings, lists, dicts;
     numpy scalars and arrays are converted; NaN is written as Python's json does).
     Only models whose stages are binary HistGradientBoostingClassifiers (the
-    default) can be saved (``ValueError`` otherwise).
+    default) can be saved (``ValueError`` otherwise).  A fitted
+    LineClassifier or SiteModel, or a model read from a file (its trees and
+    settings as they were), can be saved.
     """
-
-    site = isinstance(model, SiteModel)
-    if site:
-        check_is_fitted(model, "site_")
-        base = model.base_
-    else:
-        base = model
-    check_is_fitted(base, "stage1_")
+    site = isinstance(model, SiteScores)
+    model.check_fitted()
+    base = model.base_ if site else model
+    base.check_fitted()
     stages = {"s1": flatten(base.stage1_), "s2": flatten(base.stage2_),
               "site": flatten(model.site_) if site else None}
     if stages["s1"] is None or (base.stage2_ is not None and stages["s2"] is None) or \
@@ -141,8 +138,9 @@ def save(model: LineClassifier, path: str | Path, *, kind: str, **header: Any) -
                          "over numerical features (the default) can be saved")
     estimator = _line_record(base)
     if site:
+        record = model.record if isinstance(model, SitePredictor) else _estimator_record(model.estimator)
         estimator = {"class": "SiteModel", "params": {k: getattr(model, k) for k in _SITE_PARAMS},
-                     "weight": float(model.weight_), "estimator": _estimator_record(model.estimator),
+                     "weight": float(model.weight_), "estimator": record,
                      "base": estimator}
     head = {
         "format": "boilerclf-model",
@@ -223,12 +221,15 @@ def shipped_name(path: str | Path) -> str | None:
     return None
 
 
-def load(path: str | Path, *, trusted: bool = False) -> tuple[LineClassifier, dict]:
+def load(path: str | Path, *, trusted: bool = False) -> tuple[LinePredictor | SitePredictor, dict]:
     """Load a model file; raises :class:`ModelError` with a clear message.
 
-    The model is a :class:`LineClassifier` or a site model
-    (:class:`boilerclf.model.site.SiteModel`: a LineClassifier inside with a site
-    layer on top, with the same ``decision_scores`` / ``threshold``).
+    The model is a :class:`~boilerclf.model.fitted.LinePredictor` or a site
+    model (:class:`~boilerclf.model.fitted.SitePredictor`: a LinePredictor
+    inside with a site layer on top, with the same ``decision_scores`` /
+    ``threshold``); both predict without scikit-learn, and ``clone`` gives
+    the estimator to train again.  (A legacy pickle holds the estimators it
+    was saved with.)
 
     A path that does not exist but names a shipped model (:func:`shipped_name`:
     ``"html"``, ``"boilerclf-html.npz"``, ``"models/boilerclf-html.npz"``, ...)
@@ -274,7 +275,7 @@ def _check_schema(path: Path, head: dict) -> None:
             f"computes schema {SCHEMA_VERSION}: retrain it with `boilerclf train`")
 
 
-def _load_arrays(path: Path) -> tuple[LineClassifier, dict]:
+def _load_arrays(path: Path) -> tuple[LinePredictor | SitePredictor, dict]:
     """A model file in the safe format.  Every part is bounded before it is
     read: the zip directory, the header's size, nesting and value count, and
     each array's dtype and shape against its size and the stage's node count;
@@ -429,7 +430,7 @@ def _read_stage(path: Path, z: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo
 def _model_from_header(head: dict, s1: FlatTrees | None, s2: FlatTrees | None,
                        site: FlatTrees | None = None):
     """The model a (checked, :func:`header_problem`) header describes: a
-    LineClassifier, or a SiteModel on one."""
+    LinePredictor, or a SitePredictor on one."""
     if head.get("n_features") != len(FEATURE_NAMES):
         raise ValueError(f"header n_features is {head.get('n_features')}, not {len(FEATURE_NAMES)}")
     for st, trees in (("stage 1", s1), ("stage 2", s2), ("the site layer", site)):
@@ -450,17 +451,10 @@ def _model_from_header(head: dict, s1: FlatTrees | None, s2: FlatTrees | None,
     if unit(weight):
         raise ValueError(f"site-model weight must be a number in [0, 1], not {weight!r}")
     params = {k: v for k, v in (rec.get("params") or {}).items() if k in _SITE_PARAMS}
-    model = SiteModel(base, estimator=_estimator_from_record(rec.get("estimator")), **params)
-    model.threshold = threshold_param(model.threshold)
-    model.base_ = base
-    model.site_ = model.site_trees_ = site
-    model.weight_ = float(weight)
-    model.classes_ = site.classes_
-    model.n_features_in_ = len(FEATURE_NAMES)
-    return model
+    return SitePredictor(base, site, weight, params, rec.get("estimator"))
 
 
-def _line_model(rec: dict, s1: FlatTrees | None, s2: FlatTrees | None) -> LineClassifier:
+def _line_model(rec: dict, s1: FlatTrees | None, s2: FlatTrees | None) -> LinePredictor:
     n_features = len(FEATURE_NAMES) - N_STRUCT
     if s1 is None or s1.n_features_in_ != n_features:
         raise ValueError(f"stage 1 must take {n_features} features")
@@ -470,19 +464,10 @@ def _line_model(rec: dict, s1: FlatTrees | None, s2: FlatTrees | None) -> LineCl
     problem = params_problem("params", params, LINE_CHECKS)
     if problem:
         raise ValueError(problem)
-    model = LineClassifier(estimator=_estimator_from_record(rec.get("estimator")),
-                           context_estimator=_estimator_from_record(rec.get("context_estimator")),
-                           **params)
-    model.context = s2 is not None
-    model.threshold = threshold_param(model.threshold)
-    model.stage1_ = model.trees1_ = s1
-    model.stage2_ = model.trees2_ = s2
-    model.classes_ = s1.classes_
-    model.n_features_in_ = len(FEATURE_NAMES)
-    return model
+    return LinePredictor(s1, s2, params, {k: rec.get(k) for k in ("estimator", "context_estimator")})
 
 
-def _load_pickle(path: Path) -> tuple[LineClassifier, dict]:
+def _load_pickle(path: Path) -> tuple[LineScores | SiteScores, dict]:
     """A legacy (format 1) joblib model file; runs whatever code the file holds."""
     import joblib
 
@@ -502,10 +487,10 @@ def _load_pickle(path: Path) -> tuple[LineClassifier, dict]:
             f"{sklearn_version()}: install that version or retrain with `boilerclf train`")
     model = obj["model"]
 
-    if isinstance(model, SiteModel):
+    if isinstance(model, SiteScores):
         model.site_trees_ = flatten(model.site_)
         base = model.base_
-    elif isinstance(model, LineClassifier):
+    elif isinstance(model, LineScores):
         base = model
     else:
         raise ModelError(f"{path} does not hold a LineClassifier or a SiteModel")
@@ -533,11 +518,11 @@ def header_json(head: dict) -> str:
 
 
 #: Models loaded by :func:`load_model`, by resolved path (and trust).
-MODEL_CACHE: dict[tuple[str, bool], tuple[LineClassifier, dict]] = {}
+MODEL_CACHE: dict[tuple[str, bool], tuple[LineScores | SiteScores, dict]] = {}
 
 
 def load_model(path: str | Path | None = None, kind: str = "html", *,
-               trusted: bool = False) -> tuple[LineClassifier, dict]:
+               trusted: bool = False) -> tuple[LineScores | SiteScores, dict]:
     """Load a model file (default: the shipped model of ``kind``, checked against
     its digest), cached per path: ``(model, header)``.
 

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
 
 from boilerclf.decide import decision
 
@@ -117,7 +116,9 @@ def params_problem(where: str, params: Any, checks: dict) -> str | None:
 
 def _estimator_problem(where: str, rec: Any) -> str | None:
     """A recorded stage estimator (used by ``clone``): null, unrecorded, or
-    HistGradientBoostingClassifier parameters that scikit-learn accepts."""
+    HistGradientBoostingClassifier parameters that scikit-learn accepts (checked
+    by scikit-learn, imported for a header that records such parameters only;
+    without scikit-learn they are not checked here, and nothing can use them)."""
     if rec is None:
         return None
     if not isinstance(rec, dict):
@@ -130,6 +131,10 @@ def _estimator_problem(where: str, rec: Any) -> str | None:
     for k, v in params.items():
         if isinstance(v, float) and not math.isfinite(v):
             return f"{where}.HistGradientBoostingClassifier.{k} must be finite, not {v!r}"
+    try:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+    except ImportError:
+        return None
     try:
         HistGradientBoostingClassifier(**params)._validate_params()
     except (TypeError, ValueError) as exc:

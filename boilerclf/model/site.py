@@ -16,8 +16,10 @@ pages, ``w = n / (n + prior_pages)``, so a single page cannot overrule the
 base model alone.
 
 A site model file holds the base model too (its trees and the site layer's,
-as arrays, like any model file); :func:`boilerclf.model.files.load` accepts it and
-the extractor uses it like any model (``decision_scores``, ``threshold``).  Prediction: ``s1 = base.stage1_(F)``, ``C =
+as arrays, like any model file); :func:`boilerclf.model.files.load` reads it as a
+:class:`~boilerclf.model.fitted.SitePredictor` (no scikit-learn) and the extractor
+uses it like any model (``decision_scores``, ``threshold``).  Prediction
+(:class:`~boilerclf.model.scores.SiteScores`): ``s1 = base.stage1_(F)``, ``C =
 context_features(X, s1)``, ``s = base.stage2_([F, C])``, ``z =
 site_([F, C, s])``, score ``= weight_ * z + (1 - weight_) * s``.
 
@@ -30,18 +32,19 @@ their place on the page, so the features and context of the others are right.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.utils.validation import check_is_fitted
 
 from boilerclf.decide import decision
-from boilerclf.features.table import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
-from boilerclf.model.classifier import (
-    CONTEXT_NAMES,
-    LineClassifier,
-    flatten,
-    stage2_input,
-)
+from boilerclf.features.table import FEATURE_NAMES, SCHEMA_VERSION
+from boilerclf.model.requires import needs_sklearn
+from boilerclf.model.scores import CONTEXT_NAMES, LineScores, SiteScores
+from boilerclf.model.trees import flatten
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, clone
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.utils.validation import check_is_fitted
+except ImportError as exc:
+    raise needs_sklearn("fitting a site model (SiteModel)", exc) from None
 
 #: Names of the site layer's extra inputs (after the line features).
 SITE_INPUT_NAMES = [f"base_{n}" for n in CONTEXT_NAMES] + ["base_score"]
@@ -62,19 +65,19 @@ def _default_site_estimator(random_state: int | None) -> HistGradientBoostingCla
 SITE_THRESHOLD = 0.35
 
 
-def default_threshold(base: LineClassifier) -> float | str:
+def default_threshold(base: LineScores) -> float | str:
     """The threshold a site model made from ``base`` gets unless one is given:
     the base's own when it is a number, else :data:`SITE_THRESHOLD`."""
     return base.threshold if isinstance(decision.parse(base.threshold), float) else SITE_THRESHOLD
 
 
-class SiteModel(ClassifierMixin, BaseEstimator):
-    """A fitted base :class:`~boilerclf.model.classifier.LineClassifier` with a site layer on top.
+class SiteModel(SiteScores, ClassifierMixin, BaseEstimator):
+    """A fitted base line model with a site layer on top.
 
     Parameters
     ----------
-    base : LineClassifier
-        A fitted model (e.g. ``boilerclf.load_model(...)``); used as it is,
+    base : LineClassifier or LinePredictor
+        A fitted line model (e.g. ``boilerclf.load_model(...)``); used as it is,
         never refitted or cloned (like a "prefit" estimator).
     estimator : classifier, default small HistGradientBoostingClassifier
         The site layer (cloned).
@@ -95,7 +98,7 @@ class SiteModel(ClassifierMixin, BaseEstimator):
     in order); ``y`` is 1 / 0, or -1 for lines without a label.
     """
 
-    def __init__(self, base: LineClassifier | None = None, estimator=None, threshold: float = 0.5,
+    def __init__(self, base: LineScores | None = None, estimator=None, threshold: float = 0.5,
                  prior_pages: float = 1.0, balance_pages: bool = True, random_state: int | None = 0):
         self.base = base
         self.estimator = estimator
@@ -104,18 +107,11 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         self.balance_pages = balance_pages
         self.random_state = random_state
 
-    def _inputs(self, X: np.ndarray) -> np.ndarray:
-        base = self.base
-        s1 = base._stage_scores(1, X[:, N_STRUCT:])
-        A = stage2_input(X, s1)  # [F, C]
-        s = base._stage_scores(2, A) if base.stage2_ is not None else s1
-        return np.hstack([A, s[:, None].astype(np.float32)])
-
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None):
         """Fit the site layer on the labelled lines (``y >= 0``) of ``X``. Returns self."""
         if self.base is None:
             raise ValueError("SiteModel needs a fitted base model (base=...)")
-        check_is_fitted(self.base, "stage1_")
+        self.base.check_fitted()
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y).astype(np.int64)
         if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES):
@@ -124,7 +120,7 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         keep = y >= 0
         if len(np.unique(y[keep])) < 2:
             raise ValueError("the labelled lines must include both content (1) and boilerplate (0)")
-        Z = self._inputs(X)
+        Z = self.site_inputs(X, self.base)
         w = np.ones(int(keep.sum())) if sample_weight is None else np.asarray(sample_weight, float)[keep]
         if self.balance_pages:
             _, page_of, n_of = np.unique(X[keep, 0], return_inverse=True, return_counts=True)
@@ -141,25 +137,8 @@ class SiteModel(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def decision_scores(self, X: np.ndarray) -> np.ndarray:
-        """Probability that each line is content (1-D)."""
+    def check_fitted(self) -> None:
         check_is_fitted(self, "site_")
-        X = np.asarray(X, dtype=np.float32)
-        if len(X) == 0:
-            return np.zeros(0, dtype=np.float64)
-        Z = self._inputs(X)
-        trees = getattr(self, "site_trees_", None)
-        z = trees.predict_proba1(Z) if trees is not None else self.site_.predict_proba(Z)[:, 1]
-        return self.weight_ * z + (1.0 - self.weight_) * Z[:, -1]
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        s = self.decision_scores(X)
-        return np.column_stack([1.0 - s, s])
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """1 for the lines kept at ``threshold`` (per page for ``"auto"``), else 0."""
-        X = np.asarray(X, dtype=np.float32)
-        return decision.keep(decision.parse(self.threshold), self.decision_scores(X), X).astype(np.int64)
 
 
 # ------------------------------------------------------------ labelled pages

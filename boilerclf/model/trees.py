@@ -231,3 +231,14 @@ class FlatTrees:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.__post_init__()
+
+
+def flatten(est) -> FlatTrees | None:
+    """The flat trees of a fitted stage, or None when it is not a binary
+    HistGradientBoostingClassifier over numerical features."""
+    if est is None or isinstance(est, FlatTrees):
+        return est
+    try:
+        return FlatTrees.from_hgb(est)
+    except ValueError:
+        return None

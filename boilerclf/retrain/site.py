@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
 
 from boilerclf import metrics
 from boilerclf.decide import decision
@@ -22,13 +21,15 @@ from boilerclf.decide.keep import kept_lines, page_texts
 from boilerclf.decide.profile import SiteProfile
 from boilerclf.decide.rules import markup_codes
 from boilerclf.features.table import FEATURE_NAMES
-from boilerclf.model.classifier import (
-    LineClassifier,
-)
-
-#: Names of the site layer's extra inputs (after the line features).
+from boilerclf.model.requires import needs_sklearn
+from boilerclf.model.scores import LineScores
 from boilerclf.model.site import SiteModel, default_threshold
 from boilerclf.parse.lines import Lines
+
+try:
+    from sklearn.model_selection import GroupKFold
+except ImportError as exc:
+    raise needs_sklearn("retraining on a site", exc) from None
 
 
 @dataclass
@@ -83,8 +84,8 @@ def stack_pages(pages: list[tuple[str, Lines, np.ndarray]]) -> LabelledPages:
     return LabelledPages(X, y, [list(p[1].texts) for p in pages], [p[0] for p in pages], markup)
 
 
-def cross_validate(base: LineClassifier, data: LabelledPages, *, k: int = 5,
-                   make: Callable[[LineClassifier], SiteModel] | None = None,
+def cross_validate(base: LineScores, data: LabelledPages, *, k: int = 5,
+                   make: Callable[[LineScores], SiteModel] | None = None,
                    profile: SiteProfile | None = None) -> dict:
     """F1 of the held-out pages before (base model) and after (site model), k-fold by page.
 
@@ -174,7 +175,7 @@ def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out
 
     base_file = Path(base_path) if base_path is not None else shipped_model_path(SHIPPED_MODELS["html"])
     base, base_head = load_model(base_path, "html")
-    if not isinstance(base, LineClassifier):
+    if not isinstance(base, LineScores):
         raise ValueError(f"{base_file} is already a site model: give the general model it was made from")
     kind = base_head.get("kind", "html")
     records = [r for p in labels_paths for r in read_labels(p)]

@@ -22,9 +22,10 @@ import boilerclf
 from boilerclf.cli import app
 from boilerclf.features import table as features
 from boilerclf.labels import gold as labels
-from boilerclf.model import classifier as model_mod
+from boilerclf.model import scores as scores_mod
 from boilerclf.model import files as files_mod
 from boilerclf.model.classifier import CONTEXT_NAMES, LineClassifier, context_features
+from boilerclf.model.fitted import LinePredictor
 from boilerclf.model.files import ModelError, load, save
 from boilerclf.model.trees import FlatTrees
 
@@ -165,8 +166,8 @@ def test_stage2_input_equals_the_numpy_reference(data, subset):
             "none": np.zeros(0, dtype=np.int64)}[subset]
     want = np.hstack([X[:, features.N_STRUCT:], context_features(X, s1)])
     want = want if rows is None else want[rows]
-    assert model_mod.stage2_input_compiled is not None  # the compiled one is tested
-    got = model_mod.stage2_input(X, s1, rows)
+    assert scores_mod.stage2_input_compiled is not None  # the compiled one is tested
+    got = scores_mod.stage2_input(X, s1, rows)
     assert got.dtype == np.float32 and got.shape == want.shape
     np.testing.assert_array_equal(got, want)
 
@@ -175,9 +176,9 @@ def test_stage2_input_refuses_rows_it_cannot_place(data):
     X, _ = data
     s1 = np.zeros(len(X))
     with pytest.raises(ValueError):
-        model_mod.stage2_input(X, s1, np.array([5, 3]))  # not ascending
+        scores_mod.stage2_input(X, s1, np.array([5, 3]))  # not ascending
     with pytest.raises(ValueError):
-        model_mod.stage2_input(X, s1, np.array([len(X)]))
+        scores_mod.stage2_input(X, s1, np.array([len(X)]))
 
 
 # ------------------------------------------------------------------ model files
@@ -202,14 +203,14 @@ def test_save_load_round_trip(tmp_path, tiny_fitted, data):
     assert head["n_features"] == len(features.FEATURE_NAMES) and head["note"] == "round trip"
     assert head["format_version"] == files_mod.FORMAT_VERSION and head["scores"] == {"f1": 0.5}
     m, h = load(path)
-    assert isinstance(m, LineClassifier)
+    assert isinstance(m, LinePredictor) and not isinstance(m, LineClassifier)
     assert h == head
     assert isinstance(m.stage1_, FlatTrees) and isinstance(m.stage2_, FlatTrees)
     np.testing.assert_array_equal(m.decision_scores(X), fitted.decision_scores(X))
     np.testing.assert_array_equal(m.predict(X), fitted.predict(X))
     assert m.threshold == fitted.threshold and m.get_params()["n_folds"] == fitted.n_folds
     assert not list(tmp_path.glob("*.tmp"))  # atomic write leaves no temp file
-    assert isinstance(boilerclf.load_model(path), LineClassifier)
+    assert isinstance(boilerclf.load_model(path), LinePredictor)
     # arrays and JSON only: every member is header.json or an .npy without objects
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
@@ -255,7 +256,7 @@ def test_cascade_skips_stage_two_for_low_stage_one_scores(tmp_path, tiny_fitted,
     X, _ = data
     full = _with(tiny_fitted[0], exit_score=0.0, cascade=0.0)
     s_full = full.decision_scores(X)
-    s1 = full._stage_scores(1, X[:, features.N_STRUCT:].astype(np.float32))
+    s1 = full.stage_scores(1, X[:, features.N_STRUCT:].astype(np.float32))
     levels = np.unique(s1)
     assert len(levels) > 2
     cut = float(levels[len(levels) // 2])
@@ -298,14 +299,14 @@ def test_early_exit_of_stage_one(tiny_fitted, data):
     assert len(levels) > 2
     cut = float(levels[len(levels) // 2])
     e = _with(full, exit_trees=k, exit_score=cut)
-    s1 = e._stage1_scores(F)
+    s1 = e.stage1_scores(F)
     stop = partial < cut
     assert 0 < stop.sum() < len(F)
     np.testing.assert_allclose(s1[stop], partial[stop], rtol=1e-12)  # stopped after k trees
-    np.testing.assert_array_equal(s1[~stop], full._stage_scores(1, F)[~stop])  # the rest: exact
+    np.testing.assert_array_equal(s1[~stop], full.stage_scores(1, F)[~stop])  # the rest: exact
     # off when exit_trees is 0 or covers every tree
     for kw in ({"exit_trees": 0}, {"exit_trees": trees.n_trees}, {"exit_score": 0.0}):
-        np.testing.assert_array_equal(_with(e, **kw)._stage1_scores(F), full._stage_scores(1, F))
+        np.testing.assert_array_equal(_with(e, **kw).stage1_scores(F), full.stage_scores(1, F))
 
 
 def test_save_unfitted_raises(tmp_path):

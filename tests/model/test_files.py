@@ -384,9 +384,9 @@ def site_file(tmp_path, tiny_models):
                                          ("params.threshold", float("nan")), ("params.balance_pages", 1),
                                          ("base.params.cascade", float("nan"))])
 def test_site_model_settings_are_checked(tmp_path, site_file, field, value):
-    from boilerclf.model.site import SiteModel
+    from boilerclf.model.fitted import SitePredictor
 
-    assert isinstance(load(site_file)[0], SiteModel)
+    assert isinstance(load(site_file)[0], SitePredictor)
 
     def change(h):
         d = h["estimator"]
@@ -417,7 +417,7 @@ def test_readme_extractor_works_outside_the_checkout(tmp_path, monkeypatch, ligh
     want = boilerclf.Extractor().extract(lighthouse_html)
     assert want
     assert boilerclf.Extractor(model="models/boilerclf-html.npz").extract(lighthouse_html) == want
-    assert isinstance(boilerclf.load_model("html"), boilerclf.LineClassifier)
+    assert isinstance(boilerclf.load_model("html"), boilerclf.LinePredictor)
     # in a fresh interpreter too (nothing cached, nothing found relative to the cwd)
     code = ("import sys, boilerclf; "
             "print(len(boilerclf.Extractor(model='models/boilerclf-html.npz', text_model='text')"

@@ -24,6 +24,7 @@ from boilerclf.cli import app
 from boilerclf.decide.profile import ProfileError, line_keys, normalise
 from boilerclf.labels import gold as labels
 from boilerclf.model.files import ModelError, load, save
+from boilerclf.model.fitted import SitePredictor
 from boilerclf.model.site import SiteModel
 from boilerclf.parse import html as html_mod
 from boilerclf.retrain.site import cross_validate, labelled_pages, stack_pages
@@ -174,9 +175,9 @@ def test_site_model_learns_the_site_convention(site, base, tmp_path):
     p = tmp_path / "site.npz"
     save(m, p, kind="html", site={"pages": data.ids})
     loaded, head = load(p)
-    assert isinstance(loaded, SiteModel) and head["site"]["pages"] == data.ids
+    assert isinstance(loaded, SitePredictor) and head["site"]["pages"] == data.ids
     np.testing.assert_allclose(loaded.decision_scores(test.X), m.decision_scores(test.X))
-    assert isinstance(boilerclf.load_model(p), SiteModel)
+    assert isinstance(boilerclf.load_model(p), SitePredictor)
     ex = boilerclf.Extractor(model=p, include_title=True)  # the site's gold starts with the headline
     assert ABOUT not in ex.extract(site[5][0]) and "Story 5" in ex.extract(site[5][0])
 
