@@ -4,7 +4,7 @@
 
 Each page of a set whose gold has a ``page_type`` (wcxb_dev: seven types) is
 split into lines, its page vector computed (:mod:`boilerclf.features.page`),
-and a :class:`~boilerclf.model.pagetype.PageTypeModel` fitted on them.  Its
+and a :class:`~boilerclf.model.pagetype_fit.PageTypeModel` fitted on them.  Its
 accuracy is measured first by k-fold cross-validation grouped by site (no
 site in two folds), per type, and written beside the model
 (``pagetype_report.json``) for the model card.
@@ -20,7 +20,8 @@ import numpy as np
 
 from boilerclf.features.page import page_vectors
 from boilerclf.features.table import page_features
-from boilerclf.model.pagetype import SHIPPED_PAGETYPE, PageTypeModel, save
+from boilerclf.model.pagetype import SHIPPED_PAGETYPE, save
+from boilerclf.model.pagetype_fit import PageTypeModel
 from boilerclf.parse.html import html_lines, page_meta
 
 from . import datasets

@@ -8,7 +8,8 @@ import pytest
 
 import boilerclf
 from boilerclf.features.page import PAGE_FEATURE_NAMES
-from boilerclf.model.pagetype import PageTypeError, PageTypeModel, load, save
+from boilerclf.model.pagetype import PageTypeError, PageTypePredictor, load, save
+from boilerclf.model.pagetype_fit import PageTypeModel
 
 
 def _data(seed=0):
@@ -32,7 +33,9 @@ def test_fit_predict_and_file_round_trip(tmp_path):
     save(m, tmp_path / "pt.npz", trained="today")
     got, head = load(tmp_path / "pt.npz")
     assert head["trained"] == "today" and got.classes_.tolist() == ["article", "forum", "product"]
+    assert isinstance(got, PageTypePredictor) and got.get_params() == m.get_params()  # no estimator
     np.testing.assert_array_equal(got.predict(P), m.predict(P))
+    np.testing.assert_array_equal(got.predict_proba(P), m.predict_proba(P))
 
 
 def test_unfitted_model_says_so():
