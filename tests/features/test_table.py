@@ -297,6 +297,35 @@ def test_stopwords_case_insensitive_with_dotted_capital_i():
     assert X[0, FEATURE_NAMES.index("stopwords")] == pytest.approx(0.5)
 
 
+def test_character_tables_are_the_str_methods_of_every_code_point():
+    """The per-process tables (built vectorised, for start-up time) are what a
+    plain loop over the BMP with ``str`` methods and the regex ``\\w`` gives."""
+    import re
+
+    from boilerclf.features.table import _build_char_table, _build_lower_table
+
+    word = re.compile(r"\w")
+    chars, lows = np.zeros(0x10000, np.uint8), np.arange(0x10000, dtype=np.uint32)
+    for cp in range(0x10000):
+        ch = chr(cp)
+        low = ch.lower()
+        if len(low) == 1:
+            lows[cp] = ord(low)
+        v = 1 if ch.isspace() else 0
+        if word.match(ch):
+            v |= 2 | (4 if ch.isupper() else 0) | (8 if ch.isdigit() else 0)
+            if (0x3040 <= cp <= 0x30FF or 0x3400 <= cp <= 0x9FFF or 0xAC00 <= cp <= 0xD7AF
+                    or 0xF900 <= cp <= 0xFAFF):
+                v |= 32
+        elif not ch.isspace() and ch.isprintable() and not ch.isalnum():
+            v |= 16
+        chars[cp] = v
+    got_chars, got_lows = _build_char_table(), _build_lower_table()
+    assert got_chars.dtype == np.uint8 and got_lows.dtype == np.uint32
+    assert np.array_equal(got_chars, chars) and np.array_equal(got_lows, lows)
+    assert got_lows[0x130] == 0x130 and got_lows[ord("A")] == ord("a")  # dotted I lowers to 2 chars
+
+
 def _char_stats_reference(cps: np.ndarray, starts: np.ndarray, n: int):
     """The numpy version of the compiled character pass (boilerclf/features/_cfeat.pyx):
     counts (n, 9), token hashes, token lines, first colon, tokens before it."""
