@@ -179,3 +179,32 @@ def test_a_loaded_model_clones_to_the_estimator(tiny_models):
     assert {k: SiteModel().get_params()[k] for k in SITE_DEFAULTS} == SITE_DEFAULTS
     with pytest.raises(ValueError, match="no setting"):
         m.set_params(estimator=None)
+
+
+def test_training_commands_without_sklearn_say_what_to_install(tmp_path, labels_records,
+                                                               lighthouse_html, rail_text):
+    """``boilerclf train`` (site retraining and full training) where scikit-learn
+    cannot be imported: exit 2 and one line naming the extra, no traceback."""
+    from boilerclf import write_labels
+
+    labels = tmp_path / "labels.jsonl"
+    write_labels(labels, labels_records(lighthouse_html, rail_text))
+    (tmp_path / "datasets").mkdir()
+    code = ("import sys\n"
+            "class Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] in ('sklearn', 'scipy'):\n"
+            "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+            "sys.meta_path.insert(0, Block())\n"
+            "sys.argv = ['boilerclf'] + sys.argv[1:]\n"
+            "from boilerclf.cli import app\n"
+            "app()\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    for args in (["train", "--base", "html", "--add", str(labels), "--out", str(tmp_path / "site.npz")],
+                 ["train", str(tmp_path / "datasets"), "--out", str(tmp_path / "models")]):
+        run = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                             cwd=tmp_path, env=env, timeout=300)
+        assert run.returncode == 2, run.stderr
+        assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+        assert "needs scikit-learn" in run.stderr and "pip install 'boilerclf[train]'" in run.stderr
+    assert not (tmp_path / "site.npz").exists()

@@ -85,7 +85,11 @@ def train(
     """
     if base is not None or add:
         from boilerclf.labels.file import LabelsError
-        from boilerclf.retrain.site import train_site
+
+        try:
+            from boilerclf.retrain.site import train_site
+        except ImportError as e:  # scikit-learn: the train extra
+            fail_usage(str(e))
 
         if datasets_root is not None:
             fail_usage("give either DATASETS_ROOT (full training) or --base/--add (site retraining), not both")
@@ -128,8 +132,11 @@ def train(
                    + ("package not installed (pip install -e '.[train]')" if missing else "give at least one"))
     if card_notes is not None and not card_notes.is_file():
         fail_usage(f"--card-notes: file not found: {card_notes}")  # before, not after, a long training
-    from boilerclf_training import card, datasets
-    from boilerclf_training import train as tr
+    try:
+        from boilerclf_training import card, datasets
+        from boilerclf_training import train as tr
+    except ImportError as e:  # scikit-learn: the train extra
+        fail_usage(str(e))
 
     note_slow_path()
     out = out or Path("models")
