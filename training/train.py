@@ -174,21 +174,27 @@ def domain_folds(gold: dict[str, dict], ids: list[str], key: str, k: int = 5, se
 
 
 def kfold_scores(mp: dict, others: list[str], name: str, folds: np.ndarray, max_lines: int, params: dict,
-                 weights: dict | None = None, unlabel_headline: bool = False, n_jobs: int = 1) -> np.ndarray:
+                 weights: dict | None = None, unlabel_headline: bool = False, n_jobs: int = 1,
+                 score_parts: list[build.Part] | None = None) -> np.ndarray | list[np.ndarray]:
     """Out-of-fold line scores of set ``name``: each fold scored by a model
     trained on ``others`` and the other folds of ``name`` (``folds``: one
-    fold number per page of ``name``)."""
+    fold number per page of ``name``).  With ``score_parts`` (other parts of
+    the same pages: the text dumps), the out-of-fold scores of each of them."""
     from joblib import Parallel, delayed
 
     page_fold = folds[mp[name].X[:, 0].astype(np.int64)]
+    targets = score_parts if score_parts is not None else [mp[name]]
+    target_fold = [folds[p.X[:, 0].astype(np.int64)] for p in targets]
     ks = sorted(set(folds.tolist()))
     got = Parallel(n_jobs=n_jobs)(
         delayed(_lodo_fold)(mp, others + [name], name, max_lines, params, weights, {name: page_fold != f},
-                            unlabel_headline, page_fold == f) for f in ks)
-    out = np.empty(len(page_fold), dtype=np.float64)
-    for f, sc in zip(ks, got):
-        out[page_fold == f] = sc
-    return out
+                            unlabel_headline, None, [p.X[tf == f] for p, tf in zip(targets, target_fold)])
+        for f in ks)
+    outs = [np.empty(len(tf), dtype=np.float64) for tf in target_fold]
+    for f, scs in zip(ks, got):
+        for out, tf, sc in zip(outs, target_fold, scs):
+            out[tf == f] = sc
+    return outs if score_parts is not None else outs[0]
 
 
 def texts_at(part: build.Part, scores: np.ndarray, threshold: float | str,
@@ -314,7 +320,7 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         max_lines: int = 0, n_jobs: int = 1, log=print, params: dict | None = None,
         thresholds: dict[str, float] | None = None, snippet_sets: list[str] | None = None,
         snippet_weight: float = SNIPPET_WEIGHT, pseudo_peer: str | None = PSEUDO_PEER,
-        pseudo_weight: float = PSEUDO_WEIGHT, kfold: int = 5, kfold_modes: tuple[str, ...] = ("html",),
+        pseudo_weight: float = PSEUDO_WEIGHT, kfold: int = 5, kfold_modes: tuple[str, ...] = ("html", "text"),
         modes: tuple[str, ...] = ("html", "text"), dumpers: tuple[str, ...] = build.DEFAULT_DUMPERS) -> dict:
     """Build caches, run LODO, fit and save the HTML and text models, write the card.
 
@@ -389,6 +395,7 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
         report["snippet_sets"]["pseudo_labels"] = {
             "peer": pseudo_peer, "weight": pseudo_weight, "lines": {n: int(m.sum()) for n, m in pseudo.items()}}
     kfold_out: dict[tuple[str, str], np.ndarray] = {}
+    kfold_text: dict[str, tuple[list[np.ndarray], dict]] = {}  # per set: its dumpers' scores, their report
     for mode in modes:
         by_dumper = {n: {d: parts[n][build.text_mode(d)] for d in dumpers} for n in parts} if mode == "text" else {}
         mp = {n: build.mixed(by_dumper[n]) for n in parts} if mode == "text" else {n: parts[n][mode] for n in parts}
@@ -419,14 +426,23 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
                     continue
                 t1 = time.time()
                 folds = domain_folds(datasets.load_gold(root / n), mp[n].ids, key, k=kfold)
-                sc = kfold_scores(mp, [s for s in train_sets if s != n] + extra, n, folds, max_lines, mparams,
-                                  weights, unlabel, n_jobs)
-                kf = {t: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t, convention(n, mode)))
-                      for t in THRESHOLDS}
+                if mode == "text":  # every dumper's dumps of each fold, by the fold's model
+                    scs = kfold_scores(mp, [s for s in train_sets if s != n] + extra, n, folds, max_lines,
+                                       mparams, weights, unlabel, n_jobs, list(by_dumper[n].values()))
+                    kf_report = {"lodo": {}}
+                    kf_by = text_lodo({n: by_dumper[n]}, {n: scs}, kf_report, cache_dir, log=lambda s: None)
+                    kf = {t: kf_by[t][n] for t in THRESHOLDS}
+                    kfold_text[n] = (scs, kf_report["lodo"][n])
+                else:
+                    sc = kfold_scores(mp, [s for s in train_sets if s != n] + extra, n, folds, max_lines, mparams,
+                                      weights, unlabel, n_jobs)
+                    kf = {t: metrics.evaluate(mp[n].gold, texts_at(mp[n], sc, t, convention(n, mode)))
+                          for t in THRESHOLDS}
                 report.setdefault("kfold", {}).setdefault(n, {})[mode + "_by_threshold"] = {
                     str(t): v for t, v in kf.items()}
                 report["kfold"][n]["folds"] = {"k": kfold, "group": key}
-                kfold_out[(n, mode)] = sc
+                if mode != "text":
+                    kfold_out[(n, mode)] = sc
                 log(f"k-fold {mode} {n} ({kfold} folds by {key}, {time.time() - t1:.0f}s): "
                     f"F1 at auto {kf['auto']['f1']:.3f}")
             macro = {t: float(np.mean([m["f1"] for m in v.values()])) for t, v in by_thr.items()}
@@ -462,6 +478,16 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_text(json.dumps({k: {"articleBody": v} for k, v in held.items()}))
                     log(f"held-out {mode} texts of {n} (k-fold, threshold {thr}): {path}")
+            for n, (scs, per) in kfold_text.items() if mode == "text" else ():
+                kf = report["kfold"][n]
+                kf["text"] = kf["text_by_threshold"][str(shown)]
+                kf["text_dumpers"] = {d: v[str(shown)] for d, v in per["text_dumpers_by_threshold"].items()}
+                kf["text_keep_all"] = per["text_keep_all"]
+                for (d, part), sc in zip(by_dumper[n].items(), scs):
+                    path = Path(cache_dir) / "heldout" / f"{n}.text-{d}.json"
+                    path.write_text(json.dumps({k: {"articleBody": v} for k, v in texts_at(part, sc, thr).items()}))
+                log(f"held-out text texts of {n} (k-fold, threshold {thr}, per dumper): "
+                    f"{Path(cache_dir) / 'heldout'}/{n}.text-<dumper>.json")
             for n in extra:  # snippet accuracy of a model that has not seen the set
                 t0 = time.time()
                 sc = _lodo_fold(mp, train_sets + [s for s in extra if s != n], n, max_lines, mparams, weights,

@@ -344,11 +344,12 @@ def test_kfold_scores_every_page_by_a_model_that_has_not_seen_its_site(monkeypat
     parts = {"a": _part(4), "w": _part(6)}
     seen = []
 
-    def fake_fold(mp, others, name, max_lines, params, weights, rows, unlabel, score_rows):
+    def fake_fold(mp, others, name, max_lines, params, weights, rows, unlabel, score_rows, score_X):
         trained = set(np.unique(mp[name].X[rows[name], 0]).astype(int).tolist())
-        scored = set(np.unique(mp[name].X[score_rows, 0]).astype(int).tolist())
+        (X,) = score_X
+        scored = set(np.unique(X[:, 0]).astype(int).tolist())
         seen.append((others, trained, scored, unlabel))
-        return np.full(int(score_rows.sum()), float(min(scored)))
+        return [np.full(len(X), float(min(scored)))]
 
     monkeypatch.setattr(train, "_lodo_fold", fake_fold)
     folds = np.array([0, 0, 1, 1, 2, 2])
@@ -388,14 +389,15 @@ def test_run_trains_only_the_modes_asked(tmp_path, lighthouse_html, lighthouse_g
     assert r.exit_code == 2 and "--modes" in r.output and not (tmp_path / "m2").exists()
 
 
-def test_text_model_trains_on_every_dumper_and_is_scored_on_each(tmp_path, lighthouse_html, lighthouse_gold,
-                                                                  rail_html, rail_gold):
-    from boilerclf_training import build, card
+def test_text_model_trains_on_every_dumper_and_is_scored_on_each(tmp_path, monkeypatch, lighthouse_html,
+                                                                  lighthouse_gold, rail_html, rail_gold):
+    from boilerclf_training import build, card, datasets
 
     from boilerclf.model.files import load
 
+    monkeypatch.setattr(datasets, "KFOLD_SETS", {"ga": "site"})
     root = tmp_path / "ds"
-    _gold_set(root, "ga", {"a": (lighthouse_html, lighthouse_gold)})
+    _gold_set(root, "ga", {"a": (lighthouse_html, lighthouse_gold), "a2": (lighthouse_html, lighthouse_gold)})
     _gold_set(root, "gb", {"b": (rail_html.encode(), rail_gold)})
     dumpers = ("render", "html-text", "inscriptis", "lxml", "bs4")
     logs = []
@@ -410,6 +412,11 @@ def test_text_model_trains_on_every_dumper_and_is_scored_on_each(tmp_path, light
         for d in dumpers:  # held-out texts per dumper, for the per page type tables
             assert (tmp_path / "cache" / "heldout" / f"{n}.text-{d}.lodo.json").is_file()
     assert any("html-text" in s and "(all " in s for s in logs)
+    # the set the shipped model trains on: k-fold by site, every dumper's dump scored by its fold's model
+    kf = report["kfold"]["ga"]
+    assert list(kf["text_dumpers"]) == list(dumpers) and kf["folds"]["k"] == 5
+    assert kf["text"]["f1"] == pytest.approx(np.mean([m["f1"] for m in kf["text_dumpers"].values()]))
+    assert all((tmp_path / "cache" / "heldout" / f"ga.text-{d}.json").is_file() for d in dumpers)
     assert load(tmp_path / "m" / "boilerclf-text.npz")[1]["train_sets"] == ["ga", "gb"]
     card.write(tmp_path / "m", report)
     assert "| ga |" in (tmp_path / "m" / "MODEL_CARD.md").read_text()
@@ -419,8 +426,8 @@ def test_text_model_trains_on_every_dumper_and_is_scored_on_each(tmp_path, light
     texts = {d: parts[f"text:{d}"].texts[0] for d in dumpers}
     assert texts["bs4"] != texts["inscriptis"] and any("lighthouse" in t.lower() for t in texts["html-text"])
     mix = build.mixed({d: parts[f"text:{d}"] for d in dumpers}, seed=3)
-    assert mix.ids == ["a"] and any(mix.texts[0] == t for t in texts.values())
-    assert len(mix.X) == len(mix.texts[0]) == len(mix.cov)
+    assert mix.ids == ["a", "a2"] and any(mix.texts[0] == t for t in texts.values())
+    assert len(mix.X) == len(mix.texts[0]) + len(mix.texts[1]) == len(mix.cov)
 
 
 def test_cli_train_refuses_an_unknown_dumper_before_training(tmp_path, lighthouse_html, lighthouse_gold):
