@@ -77,7 +77,6 @@ import json
 import multiprocessing as mp
 import os
 import re
-import sys
 import time
 from pathlib import Path
 from typing import Callable

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from boilerclf.decide import decision
 from boilerclf.features.table import FEATURE_NAMES, N_STRUCT, SCHEMA_VERSION
 from boilerclf.model.requires import needs_sklearn
 from boilerclf.model.scores import (  # the context pass's inputs are computed there

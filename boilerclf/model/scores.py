@@ -118,7 +118,21 @@ def threshold_param(value: Any) -> float | str:
     return d if isinstance(d, float) else str(d)
 
 
-class LineScores:
+class Predicts:
+    """``predict_proba`` and ``predict`` from a model's ``decision_scores`` and
+    ``threshold`` (a mixin)."""
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        s = self.decision_scores(X)
+        return np.column_stack([1.0 - s, s])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """1 for the lines kept at ``threshold`` (per page for ``"auto"``), else 0."""
+        X = np.asarray(X, dtype=np.float32)
+        return decision.keep(decision.parse(self.threshold), self.decision_scores(X), X).astype(np.int64)
+
+
+class LineScores(Predicts):
     """Prediction of a two-stage line model (a mixin).
 
     Reads ``stage1_`` and ``stage2_`` (None without the context pass), their
@@ -174,17 +188,8 @@ class LineScores:
             out[go] = self.stage_scores(2, stage2_input(X, s1, go))
         return out
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        s = self.decision_scores(X)
-        return np.column_stack([1.0 - s, s])
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """1 for the lines kept at ``threshold`` (per page for ``"auto"``), else 0."""
-        X = np.asarray(X, dtype=np.float32)
-        return decision.keep(decision.parse(self.threshold), self.decision_scores(X), X).astype(np.int64)
-
-
-class SiteScores:
+class SiteScores(Predicts):
     """Prediction of a site model (a mixin): a fitted line model ``base_`` with a
     site layer ``site_`` (flat trees ``site_trees_``, or None for a layer that is
     not) on top, blended with weight ``weight_`` (see :mod:`boilerclf.model.site`)."""
@@ -214,11 +219,3 @@ class SiteScores:
         z = trees.predict_proba1(Z) if trees is not None else self.site_.predict_proba(Z)[:, 1]
         return self.weight_ * z + (1.0 - self.weight_) * Z[:, -1]
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        s = self.decision_scores(X)
-        return np.column_stack([1.0 - s, s])
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """1 for the lines kept at ``threshold`` (per page for ``"auto"``), else 0."""
-        X = np.asarray(X, dtype=np.float32)
-        return decision.keep(decision.parse(self.threshold), self.decision_scores(X), X).astype(np.int64)

@@ -29,6 +29,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from boilerclf.model import codegen
 from boilerclf.model._ctrees import Forest, expit
 

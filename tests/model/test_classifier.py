@@ -22,11 +22,11 @@ import boilerclf
 from boilerclf.cli import app
 from boilerclf.features import table as features
 from boilerclf.labels import gold as labels
-from boilerclf.model import scores as scores_mod
 from boilerclf.model import files as files_mod
+from boilerclf.model import scores as scores_mod
 from boilerclf.model.classifier import CONTEXT_NAMES, LineClassifier, context_features
-from boilerclf.model.fitted import LinePredictor
 from boilerclf.model.files import ModelError, load, save
+from boilerclf.model.fitted import LinePredictor
 from boilerclf.model.trees import FlatTrees
 
 

@@ -64,9 +64,8 @@ def test_random_data_with_nan_is_bit_identical(hgb):
 def test_compiled_expit_is_scipys_to_the_bit():
     """Predicting maps raw scores with the compiled expit, not scipy's: the two must
     agree to the bit (numpy's ``1 / (1 + np.exp(-x))`` need not: its exp is vectorised)."""
-    from scipy.special import expit as scipy_expit
-
     from boilerclf.model._ctrees import expit
+    from scipy.special import expit as scipy_expit
 
     rng = np.random.default_rng(3)
     parts = [rng.standard_normal(200_000) * s for s in (1e-300, 1e-8, 0.1, 1, 4, 30, 700, 760)]
