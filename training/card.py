@@ -107,11 +107,12 @@ def merge(base: dict, new: dict, mode: str) -> dict:
     (per-set scores, threshold, header, k-fold) taken from ``new``, the run that
     retrained that mode only; ``commits`` records each mode's commit."""
     out = json.loads(json.dumps(base, default=str))
-    for s, v in (new.get("lodo") or {}).items():
-        row = out.setdefault("lodo", {}).setdefault(s, {})
-        for k in [k for k in row if k == mode or k.startswith(mode + "_")]:
-            del row[k]
-        row.update({k: x for k, x in v.items() if k == mode or k.startswith(mode + "_")})
+    for part in ("lodo", "kfold"):
+        for s, v in (new.get(part) or {}).items():
+            row = out.setdefault(part, {}).setdefault(s, {})
+            for k in [k for k in row if k == mode or k.startswith(mode + "_")]:
+                del row[k]
+            row.update({k: x for k, x in v.items() if k == mode or k.startswith(mode + "_") or k == "folds"})
     if (new.get("thresholds") or {}).get(mode):
         out.setdefault("thresholds", {})[mode] = new["thresholds"][mode]
     if new.get(f"{mode}_header"):

@@ -439,3 +439,21 @@ def test_cli_train_refuses_an_unknown_dumper_before_training(tmp_path, lighthous
     _gold_set(root, "ga", {"a": (lighthouse_html, lighthouse_gold)})
     r = CliRunner().invoke(app, ["train", str(root), "--out", str(tmp_path / "m"), "--dumpers", "render,lynx"])
     assert r.exit_code == 2 and "lynx" in r.output and not (tmp_path / "m").exists()
+
+
+def test_merge_takes_one_modes_scores_from_the_run_that_retrained_it():
+    from boilerclf_training import card
+
+    base = {"commit": "aaa", "note": "old", "lodo": {"s": {"html": {"f1": 0.9}, "text": {"f1": 0.7},
+                                                         "text_by_threshold": {"0.5": 1}}},
+            "kfold": {"w": {"html": {"f1": 0.8}, "folds": {"k": 5}}},
+            "thresholds": {"html": {"best": "auto"}, "text": {"set": 0.6}}}
+    new = {"commit": "bbb", "lodo": {"s": {"text": {"f1": 0.8}, "text_dumpers": {"bs4": {"f1": 0.75}}}},
+           "kfold": {"w": {"text": {"f1": 0.85}, "folds": {"k": 5}}},
+           "thresholds": {"text": {"best": "auto"}}}
+    got = card.merge(base, new, "text")
+    assert got["lodo"]["s"] == {"html": {"f1": 0.9}, "text": {"f1": 0.8}, "text_dumpers": {"bs4": {"f1": 0.75}}}
+    assert got["kfold"]["w"] == {"html": {"f1": 0.8}, "text": {"f1": 0.85}, "folds": {"k": 5}}
+    assert got["thresholds"] == {"html": {"best": "auto"}, "text": {"best": "auto"}}
+    assert got["commits"] == {"html": "aaa", "text": "bbb"} and "note" not in got
+    assert base["lodo"]["s"]["text"] == {"f1": 0.7}  # the base report is left as it was
