@@ -131,7 +131,7 @@ def test_stdout_headers_and_single_page(tree, tree_expected, clean):
     assert r.exit_code == 0 and r.stdout == tree_expected["lighthouse.txt"] + "\n"
 
 
-def test_markdown_keeps_headings_and_list_items(tmp_path, clean):
+def test_markdown_keeps_headings_and_lists(tmp_path, clean):
     d = tmp_path / "md"
     d.mkdir()
     (d / "page.html").write_text(
@@ -142,7 +142,7 @@ def test_markdown_keeps_headings_and_list_items(tmp_path, clean):
     r = clean(d, "--out", out, "--format", "markdown", "--threshold", "0", "--include-title")  # every line
     assert r.exit_code == 0, r.output
     body = ("First paragraph with some words.\n\n### Sub heading\n\n"
-            "- One item\n- Two items\n\n\\# not a heading\n\n- Third\n")
+            "- One item\n- Two items\n\n\\# not a heading\n\n1. Third\n")
     assert (out / "page.md").read_text(encoding="utf-8") == "# Main title\n\n" + body
     r = clean(d, "--out", out, "--format", "markdown", "--threshold", "0")  # the body: no headline
     assert r.exit_code == 0, r.output
