@@ -131,11 +131,11 @@ def _table(t: Table) -> list[str]:
 
 
 def _image(img: tuple) -> str:
-    return "![" + _BRACKETS.sub(r"\\\1", img[1]) + "](" + _dest(img[2]) + ")"
+    return "![" + _TAG.sub(r"\\<", _BRACKETS.sub(r"\\\1", img[1])) + "](" + _dest(img[2]) + ")"
 
 
 def _dest(url: str) -> str:
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E").replace('"', "%22")
 
 
 def _inline(tokens: list, block_start: bool) -> str:

@@ -28,7 +28,7 @@ CONTAINERS = frozenset(("ul", "ol", "menu", "li", "blockquote", "pre", "table", 
                         "dl", "dt", "dd", "figure"))
 #: Inline elements shown as code (backticks) outside ``pre``.
 INLINE_CODE = frozenset(("code", "kbd", "samp", "tt"))
-_LANG = re.compile(r"(?:^|\s)(?:language|lang|highlight-source)-([A-Za-z0-9_+#.\-]{1,30})")
+_LANG = re.compile(r"(?:^|\s)(?:language|lang|highlight(?:-source)?)-(?!default\b|none\b)([A-Za-z0-9_+#.\-]{1,30})")
 
 
 @dataclass
@@ -71,9 +71,11 @@ def _img(node) -> tuple:
 
 
 def _language(pre) -> str:
-    """The language of a ``pre`` (``class="language-python"`` on it or on its
-    first element), "" for none."""
-    for node in (pre, pre.child):
+    """The language of a ``pre`` (``class="language-python"`` on it, on its
+    first element or on its parent or grandparent, as in Sphinx's
+    ``highlight-python``), "" for none."""
+    parent = pre.parent
+    for node in (pre, pre.child, parent, parent.parent if parent is not None else None):
         while node is not None and node.tag == "-text":
             node = node.next
         if node is not None:
