@@ -224,15 +224,19 @@ def page_blocks(result, links: bool = False, images: bool = False) -> list:
     lines = result.lines
     got = None
     source = getattr(result, "source", None)
+    last = max((i for i, ln in enumerate(lines) if ln.label), default=-1)
+    if last < 0:
+        return []
     if result.kind == "html" and source:
-        got = line_markup([ln.text for ln in lines], source, getattr(result, "max_nodes", MAX_NODES))
+        got = line_markup([ln.text for ln in lines], source, getattr(result, "max_nodes", MAX_NODES), last)
     if got is None:  # what the lines alone say: headings and list items
         return _plain_blocks(lines)
     marks, base = got
     tables = _data_tables(marks)
-    heading_lines = {i for i, ln in enumerate(lines) if ln.tag in _HEADINGS}
-    for i in heading_lines:  # a heading in a table: a layout table
-        for c in marks[i].containers:
+    for ln, m in zip(lines, marks):  # a heading in a table: a layout table
+        if ln.tag not in _HEADINGS:
+            continue
+        for c in m.containers:
             if c[0] == "table":
                 tables.discard(c[1])
     doc: list = []

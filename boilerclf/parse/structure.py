@@ -85,9 +85,11 @@ def _language(pre) -> str:
     return ""
 
 
-def _walk(root, skip: frozenset, max_nodes: int) -> tuple[list[str], list[LineMarkup]]:
+def _walk(root, skip: frozenset, max_nodes: int, stop: int) -> tuple[list[str], list[LineMarkup]]:
     """The walk of :func:`boilerclf.parse.html.walk` (texts only), with each
-    line's :class:`LineMarkup`."""
+    line's :class:`LineMarkup`; it ends early at the start of a block once it
+    has more than ``stop`` lines and no table is open (whose cells would still
+    count)."""
     texts: list[str] = []
     marks: list[LineMarkup] = []
     conts: list[tuple] = []  # open containers: (tag, element number, info)
@@ -171,6 +173,8 @@ def _walk(root, skip: frozenset, max_nodes: int) -> tuple[list[str], list[LineMa
         is_block = tag in BLOCK
         if is_block:
             flush()
+            if len(texts) > stop and not any(c[0] == "table" for c in conts):
+                return texts, marks
             last_br = False
             block_start.append(len(texts))
         is_cont = tag in CONTAINERS
@@ -236,9 +240,11 @@ def _walk(root, skip: frozenset, max_nodes: int) -> tuple[list[str], list[LineMa
     return texts, marks
 
 
-def line_markup(texts: list[str], source: str, max_nodes: int = MAX_NODES) -> tuple[list[LineMarkup], str] | None:
+def line_markup(texts: list[str], source: str, max_nodes: int = MAX_NODES,
+                stop: int | None = None) -> tuple[list[LineMarkup], str] | None:
     """``(one LineMarkup per line, the page's base address)`` of the page whose
-    lines have the texts ``texts``, walked
+    lines have the texts ``texts`` (of its first lines at least, up to line
+    ``stop`` when given: the walk may end there), walked
     from ``source``, the HTML the lines were made from (as
     :func:`boilerclf.parse.html.parse_lines` saw it) with the same node cap;
     None when the walk does not give the same lines.  The base address is the
@@ -247,9 +253,10 @@ def line_markup(texts: list[str], source: str, max_nodes: int = MAX_NODES) -> tu
     root = tree.body or tree.root
     if root is None:
         return None
+    need = len(texts) - 1 if stop is None else min(stop, len(texts) - 1)  # the last line that must match
     for skip in (SKIP, SKIP - {"noscript"}):  # the text of noscript counts on some pages
-        got, marks = _walk(root, skip, max_nodes)
-        if got == texts:
+        got, marks = _walk(root, skip, max_nodes, len(texts) if stop is None else need)
+        if len(got) > need and got == texts[:len(got)]:
             base = ""
             head = tree.head
             if head is not None:

@@ -268,3 +268,17 @@ def test_without_markup_falls_back_to_the_lines():
 ])
 def test_safe_url(href, base, want):
     assert safe_url(href, base) == want
+
+
+def test_markup_walk_ends_after_the_last_kept_line():
+    lines = html_mod.html_lines(page("river_article.html"))
+    full = line_markup(lines.texts, lines.source)[0]
+    part = line_markup(lines.texts, lines.source, stop=8)[0]
+    assert len(full) == len(lines) and 8 < len(part) < len(lines)
+    assert part == full[:len(part)]
+    # a table still open when the walk could end: its cells all count
+    cells = lines.texts.index("Station")
+    part = line_markup(lines.texts, lines.source, stop=cells)[0]
+    assert len(part) >= lines.texts.index("Radar") + 1
+    assert line_markup(lines.texts[:5] + ["other"] + lines.texts[6:], lines.source, stop=8) is None
+    assert line_markup(lines.texts[:5] + ["other"] + lines.texts[6:], lines.source, stop=4) is not None
