@@ -117,7 +117,8 @@ class Result:
         """The kept lines as clean HTML blocks (see :meth:`to_html`)."""
         return self.to_html()
 
-    def to_markdown(self, *, links: bool | None = None, images: bool | None = None) -> str:
+    def to_markdown(self, *, links: bool | None = None, images: bool | None = None,
+                    url: str | None = None) -> str:
         """The kept lines as markdown (:mod:`boilerclf.output.markdown`).
 
         Only kept lines are shown, with the structure of the page around them:
@@ -125,22 +126,25 @@ class Result:
         ``1.`` list items (nested), tables of data as GitHub tables (the first
         row as header), ``pre`` as fenced code blocks, ``>`` quotes.  ``links``
         (``[text](url)``) and ``images`` (``![alt](src)``) default to the
-        Extractor's options (off).  A text page gives its headings, list items
-        and paragraphs.
+        Extractor's options (off).  Relative addresses are resolved against
+        the page's ``<base href>``, its address ``url`` when given, else its
+        canonical address.  A text page gives its headings, list items and
+        paragraphs.
         """
         from boilerclf.output.markdown import to_markdown
 
-        return to_markdown(self, links, images)
+        return to_markdown(self, links, images, url)
 
-    def to_html(self, *, links: bool | None = None, images: bool | None = None,
+    def to_html(self, *, links: bool | None = None, images: bool | None = None, url: str | None = None,
                 document: bool = False) -> str:
         """The kept lines as clean, minimal HTML (:mod:`boilerclf.output.html`):
         the blocks of :meth:`to_markdown` as ``h1``-``h6``, ``p``, lists,
         tables, ``pre``/``code`` and ``blockquote``, escaped, with no attribute
-        but ``href``, ``src`` and ``alt``; ``document``: a whole page with the title."""
+        but ``href``, ``src`` and ``alt``; ``url`` as in :meth:`to_markdown`;
+        ``document``: a whole page with the title."""
         from boilerclf.output.html import to_html
 
-        return to_html(self, links, images, document=document)
+        return to_html(self, links, images, url, document=document)
 
 
 def check_limit(name: str, value: int) -> int:

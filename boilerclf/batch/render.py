@@ -19,11 +19,11 @@ def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, i
     counts = (len(result.lines), n_kept, len(text))
     if fmt == "txt":
         return text + "\n", *counts
-    if fmt == "markdown":
-        return to_markdown(result) + "\n", *counts
-    if fmt == "html":
-        return to_html(result, document=True) + "\n", *counts
     rid, url, source = page
+    if fmt == "markdown":
+        return to_markdown(result, url=url or None) + "\n", *counts
+    if fmt == "html":
+        return to_html(result, url=url or None, document=True) + "\n", *counts
     rec = {"id": rid, "url": url, "source": source, "title": result.title, "page_type": result.page_type,
            "text": text,
            "counts": {"lines": counts[0], "kept": counts[1], "chars": counts[2]},

@@ -96,8 +96,7 @@ class Table:
 
 
 def safe_url(href: str, base: str = "") -> str | None:
-    """``href`` as an address safe to show (resolved against ``base`` when that
-    is an http(s) address), or None: an empty address, an anchor of the page
+    """``href`` as an address safe to show (resolved against ``base``), or None: an empty address, an anchor of the page
     (``#...``) or a scheme other than :data:`SAFE_SCHEMES` (``javascript:``,
     ``data:``, ...; control characters and spaces a browser would skip in the
     scheme are skipped here too)."""
@@ -111,14 +110,13 @@ def safe_url(href: str, base: str = "") -> str | None:
         return _CTRL.sub(lambda c: "%20" if c.group() == " " else "", href)
     if _CTRL.sub("", href)[:1] in ("", "\\"):
         return None
-    low = base.lower()
-    if low.startswith(("http://", "https://")):
+    if base:
         try:
             href = urljoin(base, href)
         except ValueError:
             return None
-        m = _SCHEME.match(href)
-        if not m or m.group(1).lower() not in SAFE_SCHEMES:
+        m = _SCHEME.match(_CTRL.sub("", href))
+        if m and m.group(1).lower() not in SAFE_SCHEMES:
             return None
     return _CTRL.sub(lambda c: "%20" if c.group() == " " else "", href)
 
@@ -219,8 +217,12 @@ def _data_tables(marks: list) -> set[int]:
     return ok
 
 
-def page_blocks(result, links: bool = False, images: bool = False) -> list:
-    """The blocks of the kept lines of ``result`` (a :class:`~boilerclf.pipeline.Result`)."""
+def page_blocks(result, links: bool = False, images: bool = False, url: str | None = None) -> list:
+    """The blocks of the kept lines of ``result`` (a :class:`~boilerclf.pipeline.Result`).
+
+    Relative addresses are resolved against the page's ``<base href>`` (itself
+    resolved against ``url``), else ``url`` (the page's address, when known),
+    else the canonical address the page gives; left relative without any."""
     lines = result.lines
     got = None
     source = getattr(result, "source", None)
@@ -231,7 +233,13 @@ def page_blocks(result, links: bool = False, images: bool = False) -> list:
         got = line_markup([ln.text for ln in lines], source, getattr(result, "max_nodes", MAX_NODES), last)
     if got is None:  # what the lines alone say: headings and list items
         return _plain_blocks(lines)
-    marks, base = got
+    marks, base_href, canonical = got
+    base = url if url and url.lower().startswith(("http://", "https://")) else canonical
+    if base_href:
+        try:
+            base = urljoin(base, base_href) if base else base_href
+        except ValueError:
+            pass
     tables = _data_tables(marks)
     for ln, m in zip(lines, marks):  # a heading in a table: a layout table
         if ln.tag not in _HEADINGS:

@@ -24,13 +24,16 @@ from boilerclf.output.blocks import (
 )
 
 
-def to_html(result, links: bool | None = None, images: bool | None = None, *, document: bool = False) -> str:
+def to_html(result, links: bool | None = None, images: bool | None = None, url: str | None = None, *,
+            document: bool = False) -> str:
     """The kept lines of ``result`` (a :class:`~boilerclf.pipeline.Result`) as
     HTML blocks (one per line); ``links`` / ``images`` default to the result's
-    own settings.  ``document``: a whole page (doctype, UTF-8, the title)."""
+    own settings; ``url``: the page's address, for relative links (see
+    :func:`~boilerclf.output.blocks.page_blocks`).  ``document``: a whole page
+    (doctype, UTF-8, the title)."""
     links = getattr(result, "links", False) if links is None else links
     images = getattr(result, "images", False) if images is None else images
-    body = render_blocks(page_blocks(result, links, images))
+    body = render_blocks(page_blocks(result, links, images, url))
     if not document:
         return body
     return ('<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n<title>' + escape(result.title or "")

@@ -30,12 +30,15 @@ _BRACKETS = re.compile(r"([\[\]])")
 _TICKS = re.compile(r"`+")
 
 
-def to_markdown(result, links: bool | None = None, images: bool | None = None) -> str:
+def to_markdown(result, links: bool | None = None, images: bool | None = None,
+                url: str | None = None) -> str:
     """The kept lines of ``result`` (a :class:`~boilerclf.pipeline.Result`) as
-    markdown; ``links`` / ``images`` default to the result's own settings."""
+    markdown; ``links`` / ``images`` default to the result's own settings;
+    ``url``: the page's address, for relative links (see
+    :func:`~boilerclf.output.blocks.page_blocks`)."""
     links = getattr(result, "links", False) if links is None else links
     images = getattr(result, "images", False) if images is None else images
-    return render_blocks(page_blocks(result, links, images))
+    return render_blocks(page_blocks(result, links, images, url))
 
 
 def render_blocks(blocks: list) -> str:

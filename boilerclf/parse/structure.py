@@ -241,14 +241,14 @@ def _walk(root, skip: frozenset, max_nodes: int, stop: int) -> tuple[list[str], 
 
 
 def line_markup(texts: list[str], source: str, max_nodes: int = MAX_NODES,
-                stop: int | None = None) -> tuple[list[LineMarkup], str] | None:
-    """``(one LineMarkup per line, the page's base address)`` of the page whose
+                stop: int | None = None) -> tuple[list[LineMarkup], str, str] | None:
+    """``(one LineMarkup per line, the page's <base href>, its canonical address)``
+    (``""`` for an address it does not give) of the page whose
     lines have the texts ``texts`` (of its first lines at least, up to line
     ``stop`` when given: the walk may end there), walked
     from ``source``, the HTML the lines were made from (as
     :func:`boilerclf.parse.html.parse_lines` saw it) with the same node cap;
-    None when the walk does not give the same lines.  The base address is the
-    page's ``<base href>``, else its canonical address (``""`` for none)."""
+    None when the walk does not give the same lines."""
     tree = LexborHTMLParser(source)
     root = tree.body or tree.root
     if root is None:
@@ -263,5 +263,5 @@ def line_markup(texts: list[str], source: str, max_nodes: int = MAX_NODES,
                 node = head.css_first("base[href]")
                 if node is not None:
                     base = (node.attributes.get("href") or "").strip()[:2000]
-            return marks, base or head_meta(tree)["url"]
+            return marks, base, head_meta(tree)["url"]
     return None

@@ -265,6 +265,8 @@ def test_without_markup_falls_back_to_the_lines():
     ("data:text/html;base64,PHNjcmlwdD4=", "", None),
     ("vbscript:x", "", None),
     ("", "https://a.org/", None),
+    ("x", "javascript:alert(1)//", "x"),  # a hostile base changes nothing
+    ("guide.html", "/docs/", "/docs/guide.html"),
 ])
 def test_safe_url(href, base, want):
     assert safe_url(href, base) == want
@@ -282,3 +284,17 @@ def test_markup_walk_ends_after_the_last_kept_line():
     assert len(part) >= lines.texts.index("Radar") + 1
     assert line_markup(lines.texts[:5] + ["other"] + lines.texts[6:], lines.source, stop=8) is None
     assert line_markup(lines.texts[:5] + ["other"] + lines.texts[6:], lines.source, stop=4) is not None
+
+
+def test_relative_links_against_the_page_address():
+    html = ("<html><head><base href='/docs/v2/'></head><body><p>Read <a href='guide.html'>the guide</a> "
+            "and <a href='https://other.org/x'>that</a>.</p></body></html>")
+    r = Extractor(threshold=0, links=True).classify(html)
+    assert r.markdown == "Read [the guide](/docs/v2/guide.html) and [that](https://other.org/x)."
+    assert r.to_markdown(url="https://a.org/start") == ("Read [the guide](https://a.org/docs/v2/guide.html) "
+                                                        "and [that](https://other.org/x).")
+    assert '<a href="https://a.org/docs/v2/guide.html">' in r.to_html(url="https://a.org/start")
+    # the page address counts before the canonical one
+    r = Extractor(threshold=0, links=True).classify(page("river_article.html"))
+    assert "[gauging stations](https://mirror.example.net/stations)" in r.to_markdown(
+        url="https://mirror.example.net/blog/post")
