@@ -6,7 +6,7 @@ import json
 from boilerclf.output.html import to_html
 from boilerclf.output.markdown import to_markdown
 
-__all__ = ["render", "to_markdown", "to_html"]
+__all__ = ["render", "to_html", "to_markdown"]
 
 
 def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, int, int]:

@@ -93,7 +93,7 @@ def _walk(root, skip: frozenset, max_nodes: int, stop: int) -> tuple[list[str], 
     texts: list[str] = []
     marks: list[LineMarkup] = []
     conts: list[tuple] = []  # open containers: (tag, element number, info)
-    li_count: list[list] = []  # per open list and table row: ["list", items] or ["row", columns] so far
+    counters: list[list] = []  # per open list and table row: ["list", items] or ["row", columns] so far
     inline: list[tuple] = []  # open links and inline code: a line that starts inside them reopens them
     buf: list[str] = []  # the line's text
     pieces: list = []
@@ -132,7 +132,7 @@ def _walk(root, skip: frozenset, max_nodes: int, stop: int) -> tuple[list[str], 
                     marks[-1].after.extend(waiting)
                     waiting.clear()
             if counted:
-                li_count.pop()
+                counters.pop()
             if is_cont:
                 conts.pop()
             node = node.next
@@ -183,12 +183,12 @@ def _walk(root, skip: frozenset, max_nodes: int, stop: int) -> tuple[list[str], 
             n_el += 1
             info = 0
             if tag == "li":
-                if li_count and li_count[-1][0] == "list":
-                    li_count[-1][1] += 1
-                    info = li_count[-1][1]
+                if counters and counters[-1][0] == "list":
+                    counters[-1][1] += 1
+                    info = counters[-1][1]
             elif tag == "tr":
                 counted = True
-                li_count.append(["row", 0])
+                counters.append(["row", 0])
             elif tag in ("ol", "ul", "menu"):
                 counted = True
                 start = 1
@@ -197,7 +197,7 @@ def _walk(root, skip: frozenset, max_nodes: int, stop: int) -> tuple[list[str], 
                         start = max(0, min(10**9, int((node.attributes.get("start") or "1").strip())))
                     except ValueError:
                         start = 1
-                li_count.append(["list", start - 1])
+                counters.append(["list", start - 1])
             elif tag == "pre":
                 info = _language(node)
             elif tag == "td" or tag == "th":
@@ -206,9 +206,9 @@ def _walk(root, skip: frozenset, max_nodes: int, stop: int) -> tuple[list[str], 
                 except ValueError:
                     span = 1
                 col = 0
-                if li_count and li_count[-1][0] == "row":
-                    col = li_count[-1][1]
-                    li_count[-1][1] += span
+                if counters and counters[-1][0] == "row":
+                    col = counters[-1][1]
+                    counters[-1][1] += span
                 info = (col, span)
             conts.append((tag, n_el, info))
         end = None
@@ -227,7 +227,7 @@ def _walk(root, skip: frozenset, max_nodes: int, stop: int) -> tuple[list[str], 
             if is_block:
                 block_start.pop()
             if counted:
-                li_count.pop()
+                counters.pop()
             if is_cont:
                 conts.pop()
             node = node.next

@@ -175,8 +175,7 @@ def test_headline_with_include_title():
 def test_text_is_unchanged_by_markdown():
     r = every_line("river_article.html")
     text = r.text
-    r.markdown
-    r.html
+    assert r.markdown and r.html
     assert r.text == text == Extractor(threshold=0).extract(page("river_article.html"))
 
 
