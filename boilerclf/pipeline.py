@@ -89,12 +89,62 @@ class Result:
     #: "service"; "" when unknown) and the model's probability of each type.
     page_type: str = ""
     page_type_scores: dict[str, float] = field(default_factory=dict)
+    #: Whether :attr:`markdown` and :attr:`html` show links and images (the
+    #: ``links`` and ``images`` options of the :class:`Extractor`).
+    links: bool = False
+    images: bool = False
+    #: The HTML the lines were made from, read again (only) for :attr:`markdown`
+    #: and :attr:`html`; None for a text page.
+    source: str | None = field(default=None, repr=False, compare=False)
+    #: The DOM node cap the lines were made with (the walk for markdown uses it too).
+    max_nodes: int = field(default=MAX_NODES, repr=False, compare=False)
 
     @property
     def text(self) -> str:
         """The kept lines, one per line (the headline among them only with
         ``include_title=True``)."""
         return "\n".join(line.text for line in self.lines if line.label)
+
+    @property
+    def markdown(self) -> str:
+        """The kept lines as markdown: headings, paragraphs, lists (nested),
+        tables, code blocks, quotes, and links and images when the
+        :class:`Extractor` was asked for them (see :meth:`to_markdown`)."""
+        return self.to_markdown()
+
+    @property
+    def html(self) -> str:
+        """The kept lines as clean HTML blocks (see :meth:`to_html`)."""
+        return self.to_html()
+
+    def to_markdown(self, *, links: bool | None = None, images: bool | None = None,
+                    url: str | None = None) -> str:
+        """The kept lines as markdown (:mod:`boilerclf.output.markdown`).
+
+        Only kept lines are shown, with the structure of the page around them:
+        ``#`` headings by level, paragraphs separated by blank lines, ``-`` and
+        ``1.`` list items (nested), tables of data as GitHub tables (the first
+        row as header), ``pre`` as fenced code blocks, ``>`` quotes.  ``links``
+        (``[text](url)``) and ``images`` (``![alt](src)``) default to the
+        Extractor's options (off).  Relative addresses are resolved against
+        the page's ``<base href>``, its address ``url`` when given, else its
+        canonical address.  A text page gives its headings, list items and
+        paragraphs.
+        """
+        from boilerclf.output.markdown import to_markdown
+
+        return to_markdown(self, links, images, url)
+
+    def to_html(self, *, links: bool | None = None, images: bool | None = None, url: str | None = None,
+                document: bool = False) -> str:
+        """The kept lines as clean, minimal HTML (:mod:`boilerclf.output.html`):
+        the blocks of :meth:`to_markdown` as ``h1``-``h6``, ``p``, lists,
+        tables, ``pre``/``code`` and ``blockquote``, escaped, with no attribute
+        but ``href``, ``src`` and ``alt``; ``url`` as in :meth:`to_markdown`;
+        ``document``: a whole page with the title."""
+        from boilerclf.output.html import to_html
+
+        return to_html(self, links, images, url, document=document)
 
 
 def check_limit(name: str, value: int) -> int:
@@ -190,6 +240,11 @@ class Extractor:
     page_types : bool, default True
         Tell each HTML page's type in :meth:`classify` (``Result.page_type``)
         with the shipped page-type model (:mod:`boilerclf.model.pagetype`).
+    links, images : bool, default False
+        Show links as ``[text](url)`` and images as ``![alt](src)`` in
+        ``Result.markdown`` (``<a href>`` and ``<img>`` in ``Result.html``).
+        Off by default: for retrieval and language-model corpora, addresses
+        are tokens that carry little meaning; the link's text stays either way.
 
     A page that runs over any limit is still classified, and its
     :class:`Result` says ``truncated``.  Limits must be positive integers
@@ -202,7 +257,8 @@ class Extractor:
                  max_attrs: int = _markup.MAX_ATTRS,
                  site_profile: str | Path | SiteProfile | None = None, trusted: bool = False,
                  xref_rule: bool = True, comments: bool = False, timeout: float | None = None,
-                 include_title: bool = False, page_types: bool = True):
+                 include_title: bool = False, page_types: bool = True, links: bool = False,
+                 images: bool = False):
         self.model = model
         self.text_model = text_model
         if threshold is not None:
@@ -219,6 +275,8 @@ class Extractor:
         self.timeout = check_timeout(timeout)
         self.include_title = bool(include_title)
         self.page_types = bool(page_types)
+        self.links = bool(links)
+        self.images = bool(images)
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -346,10 +404,13 @@ class Extractor:
 
     def _results(self, pages: list[_lines.Lines], features: bool, deadline: float | None) -> list[Result]:
         results = []
-        for p, got in zip(pages, self._score(pages, features=features, deadline=deadline, page_types=True)):
+        sources = [p.source for p in pages]  # the page-type model lets go of them
+        links, images = getattr(self, "links", False), getattr(self, "images", False)
+        for p, src, got in zip(pages, sources,
+                               self._score(pages, features=features, deadline=deadline, page_types=True)):
             check_deadline(deadline, "the model")
             if got is None:
-                results.append(Result([], p.title, p.kind, p.truncated))
+                results.append(Result([], p.title, p.kind, p.truncated, links=links, images=images))
                 continue
             s, thr, keep, feats, head, types = got
             # Python scalars from whole arrays: per-element numpy scalars cost
@@ -363,7 +424,8 @@ class Extractor:
                 out = [Line(t, k, sc, tg) for t, k, sc, tg in zip(p.texts, keep, s.tolist(), tags)]
             title = p.texts[head] if head >= 0 and p.kind == "html" else p.title
             results.append(Result(out, title, p.kind, p.truncated, s, thr, head if p.kind == "html" else -1,
-                                  max(types, key=types.get) if types else "", types))
+                                  max(types, key=types.get) if types else "", types, links, images,
+                                  src if p.kind == "html" else None, self.max_nodes))
         return results
 
     def texts_of(self, pages: list[_lines.Lines]) -> list[str]:

@@ -5,8 +5,8 @@ and spread over worker processes::
 
     sources  ->  Page records  ->  workers (lines -> features -> model)  ->  writers
     (files, dirs, JSONL[.gz],      (id, url, data,      one model call per batch    (txt, markdown,
-     WARC[.gz], stdin)              kind, charset)       of pages, output rendered   jsonl; atomic)
-                                                         in the worker)
+     WARC[.gz], stdin)              kind, charset)       of pages, output rendered   html, jsonl;
+                                                         in the worker)              atomic)
 
 * **Sources** turn every input into :class:`Page` records.  A page that cannot
   even be read (a truncated gzip, a corrupt WARC record, a JSONL line that is

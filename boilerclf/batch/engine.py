@@ -17,7 +17,7 @@ from boilerclf.batch.progress import Progress
 from boilerclf.batch.writers import DirWriter, ErrorLog, FileWriter, StdoutWriter
 from boilerclf.pipeline import Extractor
 
-_EXT = {"txt": ".txt", "markdown": ".md"}
+_EXT = {"txt": ".txt", "markdown": ".md", "html": ".html"}
 
 
 def single_page(paths: list[str], opts: Options, stdin: Stdin | None) -> bool:

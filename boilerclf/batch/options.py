@@ -8,7 +8,7 @@ from pathlib import Path
 
 from boilerclf.batch.errors import UsageError
 
-FORMATS = ("txt", "markdown", "jsonl")
+FORMATS = ("txt", "markdown", "html", "jsonl")
 INPUT_KINDS = ("auto", "html", "text")
 INPUT_FORMATS = ("auto", "page", "jsonl", "warc")
 

@@ -1,32 +1,12 @@
-"""A classified page rendered as the output formats: text, markdown, a JSONL record."""
+"""A classified page rendered as the output formats: text, markdown, HTML, a JSONL record."""
 from __future__ import annotations
 
 import json
-import re
 
-_MD_ESCAPE = re.compile(r"^(#{1,6}\s|[>*+-]\s|\d{1,9}[.)]\s|```|---)")
+from boilerclf.output.html import to_html
+from boilerclf.output.markdown import to_markdown
 
-
-def to_markdown(result) -> str:
-    """The kept lines as markdown: ``#`` headings by level, ``- `` list items, paragraphs."""
-    out: list[str] = []
-    prev_li = False
-    for ln in result.lines:
-        if not ln.label:
-            continue
-        tag = ln.tag
-        is_li = tag == "li"
-        if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
-            s = "#" * int(tag[1]) + " " + ln.text
-        elif is_li:
-            s = "- " + ln.text
-        else:
-            s = ("\\" + ln.text) if _MD_ESCAPE.match(ln.text) else ln.text
-        if out:
-            out.append("\n" if (is_li and prev_li) else "\n\n")
-        out.append(s)
-        prev_li = is_li
-    return "".join(out)
+__all__ = ["render", "to_html", "to_markdown"]
 
 
 def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, int, int]:
@@ -39,9 +19,11 @@ def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, i
     counts = (len(result.lines), n_kept, len(text))
     if fmt == "txt":
         return text + "\n", *counts
-    if fmt == "markdown":
-        return to_markdown(result) + "\n", *counts
     rid, url, source = page
+    if fmt == "markdown":
+        return to_markdown(result, url=url or None) + "\n", *counts
+    if fmt == "html":
+        return to_html(result, url=url or None, document=True) + "\n", *counts
     rec = {"id": rid, "url": url, "source": source, "title": result.title, "page_type": result.page_type,
            "text": text,
            "counts": {"lines": counts[0], "kept": counts[1], "chars": counts[2]},

@@ -68,7 +68,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 class DirWriter:
-    """One file per page under ``out`` (txt or markdown), each written atomically."""
+    """One file per page under ``out`` (txt, markdown or html), each written atomically."""
 
     def __init__(self, out: Path, ext: str):
         self.out = out

@@ -41,11 +41,17 @@ def clean(
     paths: list[str] = typer.Argument(..., metavar="PATH", help="Files, directories (read recursively), or - "
                                       "for standard input. *.jsonl[.gz] (one JSON object per line) and *.warc[.gz] "
                                       "(web archives) are read as crawls of many pages, other files as one page each."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write: a directory for txt and markdown "
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write: a directory for txt, markdown and html "
                                        "(one file per page, mirroring the input paths and ids), a file for jsonl. "
                                        "Default: standard output."),
-    fmt: str = typer.Option("txt", "--format", "-f", help="txt, markdown (headings and list items kept) or jsonl "
-                            "(one JSON object per page: id, url, source, title, text, counts)."),
+    fmt: str = typer.Option("txt", "--format", "-f", help="txt; markdown (headings, paragraphs, lists, tables, code "
+                            "blocks, quotes); html (the same blocks as clean HTML: no scripts, no attributes but "
+                            "href, src and alt); or jsonl (one JSON object per page: id, url, source, title, text, "
+                            "counts)."),
+    links: bool = typer.Option(False, "--links", help="markdown and html: keep links, as [text](url) and <a href> "
+                               "(only http, https, mailto, ftp and tel addresses; by default a link's text only)."),
+    images: bool = typer.Option(False, "--images", help="markdown and html: keep the images of kept blocks, as "
+                                "![alt](src) and <img src alt>."),
     lines: bool = typer.Option(False, "--lines", help="jsonl: add every line of the page with its label and score."),
     input_kind: str = typer.Option("auto", "--input-kind", "--kind", help=KIND_HELP),
     input_format: str = typer.Option("auto", "--input-format", help=FORMAT_HELP),
@@ -101,7 +107,8 @@ def clean(
         html_field=html_field, id_field=id_field, url_field=url_field, globs=list(glob))
     try:
         ex = make_extractor(model, text_model, threshold, site_profile, max_bytes=max_bytes, max_nodes=max_nodes,
-                        trusted=trusted_model, comments=comments, include_title=include_title)
+                        trusted=trusted_model, comments=comments, include_title=include_title,
+                            links=links, images=images)
     except ValueError as e:
         fail_usage(str(e).replace("max_bytes", "--max-bytes").replace("max_nodes", "--max-nodes"))
     note_slow_path()

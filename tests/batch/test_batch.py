@@ -131,7 +131,7 @@ def test_stdout_headers_and_single_page(tree, tree_expected, clean):
     assert r.exit_code == 0 and r.stdout == tree_expected["lighthouse.txt"] + "\n"
 
 
-def test_markdown_keeps_headings_and_list_items(tmp_path, clean):
+def test_markdown_keeps_headings_and_lists(tmp_path, clean):
     d = tmp_path / "md"
     d.mkdir()
     (d / "page.html").write_text(
@@ -142,11 +142,36 @@ def test_markdown_keeps_headings_and_list_items(tmp_path, clean):
     r = clean(d, "--out", out, "--format", "markdown", "--threshold", "0", "--include-title")  # every line
     assert r.exit_code == 0, r.output
     body = ("First paragraph with some words.\n\n### Sub heading\n\n"
-            "- One item\n- Two items\n\n\\# not a heading\n\n- Third\n")
+            "- One item\n- Two items\n\n\\# not a heading\n\n1. Third\n")
     assert (out / "page.md").read_text(encoding="utf-8") == "# Main title\n\n" + body
     r = clean(d, "--out", out, "--format", "markdown", "--threshold", "0")  # the body: no headline
     assert r.exit_code == 0, r.output
     assert (out / "page.md").read_text(encoding="utf-8") == body
+
+
+def test_markdown_and_html_formats_with_links(tmp_path, clean):
+    d = tmp_path / "pages"
+    d.mkdir()
+    (d / "page.html").write_text(
+        "<html><body><h2>Gauges</h2><p>See <a href='https://example.org/g'>the list</a> and "
+        "<a href='javascript:alert(1)'>this</a>.</p><table><tr><th>Name</th><th>Flow</th></tr>"
+        "<tr><td>Mill</td><td>12</td></tr></table><pre>a = 1\n  b = 2</pre>"
+        "<script>alert(2)</script></body></html>", encoding="utf-8")
+    out = tmp_path / "out"
+    r = clean(d, "--out", out, "--format", "markdown", "--threshold", "0", "--links")
+    assert r.exit_code == 0, r.output
+    assert (out / "page.md").read_text(encoding="utf-8") == (
+        "## Gauges\n\nSee [the list](https://example.org/g) and this.\n\n"
+        "| Name | Flow |\n| --- | --- |\n| Mill | 12 |\n\n```\na = 1\n  b = 2\n```\n")
+    r = clean(d, "--out", out, "--format", "html", "--threshold", "0")
+    assert r.exit_code == 0, r.output
+    page = (out / "page.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>\n") and page.endswith("</html>\n")
+    assert ("<h2>Gauges</h2>\n<p>See the list and this.</p>\n<table>\n<tr><th>Name</th><th>Flow</th></tr>\n"
+            "<tr><td>Mill</td><td>12</td></tr>\n</table>\n<pre><code>a = 1\n  b = 2</code></pre>\n") in page
+    assert "script" not in page
+    r = clean(d / "page.html", "--format", "html", "--threshold", "0", "--links")  # to standard output
+    assert r.exit_code == 0 and '<p>See <a href="https://example.org/g">the list</a> and this.</p>' in r.stdout
 
 
 def test_markdown_of_text_pages():
