@@ -26,6 +26,7 @@ from boilerclf.model.scores import LineScores, SiteScores
 from boilerclf.parse import html as html_mod
 from boilerclf.parse import lines as _lines
 from boilerclf.parse import markup as _markup
+from boilerclf.parse import metadata as _metadata
 from boilerclf.parse import text as text_mod
 from boilerclf.parse.decode import InputError, looks_like_html, page_text
 
@@ -89,6 +90,19 @@ class Result:
     #: "service"; "" when unknown) and the model's probability of each type.
     page_type: str = ""
     page_type_scores: dict[str, float] = field(default_factory=dict)
+    #: What the page's markup says of it, as read while parsing (the raw values
+    #: :attr:`metadata` is made of: :attr:`boilerclf.parse.lines.Lines.head` and
+    #: the lines near the headline).
+    markup: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @functools.cached_property
+    def metadata(self) -> _metadata.Metadata:
+        """Title, author, date, site name, language and address of the page
+        (:class:`boilerclf.parse.metadata.Metadata`), read from its markup on
+        first use; a text page's has its title only."""
+        if self.kind != "html":
+            return _metadata.Metadata(title=self.title)
+        return _metadata.page_metadata(self.markup, self.title, self.markup.get("window"))
 
     @property
     def text(self) -> str:
@@ -348,8 +362,9 @@ class Extractor:
         results = []
         for p, got in zip(pages, self._score(pages, features=features, deadline=deadline, page_types=True)):
             check_deadline(deadline, "the model")
+            markup = page_markup(p, -1 if got is None else got[4])
             if got is None:
-                results.append(Result([], p.title, p.kind, p.truncated))
+                results.append(Result([], p.title, p.kind, p.truncated, markup=markup))
                 continue
             s, thr, keep, feats, head, types = got
             # Python scalars from whole arrays: per-element numpy scalars cost
@@ -363,7 +378,7 @@ class Extractor:
                 out = [Line(t, k, sc, tg) for t, k, sc, tg in zip(p.texts, keep, s.tolist(), tags)]
             title = p.texts[head] if head >= 0 and p.kind == "html" else p.title
             results.append(Result(out, title, p.kind, p.truncated, s, thr, head if p.kind == "html" else -1,
-                                  max(types, key=types.get) if types else "", types))
+                                  max(types, key=types.get) if types else "", types, markup))
         return results
 
     def texts_of(self, pages: list[_lines.Lines]) -> list[str]:
@@ -436,6 +451,21 @@ class Extractor:
 
     def _extract_batch(self, batch: list, kind: str | None) -> list[str]:
         return self.texts_of([self.lines(p, kind) for p in batch])
+
+
+def page_markup(p: _lines.Lines, head: int) -> dict:
+    """The raw metadata of an HTML page (:attr:`Result.markup`): its
+    :attr:`~boilerclf.parse.lines.Lines.head` values, JSON-LD scripts and, under
+    ``"window"``, the ``(text, inside <time>)`` lines near its headline line
+    ``head`` (the page's first lines when it has none); {} for a text page."""
+    if p.kind != "html":
+        return {}
+    html_mod.page_meta(p)  # reads the JSON-LD scripts (once), lets the source go
+    lo = max(0, head - _metadata.BYLINE_BEFORE) if head >= 0 else 0
+    hi = (head + _metadata.BYLINE_AFTER + 1) if head >= 0 else _metadata.BYLINE_BEFORE + _metadata.BYLINE_AFTER
+    in_time = (p.flags[lo:hi] & _lines.FLAG["time"]).astype(bool).tolist()
+    return dict(p.head, window=[(t, b) for t, b in zip(p.texts[lo:hi], in_time) if t != p.texts[head]]
+                if head >= 0 else list(zip(p.texts[lo:hi], in_time)))
 
 
 _controller = None

@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser
 from boilerclf.parse import guard as _guard
 from boilerclf.parse import lines as _lines
 from boilerclf.parse import markup as _markup
+from boilerclf.parse import metadata as _metadata
 from boilerclf.parse.decode import decode
 from boilerclf.parse.lines import (
     BLOCK,
@@ -160,10 +161,13 @@ def ld_types(text: str) -> tuple[str, ...]:
 
 def page_meta(lines: Lines) -> dict:
     """What an HTML page says of itself (:attr:`Lines.meta`), its JSON-LD types
-    read from its source on first use (only the page-type model needs them)."""
+    read from its source on first use (the page-type model needs them); the
+    JSON-LD scripts themselves go to ``lines.head["ld_json"]`` in the same
+    read (:mod:`boilerclf.parse.metadata`), then the source is let go."""
     meta = lines.meta
     if "ld_types" not in meta:
         meta["ld_types"] = ld_types(lines.source) if lines.source else ()
+        lines.head["ld_json"] = _metadata.ld_scripts(lines.source) if lines.source else ()
         lines.source = None
     return meta
 
@@ -212,6 +216,7 @@ def parse_lines(text: str, guarded: bool = False, *, max_nodes: int = MAX_NODES)
             lines = alt
     lines.truncated = lines.truncated or guarded
     lines.meta = head_meta(tree)
+    lines.head = _metadata.read_head(tree)
     lines.source = text
     return lines
 
