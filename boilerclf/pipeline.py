@@ -456,16 +456,17 @@ class Extractor:
 def page_markup(p: _lines.Lines, head: int) -> dict:
     """The raw metadata of an HTML page (:attr:`Result.markup`): its
     :attr:`~boilerclf.parse.lines.Lines.head` values, JSON-LD scripts and, under
-    ``"window"``, the ``(text, inside <time>)`` lines near its headline line
+    ``"window"``, the lines near its headline line
     ``head`` (the page's first lines when it has none); {} for a text page."""
     if p.kind != "html":
         return {}
     html_mod.page_meta(p)  # reads the JSON-LD scripts (once), lets the source go
     lo = max(0, head - _metadata.BYLINE_BEFORE) if head >= 0 else 0
-    hi = (head + _metadata.BYLINE_AFTER + 1) if head >= 0 else _metadata.BYLINE_BEFORE + _metadata.BYLINE_AFTER
-    in_time = (p.flags[lo:hi] & _lines.FLAG["time"]).astype(bool).tolist()
-    return dict(p.head, window=[(t, b) for t, b in zip(p.texts[lo:hi], in_time) if t != p.texts[head]]
-                if head >= 0 else list(zip(p.texts[lo:hi], in_time)))
+    hi = (head if head >= 0 else 0) + _metadata.BYLINE_AFTER + 1
+    flags = (p.flags[lo:hi] & _lines.FLAG["time"]).astype(bool).tolist()
+    hints = (p.hints[lo:hi] & _lines.HINT["author"]).astype(bool).tolist()
+    return dict(p.head, window=[(i - max(head, 0), t, f, h) for i, t, f, h
+                                in zip(range(lo, hi), p.texts[lo:hi], flags, hints) if i != head])
 
 
 _controller = None

@@ -28,8 +28,9 @@ MAX_META_TAGS = 400
 #: JSON-LD scripts kept per page at most, characters of each (longer ones are skipped:
 #: a cut JSON document does not parse), and JSON objects visited in all.
 MAX_LD_SCRIPTS, MAX_LD_CHARS, MAX_LD_NODES = 8, 100_000, 2_000
-#: Lines read around the headline for a byline or a date: before it, after it.
-BYLINE_BEFORE, BYLINE_AFTER = 4, 12
+#: Lines read around the headline for a byline: before it, after it; a date as
+#: shown is read up to :data:`DATE_AFTER` lines after it.
+BYLINE_BEFORE, BYLINE_AFTER, DATE_AFTER = 4, 30, 12
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def read_head(tree) -> dict:
             if not key:
                 continue
             key = key.strip().lower()[:64]
-            if key in HEAD_KEYS and key not in out:
+            if (key in HEAD_KEYS or "publish" in key and "date" in key) and key not in out:
                 value = " ".join((attrs.get("content") or "")[:MAX_VALUE].split())
                 if value:
                     out[key] = value
@@ -277,6 +278,7 @@ _ISO = re.compile(r"((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _COMPACT = re.compile(r"^((?:19|20)\d\d)(\d\d)(\d\d)(?:$|[T\s])")
 _MDY = re.compile(r"\b(%s)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b" % _MONTH, re.I)
 _DMY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:de\s+)?(%s)\.?,?\s+(?:de\s+)?((?:19|20)\d\d)\b" % _MONTH, re.I)
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d\d)[/-](\d\d)(?:/|$|-|\.)")
 _NUMERIC = re.compile(r"(?<![\d.])(\d{1,2})([./])(\d{1,2})\2((?:19|20)\d\d)(?!\d)")
 
 
@@ -362,13 +364,44 @@ _DATE_KEYS = ("article:published_time", "og:article:published_time", "datepublis
 _LANG_KEYS = ("content-language", "dc.language", "language", "citation_language")
 
 
-def page_metadata(head: dict, title: str, window: list[tuple[str, bool]] | None = None) -> Metadata:
+_LABEL = re.compile(r"^\s*(?:(?:recipe|article|post|story|words|text|written|posted|reviewed)\s+by|by|author|"
+                    r"authors|written|autor|auteur|von|par)\s*:?\s*$", re.I)
+_LABELLED = re.compile(r"^\s*(?:(?:recipe|article|post|story|words|text)\s+by|author|autor|auteur)\s*:?\s+", re.I)
+_NAME_LINE = re.compile(r"^[^\W\d_][\w.'’\- ]{1,60}$")
+
+
+def _hinted_author(window: list[tuple]) -> str:
+    """An author from the lines in an author/byline element near the headline:
+    "By" then the name on the next line, "Recipe by PJ Hamel", a bare name."""
+    after_label = False
+    for _, text, _, hinted in window:
+        if not hinted:
+            after_label = False
+            continue
+        if _LABEL.match(text):
+            after_label = True
+            continue
+        name = byline_author(text) or byline_author("by " + _LABELLED.sub("", text, count=1)) \
+            if _LABELLED.match(text) else byline_author(text)
+        if not name and (after_label or len(text.split()) <= 4) and _NAME_LINE.match(text) \
+                and not _NOT_NAME.match(text.split()[0]):
+            name = text.strip()
+        if name:
+            return name
+        after_label = False
+    return ""
+
+
+def page_metadata(head: dict, title: str, window: list[tuple] | None = None) -> Metadata:
     """The :class:`Metadata` of a page from what :func:`read_head` and
     :func:`ld_scripts` collected (``head``, the latter under ``"ld_json"``),
     its headline as shown (``title``) and the lines near the headline
-    (``window``: ``(text, inside <time>)`` pairs, in order)."""
+    (``window``: ``(offset from the headline, text, inside <time>, inside an
+    author element)``, in order)."""
     ld = ld_fields(head.get("ld_json") or ())
     window = window or []
+    site = (head.get("og:site_name") or ld.get("site_name") or head.get("application-name")
+            or head.get("apple-mobile-web-app-title") or head.get("dc.publisher") or "")
 
     author = ld.get("author", "")
     if not author:
@@ -376,35 +409,34 @@ def page_metadata(head: dict, title: str, window: list[tuple[str, bool]] | None 
             author = _author_value(head.get(k, ""))
             if author:
                 break
-    if not author:
-        for text, _ in window:
-            author = byline_author(text)
-            if author:
-                break
+    if not author or author.lower() == site.lower() or " " not in author and author.islower():
+        # none, or the site's name / a user handle: a byline shown on the page says better
+        shown = next((a for a in map(byline_author, (w[1] for w in window)) if a), "") \
+            or _hinted_author(window)
+        author = shown or author
 
-    date = ""
-    for value in [ld.get("date", "")] + [head.get(k, "") for k in _DATE_KEYS]:
-        date = iso_date(value) if value else ""
+    url = head.get("<canonical>") or head.get("og:url") or ""
+    m = _URL_DATE.search(url[:500])
+    date = _ymd(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else ""  # /2025/09/04/
+    values = [head.get(k, "") for k in _DATE_KEYS] + [ld.get("date", ""), head.get("<time>", "")]
+    for value in values:
         if date:
             break
-    if not date and head.get("<time>"):
-        date = iso_date(head["<time>"])
-    if not date:
-        for text, in_time in sorted(window, key=lambda w: not w[1]):  # <time> lines first
+        date = iso_date(value) if value else ""
+    if not date:  # as shown near the headline, in <time> lines first
+        for _, text, _, _ in sorted(window, key=lambda w: (w[0] > DATE_AFTER, not w[2])):
             date = iso_date(text, text=True)
             if date:
                 break
-    if not date:
-        for value in (ld.get("modified", ""), head.get("article:modified_time", "")):
-            date = iso_date(value) if value else ""
-            if date:
-                break
+    values = [v for k, v in head.items() if "publish" in k and "date" in k]
+    values += [ld.get("modified", ""), head.get("article:modified_time", "")]
+    for value in values:
+        if date:
+            break
+        date = iso_date(value) if value else ""
 
-    site = (head.get("og:site_name") or ld.get("site_name") or head.get("application-name")
-            or head.get("apple-mobile-web-app-title") or head.get("dc.publisher") or "")
     lang = head.get("<lang>") or ld.get("language") or next(
         (head[k] for k in _LANG_KEYS if head.get(k)), "") or head.get("og:locale", "").replace("_", "-")
-    url = head.get("<canonical>") or head.get("og:url") or ""
     return Metadata(title=title, author=author[:MAX_VALUE], date=date, site_name=site[:MAX_VALUE],
                     language=lang.split(",")[0].strip()[:35], url=url[:2000])
 
