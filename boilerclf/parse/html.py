@@ -163,11 +163,13 @@ def page_meta(lines: Lines) -> dict:
     """What an HTML page says of itself (:attr:`Lines.meta`), its JSON-LD types
     read from its source on first use (the page-type model needs them); the
     JSON-LD scripts themselves go to ``lines.head["ld_json"]`` in the same
-    read (:mod:`boilerclf.parse.metadata`), then the source is let go."""
+    read, with the first ``<time datetime>`` (:mod:`boilerclf.parse.metadata`),
+    then the source is let go."""
     meta = lines.meta
     if "ld_types" not in meta:
         meta["ld_types"] = ld_types(lines.source) if lines.source else ()
         lines.head["ld_json"] = _metadata.ld_scripts(lines.source) if lines.source else ()
+        lines.head["<time>"] = _metadata.time_datetime(lines.source) if lines.source else ""
         lines.source = None
     return meta
 

@@ -82,7 +82,8 @@ HEAD_KEYS = frozenset((
 def read_head(tree) -> dict:
     """The raw metadata of a parsed page (a selectolax tree): the kept ``<meta>``
     values (first of each key, cut), ``<title>``, ``<html lang>``, the canonical
-    link and the first ``<time datetime>``.  One query per kind of element."""
+    link.  One query per kind of element of the head (:func:`time_datetime`
+    reads the ``<time>`` elements from the source: a query would walk the whole body)."""
     out: dict[str, str] = {}
     head = tree.head
     if head is not None:
@@ -108,12 +109,29 @@ def read_head(tree) -> dict:
         lang = root.attributes.get("lang") or root.attributes.get("xml:lang")
         if lang:
             out["<lang>"] = lang.strip()[:35]
-    body = tree.body
-    if body is not None:
-        node = body.css_first("time[datetime]")
-        if node is not None:
-            out["<time>"] = (node.attributes.get("datetime") or "").strip()[:64]
     return out
+
+
+_DATETIME = re.compile(r"""\sdatetime\s*=\s*["']?([^"'>\s]{4,64})""", re.I)
+#: ``<time>`` elements read at most per page for a ``datetime`` attribute.
+MAX_TIME_TAGS = 8
+
+
+def time_datetime(text: str) -> str:
+    """The ``datetime`` of the first of a page's first :data:`MAX_TIME_TAGS`
+    ``<time>`` elements that has one (``text``: its source), "" for none."""
+    at = text.find("<time")
+    for _ in range(MAX_TIME_TAGS):
+        if at < 0:
+            break
+        end = text.find(">", at, at + 2000)
+        if end < 0:
+            break
+        m = _DATETIME.search(text, at + 5, end)
+        if m and text[at + 5:at + 6] in " \t\n\r/":
+            return m.group(1)
+        at = text.find("<time", end)
+    return ""
 
 
 def ld_scripts(text: str) -> tuple[str, ...]:
@@ -278,6 +296,7 @@ _ISO = re.compile(r"((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _COMPACT = re.compile(r"^((?:19|20)\d\d)(\d\d)(\d\d)(?:$|[T\s])")
 _MDY = re.compile(r"\b(%s)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b" % _MONTH, re.I)
 _DMY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:de\s+)?(%s)\.?,?\s+(?:de\s+)?((?:19|20)\d\d)\b" % _MONTH, re.I)
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d\d)[/-](\d\d)(?:/|$|-|\.)")
 _NUMERIC = re.compile(r"(?<![\d.])(\d{1,2})([./])(\d{1,2})\2((?:19|20)\d\d)(?!\d)")
 
@@ -294,6 +313,8 @@ def iso_date(value: str, *, text: bool = False) -> str:
     "September 4, 2025", "4 Sept. 2025", "4. März 2025", "04.09.2025" (day
     first) or "09/04/2025" (month first); "" when none is found."""
     value = value[:200]
+    if not _YEAR.search(value):  # no year, no date: the cheap test first
+        return ""
     m = _ISO.search(value)
     if m:
         return _ymd(int(m.group(1)), int(m.group(2)), int(m.group(3)))
