@@ -8,8 +8,9 @@ Sailthru...), its JSON-LD scripts (``headline``, ``author``, ``datePublished``,
 date lines near the headline among the page's lines ("By Jane Doe",
 "Von ...", "Par ...").
 
-Two halves: :func:`read_head` and :func:`ld_scripts` collect the raw values
-while the page is parsed (:mod:`boilerclf.parse.html`, bounded work per page);
+Two halves: :func:`read_head`, :func:`time_datetime` and
+:func:`boilerclf.parse.html.ld_types` collect the raw values while the page
+is parsed (:mod:`boilerclf.parse.html`, bounded work per page);
 :func:`page_metadata` turns them into a :class:`Metadata` when it is asked for
 (JSON parsing and date reading happen only then).  A leaf module: hostile
 values are cut to :data:`MAX_VALUE` characters, JSON-LD scripts to
@@ -117,6 +118,13 @@ _DATETIME = re.compile(r"""\sdatetime\s*=\s*["']?([^"'>\s]{4,64})""", re.I)
 MAX_TIME_TAGS = 8
 
 
+def head_has_date(head: dict) -> bool:
+    """Whether the head's tags (or the canonical address) give a publication date,
+    so that the ``<time>`` elements need not be searched."""
+    return any(head.get(k) for k in _DATE_KEYS) or bool(
+        _URL_DATE.search((head.get("<canonical>") or head.get("og:url") or "")[:500]))
+
+
 def time_datetime(text: str) -> str:
     """The ``datetime`` of the first of a page's first :data:`MAX_TIME_TAGS`
     ``<time>`` elements that has one (``text``: its source), "" for none."""
@@ -132,22 +140,6 @@ def time_datetime(text: str) -> str:
             return m.group(1)
         at = text.find("<time", end)
     return ""
-
-
-def ld_scripts(text: str) -> tuple[str, ...]:
-    """The JSON-LD scripts of a page's source (raw text, not parsed): at most
-    :data:`MAX_LD_SCRIPTS`, each of at most :data:`MAX_LD_CHARS` characters."""
-    found: list[str] = []
-    at = text.find("application/ld+json")
-    while at >= 0 and len(found) < MAX_LD_SCRIPTS:
-        start = text.find(">", at)
-        end = text.find("</script", start) if start >= 0 else -1
-        if end < 0:
-            break
-        if end - start - 1 <= MAX_LD_CHARS:
-            found.append(text[start + 1:end])
-        at = text.find("application/ld+json", end)
-    return tuple(found)
 
 
 # -- JSON-LD -----------------------------------------------------------------
@@ -414,8 +406,9 @@ def _hinted_author(window: list[tuple]) -> str:
 
 
 def page_metadata(head: dict, title: str, window: list[tuple] | None = None) -> Metadata:
-    """The :class:`Metadata` of a page from what :func:`read_head` and
-    :func:`ld_scripts` collected (``head``, the latter under ``"ld_json"``),
+    """The :class:`Metadata` of a page from what :func:`read_head`,
+    :func:`time_datetime` and :func:`boilerclf.parse.html.ld_types` collected
+    (``head``; the JSON-LD scripts under ``"ld_json"``, ``<time>`` under ``"<time>"``),
     its headline as shown (``title``) and the lines near the headline
     (``window``: ``(offset from the headline, text, inside <time>, inside an
     author element)``, in order)."""
