@@ -111,7 +111,7 @@ def run_boilerclf(pages) -> tuple[dict, dict, float]:
             m = r.metadata
             preds[pid] = {"title": m.title, "author": m.author, "date": m.date,
                           "site_name": m.site_name, "language": m.language, "url": m.url}
-            cands[pid] = dict(head_titles(r.markup), headline=r.title)
+            cands[pid] = dict(head_titles(r.markup), headline=r.title, metadata=m.title)
     return preds, cands, time.perf_counter() - t0
 
 
@@ -185,7 +185,9 @@ def main(argv=None) -> int:
         md.append(f"| {t} | " + " | ".join(cells) + " |")
     md += ["", "Title candidates (the gold title is the headline as shown, without the site name):", "",
            "| title from | match |", "| --- | ---: |"]
-    for key, label in (("headline", "the headline line (`Result.title`)"), ("og", "`og:title`"),
+    for key, label in (("metadata", "`Result.metadata.title`: the headline line if an `<h1>`, else the "
+                                    "markup's title without the site name"),
+                       ("headline", "the headline line (`Result.title`)"), ("og", "`og:title`"),
                        ("ld", "JSON-LD headline"), ("title", "`<title>`")):
         preds = {pid: {"title": c[key]} for pid, c in cands.items()}
         md.append(f"| {label} | {pct(score(pages, preds, 'title')['all'])} |")

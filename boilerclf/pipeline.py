@@ -102,7 +102,8 @@ class Result:
         first use; a text page's has its title only."""
         if self.kind != "html":
             return _metadata.Metadata(title=self.title)
-        return _metadata.page_metadata(self.markup, self.title, self.markup.get("window"))
+        tag = self.lines[self.headline].tag if 0 <= self.headline < len(self.lines) else ""
+        return _metadata.page_metadata(self.markup, self.title, self.markup.get("window"), tag)
 
     @property
     def text(self) -> str:

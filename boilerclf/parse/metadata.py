@@ -43,7 +43,8 @@ class Metadata:
     headline; for plain text, the title (the first line) only.
     """
 
-    #: The page's headline as shown on it (``Result.title``).
+    #: The page's headline as shown on it: ``Result.title`` when that is an ``<h1>``,
+    #: else the markup's title (``og:title``, JSON-LD, ``<title>``) without the site's name.
     title: str = ""
     #: The author or authors, "; " between names.
     author: str = ""
@@ -405,13 +406,33 @@ def _hinted_author(window: list[tuple]) -> str:
     return ""
 
 
-def page_metadata(head: dict, title: str, window: list[tuple] | None = None) -> Metadata:
+_TITLE_SEP = re.compile(r"\s+[|\-–—·•:/]{1,2}\s+")
+
+
+def strip_site_name(title: str, site: str = "") -> str:
+    """A markup title without the site's name: "Plant bulbs now | Garden Weekly"
+    gives "Plant bulbs now" (the part that is not ``site``, else the longest part)."""
+    parts = [p.strip() for p in _TITLE_SEP.split(title[:MAX_VALUE]) if p.strip()]
+    if len(parts) <= 1:
+        return title.strip()
+    if site:
+        keep = [p for p in parts if p.lower() != site.lower()]
+        if len(keep) == 1:
+            return keep[0]
+    return max(parts, key=len)
+
+
+def page_metadata(head: dict, title: str, window: list[tuple] | None = None,
+                  headline_tag: str = "h1") -> Metadata:
     """The :class:`Metadata` of a page from what :func:`read_head`,
     :func:`time_datetime` and :func:`boilerclf.parse.html.ld_types` collected
     (``head``; the JSON-LD scripts under ``"ld_json"``, ``<time>`` under ``"<time>"``),
     its headline as shown (``title``) and the lines near the headline
     (``window``: ``(offset from the headline, text, inside <time>, inside an
-    author element)``, in order)."""
+    author element)``, in order).  When the headline line is no ``<h1>``
+    (``headline_tag``), the markup's title (``og:title``, the JSON-LD headline,
+    ``<title>``, without the site's name) is taken instead: on wcxb_dev it
+    matches the headline as shown more often there (``benchmarks/METADATA.md``)."""
     ld = ld_fields(head.get("ld_json") or ())
     window = window or []
     site = (head.get("og:site_name") or ld.get("site_name") or head.get("application-name")
@@ -448,6 +469,11 @@ def page_metadata(head: dict, title: str, window: list[tuple] | None = None) -> 
         if date:
             break
         date = iso_date(value) if value else ""
+
+    if headline_tag != "h1":
+        marked = head.get("og:title") or ld.get("title") or head.get("<title>") or ""
+        if marked:
+            title = strip_site_name(marked, site)
 
     lang = head.get("<lang>") or ld.get("language") or next(
         (head[k] for k in _LANG_KEYS if head.get(k)), "") or head.get("og:locale", "").replace("_", "-")

@@ -8,7 +8,7 @@ import pytest
 
 import boilerclf
 from boilerclf.batch.render import render
-from boilerclf.parse.metadata import Metadata, byline_author, iso_date, ld_fields
+from boilerclf.parse.metadata import Metadata, byline_author, iso_date, ld_fields, strip_site_name
 
 BODY = """<body><header><nav><a href="/">Home</a> <a href="/news">News</a></nav></header>
 <article><h1>{h1}</h1>{byline}
@@ -167,3 +167,15 @@ def test_metadata_is_read_once_and_the_source_let_go():
     r = ex.classify_lines([lines])[0]
     assert lines.source is None  # the JSON-LD was read with the page's types
     assert r.metadata is r.metadata
+
+
+def test_title_from_the_markup_when_the_headline_is_no_h1():
+    html = ('<html><head><title>Ignored</title><meta property="og:title" content="Opening hours | City Library">'
+            '<meta property="og:site_name" content="City Library"></head><body>'
+            '<h2>Opening hours</h2><p>' + "We are open every weekday from nine to five. " * 8 + "</p></body></html>")
+    r = boilerclf.classify(html)
+    assert r.lines[r.headline].tag == "h2"
+    assert r.metadata.title == "Opening hours"  # og:title without the site name
+    assert strip_site_name("Plant bulbs now - Garden Weekly", "Garden Weekly") == "Plant bulbs now"
+    assert strip_site_name("A long headline here | Site") == "A long headline here"
+    assert strip_site_name("No separator") == "No separator"
