@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from dataclasses import dataclass
 
 #: Characters kept of one value (a tag's content, a JSON-LD string).
 MAX_VALUE = 500
-#: ``<meta>`` elements of the head read at most.
-MAX_META_TAGS = 400
+#: Elements of the head (its children: ``<meta>``, ``<title>``, ``<link>``...) read at most.
+MAX_HEAD_NODES = 2_000
 #: JSON-LD scripts kept per page at most, characters of each (longer ones are skipped:
 #: a cut JSON document does not parse), and JSON objects visited in all.
 MAX_LD_SCRIPTS, MAX_LD_CHARS, MAX_LD_NODES = 8, 100_000, 2_000
@@ -84,28 +85,31 @@ HEAD_KEYS = frozenset((
 def read_head(tree) -> dict:
     """The raw metadata of a parsed page (a selectolax tree): the kept ``<meta>``
     values (first of each key, cut), ``<title>``, ``<html lang>``, the canonical
-    link.  One query per kind of element of the head (:func:`time_datetime`
+    link.  One pass over the head's first :data:`MAX_HEAD_NODES` children (:func:`time_datetime`
     reads the ``<time>`` elements from the source: a query would walk the whole body)."""
     out: dict[str, str] = {}
     head = tree.head
     if head is not None:
-        for node in head.css("meta")[:MAX_META_TAGS]:
-            attrs = node.attributes
-            key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop") \
-                or attrs.get("http-equiv")
-            if not key:
-                continue
-            key = key.strip().lower()[:64]
-            if (key in HEAD_KEYS or "publish" in key and "date" in key) and key not in out:
-                value = " ".join((attrs.get("content") or "")[:MAX_VALUE].split())
-                if value:
-                    out[key] = value
-        node = head.css_first("title")
-        if node is not None:
-            out["<title>"] = " ".join(node.text(deep=True)[:MAX_VALUE * 2].split())[:MAX_VALUE]
-        node = head.css_first('link[rel="canonical"]')
-        if node is not None:
-            out["<canonical>"] = (node.attributes.get("href") or "").strip()[:2000]
+        for n, node in enumerate(head.iter()):
+            if n >= MAX_HEAD_NODES:
+                break
+            tag = node.tag
+            if tag == "meta":
+                attrs = node.attributes
+                key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop") \
+                    or attrs.get("http-equiv")
+                if not key:
+                    continue
+                key = key.strip().lower()[:64]
+                if (key in HEAD_KEYS or "publish" in key and "date" in key) and key not in out:
+                    value = " ".join((attrs.get("content") or "")[:MAX_VALUE].split())
+                    if value:
+                        out[key] = value
+            elif tag == "title" and "<title>" not in out:
+                out["<title>"] = " ".join(node.text(deep=True)[:MAX_VALUE * 2].split())[:MAX_VALUE]
+            elif tag == "link" and "<canonical>" not in out \
+                    and (node.attributes.get("rel") or "").strip().lower() == "canonical":
+                out["<canonical>"] = (node.attributes.get("href") or "").strip()[:2000]
     root = tree.root
     if root is not None and root.tag == "html":
         lang = root.attributes.get("lang") or root.attributes.get("xml:lang")
@@ -196,9 +200,9 @@ def _ld_objects(scripts: tuple[str, ...]) -> list[dict]:
             doc = json.loads(raw, strict=False)
         except (ValueError, RecursionError):
             continue
-        todo = [doc]
+        todo = deque([doc])
         while todo and len(out) < MAX_LD_NODES:
-            x = todo.pop(0)
+            x = todo.popleft()
             if isinstance(x, list):
                 todo.extend(x[:200])
             elif isinstance(x, dict):

@@ -179,3 +179,14 @@ def test_title_from_the_markup_when_the_headline_is_no_h1():
     assert strip_site_name("Plant bulbs now - Garden Weekly", "Garden Weekly") == "Plant bulbs now"
     assert strip_site_name("A long headline here | Site") == "A long headline here"
     assert strip_site_name("No separator") == "No separator"
+
+
+def test_a_head_of_many_tags_is_read_only_so_far():
+    from boilerclf.parse.metadata import MAX_HEAD_NODES
+
+    filler = '<meta name="x" content="y">' * (MAX_HEAD_NODES + 10)
+    late = '<meta name="author" content="Too Late">'
+    m = boilerclf.classify(page('<meta name="author" content="Early Bird">' + filler + late)).metadata
+    assert m.author == "Early Bird"
+    m = boilerclf.classify(page(filler + late)).metadata
+    assert m.author == ""  # past the bound: not read
