@@ -9,6 +9,7 @@ boilerplate with a score::
     text = boilerclf.extract(html)                 # the main text
     for line in boilerclf.classify(html).lines:    # every line, labelled
         print(line.score, line.label, line.text)
+    boilerclf.classify(html).metadata              # title, author, date, site name, language, url
 
 For many pages, make one :class:`Extractor` and call ``extract_many``; for a
 cluster, ``clean_bag``, ``clean_dataframe`` and ``clean_files`` (``boilerclf[dask]``,
@@ -32,6 +33,7 @@ from boilerclf.model.files import load_model as _load_model
 from boilerclf.model.fitted import LinePredictor, SitePredictor
 from boilerclf.parse.html import html_lines
 from boilerclf.parse.lines import Lines
+from boilerclf.parse.metadata import Metadata
 from boilerclf.parse.text import text_lines
 from boilerclf.pipeline import (
     MAX_BYTES,
@@ -46,7 +48,7 @@ from boilerclf.pipeline import (
 
 __version__ = "0.1.0"
 __all__ = [
-    "extract", "extract_text", "classify", "load_model", "Extractor", "Result", "Line",
+    "extract", "extract_text", "classify", "load_model", "Extractor", "Result", "Line", "Metadata",
     "Lines", "LinePredictor", "SitePredictor", "ModelError", "InputError", "PageTimeout", "PRESETS", "Auto", "decision", "html_lines",
     "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "SiteProfile",
     "ProfileError", "MAX_BYTES", "MAX_NODES", "__version__",

@@ -26,6 +26,7 @@ from boilerclf.model.scores import LineScores, SiteScores
 from boilerclf.parse import html as html_mod
 from boilerclf.parse import lines as _lines
 from boilerclf.parse import markup as _markup
+from boilerclf.parse import metadata as _metadata
 from boilerclf.parse import text as text_mod
 from boilerclf.parse.decode import InputError, looks_like_html, page_text
 
@@ -98,6 +99,20 @@ class Result:
     source: str | None = field(default=None, repr=False, compare=False)
     #: The DOM node cap the lines were made with (the walk for markdown uses it too).
     max_nodes: int = field(default=MAX_NODES, repr=False, compare=False)
+    #: What the page's markup says of it, as read while parsing (the raw values
+    #: :attr:`metadata` is made of: :attr:`boilerclf.parse.lines.Lines.head` and
+    #: the lines near the headline).
+    markup: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @functools.cached_property
+    def metadata(self) -> _metadata.Metadata:
+        """Title, author, date, site name, language and address of the page
+        (:class:`boilerclf.parse.metadata.Metadata`), read from its markup on
+        first use; a text page's has its title only."""
+        if self.kind != "html":
+            return _metadata.Metadata(title=self.title)
+        tag = self.lines[self.headline].tag if 0 <= self.headline < len(self.lines) else ""
+        return _metadata.page_metadata(self.markup, self.title, self.markup.get("window"), tag)
 
     @property
     def text(self) -> str:
@@ -409,8 +424,9 @@ class Extractor:
         for p, src, got in zip(pages, sources,
                                self._score(pages, features=features, deadline=deadline, page_types=True)):
             check_deadline(deadline, "the model")
+            markup = page_markup(p, -1 if got is None else got[4])
             if got is None:
-                results.append(Result([], p.title, p.kind, p.truncated, links=links, images=images))
+                results.append(Result([], p.title, p.kind, p.truncated, links=links, images=images, markup=markup))
                 continue
             s, thr, keep, feats, head, types = got
             # Python scalars from whole arrays: per-element numpy scalars cost
@@ -425,7 +441,7 @@ class Extractor:
             title = p.texts[head] if head >= 0 and p.kind == "html" else p.title
             results.append(Result(out, title, p.kind, p.truncated, s, thr, head if p.kind == "html" else -1,
                                   max(types, key=types.get) if types else "", types, links, images,
-                                  src if p.kind == "html" else None, self.max_nodes))
+                                  src if p.kind == "html" else None, self.max_nodes, markup))
         return results
 
     def texts_of(self, pages: list[_lines.Lines]) -> list[str]:
@@ -498,6 +514,22 @@ class Extractor:
 
     def _extract_batch(self, batch: list, kind: str | None) -> list[str]:
         return self.texts_of([self.lines(p, kind) for p in batch])
+
+
+def page_markup(p: _lines.Lines, head: int) -> dict:
+    """The raw metadata of an HTML page (:attr:`Result.markup`): its
+    :attr:`~boilerclf.parse.lines.Lines.head` values, JSON-LD scripts and, under
+    ``"window"``, the lines near its headline line
+    ``head`` (the page's first lines when it has none); {} for a text page."""
+    if p.kind != "html":
+        return {}
+    html_mod.page_meta(p)  # reads the JSON-LD scripts (once), lets the source go
+    lo = max(0, head - _metadata.BYLINE_BEFORE) if head >= 0 else 0
+    hi = (head if head >= 0 else 0) + _metadata.BYLINE_AFTER + 1
+    flags = (p.flags[lo:hi] & _lines.FLAG["time"]).astype(bool).tolist()
+    hints = (p.hints[lo:hi] & _lines.HINT["author"]).astype(bool).tolist()
+    return dict(p.head, window=[(i - max(head, 0), t, f, h) for i, t, f, h
+                                in zip(range(lo, hi), p.texts[lo:hi], flags, hints) if i != head])
 
 
 _controller = None

@@ -1,6 +1,7 @@
 """Write ``models/MODEL_CARD.md`` and ``models/digests.json`` from a training report."""
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -122,6 +123,25 @@ def merge(base: dict, new: dict, mode: str) -> dict:
     commits[mode] = new.get("commit")
     out.pop("note", None)
     return out
+
+
+def metadata_section(out_dir: Path) -> list[str]:
+    """The page-metadata section: the first table of ``benchmarks/METADATA.md``
+    (``benchmarks/metadata.py``), when it is beside the models directory."""
+    path = out_dir.resolve().parent / "benchmarks" / "METADATA.md"
+    if not path.is_file():
+        return []
+    text = path.read_text().splitlines()
+    table = [ln for ln in itertools.takewhile(lambda ln: ln.startswith("|"),
+                                              itertools.dropwhile(lambda ln: not ln.startswith("| field"), text))]
+    if not table:
+        return []
+    return ["", "## Page metadata", "",
+            "`Result.metadata` (title, author, date, site name, language, address; "
+            "`boilerclf/parse/metadata.py`) against wcxb_dev's gold, beside trafilatura's metadata: the share "
+            "of pages with a gold value where the prediction matches (`benchmarks/METADATA.md` has the "
+            "matching rules, per page type, and where it is behind; these rules were written on this set).",
+            "", *table]
 
 
 def _pagetype_section(out_dir: Path) -> list[str]:
@@ -272,6 +292,7 @@ def write(out_dir: str | Path, report: dict) -> None:
             r = sum(m["recall"] for m in per) / len(per)
             lines.append(f"| {t} | {preset.get(str(t), '')} | {p:.3f} | {r:.3f} | {f1:.3f} |")
     lines += _pagetype_section(out_dir)
+    lines += metadata_section(out_dir)
     if report.get("extra_md"):
         lines += ["", report["extra_md"].strip()]
     (out_dir / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")

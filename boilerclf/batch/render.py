@@ -27,7 +27,7 @@ def render(result, page: tuple, fmt: str, with_lines: bool) -> tuple[str, int, i
     rec = {"id": rid, "url": url, "source": source, "title": result.title, "page_type": result.page_type,
            "text": text,
            "counts": {"lines": counts[0], "kept": counts[1], "chars": counts[2]},
-           "truncated": result.truncated}
+           "truncated": result.truncated, "metadata": result.metadata.as_dict()}
     if with_lines:
         rec["threshold"] = round(float(result.threshold), 6)  # the page's own with "auto"
         rec["headline"] = result.headline  # the index of the headline line, -1 for none

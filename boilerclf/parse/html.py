@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser
 from boilerclf.parse import guard as _guard
 from boilerclf.parse import lines as _lines
 from boilerclf.parse import markup as _markup
+from boilerclf.parse import metadata as _metadata
 from boilerclf.parse.decode import decode
 from boilerclf.parse.lines import (
     BLOCK,
@@ -133,10 +134,13 @@ def head_meta(tree: LexborHTMLParser) -> dict:
     return {"og_type": og, "url": url}
 
 
-def ld_types(text: str) -> tuple[str, ...]:
+def ld_types(text: str, scripts: list[str] | None = None) -> tuple[str, ...]:
     """The ``@type`` values of a page's JSON-LD scripts (``text``: its source),
     lower-cased, in order, each once; found by substring search (a CSS query
-    walks the whole tree)."""
+    walks the whole tree).  The scripts' own text is appended to ``scripts``
+    when it is given, in the same pass (those of at most
+    :data:`boilerclf.parse.metadata.MAX_LD_CHARS` characters, the first
+    :data:`~boilerclf.parse.metadata.MAX_LD_SCRIPTS`)."""
     types: dict[str, None] = {}
     at = text.find("application/ld+json")
     for _ in range(MAX_LD_SCRIPTS):
@@ -146,6 +150,9 @@ def ld_types(text: str) -> tuple[str, ...]:
         end = text.find("</script", start) if start >= 0 else -1
         if end < 0:
             break
+        if scripts is not None and end - start - 1 <= _metadata.MAX_LD_CHARS \
+                and len(scripts) < _metadata.MAX_LD_SCRIPTS:
+            scripts.append(text[start + 1:end])
         stop = min(end, start + MAX_LD_CHARS)
         pos = text.find('"@type"', start, stop)
         while pos >= 0 and len(types) < MAX_LD_TYPES:
@@ -160,10 +167,17 @@ def ld_types(text: str) -> tuple[str, ...]:
 
 def page_meta(lines: Lines) -> dict:
     """What an HTML page says of itself (:attr:`Lines.meta`), its JSON-LD types
-    read from its source on first use (only the page-type model needs them)."""
+    read from its source on first use (the page-type model needs them); the
+    JSON-LD scripts themselves go to ``lines.head["ld_json"]`` in the same
+    read and, when the head's tags give no date, the first ``<time datetime>``
+    (:mod:`boilerclf.parse.metadata`); then the source is let go."""
     meta = lines.meta
     if "ld_types" not in meta:
-        meta["ld_types"] = ld_types(lines.source) if lines.source else ()
+        scripts: list[str] = []
+        meta["ld_types"] = ld_types(lines.source, scripts) if lines.source else ()
+        lines.head["ld_json"] = tuple(scripts)
+        if lines.source and not _metadata.head_has_date(lines.head):
+            lines.head["<time>"] = _metadata.time_datetime(lines.source)
         lines.source = None
     return meta
 
@@ -212,6 +226,7 @@ def parse_lines(text: str, guarded: bool = False, *, max_nodes: int = MAX_NODES)
             lines = alt
     lines.truncated = lines.truncated or guarded
     lines.meta = head_meta(tree)
+    lines.head = _metadata.read_head(tree)
     lines.source = text
     return lines
 

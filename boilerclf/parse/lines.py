@@ -219,6 +219,10 @@ class Lines:
     #: ``og_type`` (str), ``url`` (its canonical or ``og:url`` address) and,
     #: once read, ``ld_types`` (the JSON-LD ``@type`` values, lower-cased).
     meta: dict = field(default_factory=dict)
+    #: The raw metadata of an HTML page's markup (:mod:`boilerclf.parse.metadata`:
+    #: ``<meta>`` values, ``<title>``, ``<html lang>``..., and once
+    #: :func:`boilerclf.parse.html.page_meta` has read the source, its JSON-LD scripts).
+    head: dict = field(default_factory=dict, repr=False)
     #: The HTML source until :func:`boilerclf.parse.html.page_meta` has read it.
     source: str | None = field(default=None, repr=False)
 
