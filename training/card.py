@@ -17,7 +17,7 @@ from .train import MIN_PAGES_FOR_THRESHOLD
 def _cell(m: dict | None) -> str:
     if not m:
         return "– | – | –"
-    return f"{m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f}"
+    return " | ".join("–" if m.get(k) is None or m[k] != m[k] else f"{m[k]:.3f}" for k in ("precision", "recall", "f1"))
 
 
 def _git_commit() -> str:
