@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from boilerclf.model._ctrees import expit
 
 from boilerclf.features.table import page_features
-from boilerclf.model._ctrees import expit
 from boilerclf.model.files import load_model
-from boilerclf.model.reasons import STAGE2_NAMES, contributions, line_reasons, node_expectations
+from boilerclf.model.reasons import (
+    STAGE2_NAMES,
+    contributions,
+    line_reasons,
+    node_expectations,
+)
 from boilerclf.parse.html import html_lines
 
 
