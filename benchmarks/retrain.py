@@ -139,7 +139,8 @@ def profiled(prof: SiteProfile, site: SitePages, pids: list[str], scores: np.nda
     return np.concatenate(out)
 
 
-def run_site(site: SitePages, base, shipped, repeats: int, seed: int, unbalanced: bool = True) -> dict:
+def run_site(site: SitePages, base, shipped, repeats: int, seed: int, unbalanced: bool = True,
+             labelled: tuple[int, ...] = N_LABELLED) -> dict:
     rng = np.random.default_rng(seed)
     rows = defaultdict(list)
     for _ in range(repeats):
@@ -158,7 +159,7 @@ def run_site(site: SitePages, base, shipped, repeats: int, seed: int, unbalanced
         for ms in (0.3, 0.8):
             pr = SiteProfile(prof_all.n_pages, prof_all.counts, ms)
             rows[f"profile_all_ms{ms}"].append(site.f1(held, profiled(pr, site, held, s_base), thr))
-        for k in N_LABELLED:
+        for k in labelled:
             lab = pool[:k]
             y = np.concatenate([site.y[p] for p in lab])
             if len(np.unique(y)) < 2:  # a page with no content (or no boilerplate) line
@@ -227,18 +228,19 @@ def to_md(res: dict, args) -> str:
            "| condition | " + " | ".join(f"{ds} ({sum(d == ds for d, _ in res)} sites)" for ds in sets)
            + " | all sites | sites better / worse than base (by > 0.005) |",
            "|---|" + "---|" * (len(sets) + 2)]
-    for c, name in COLS:
+    cols = [(c, name) for c, name in COLS if all(c in r for _, r in res.values())]
+    for c, name in cols:
         cells = [f"{np.mean([r[c] for (d, _), (_, r) in res.items() if d == ds]):.3f}" for ds in sets]
         allc = [r[c] for _, r in res.values()]
         diff = [r[c] - r["base"] for _, r in res.values()]
         bw = "–" if c == "base" else f"{sum(d > 0.005 for d in diff)} / {sum(d < -0.005 for d in diff)}"
         out.append(f"| {name} | " + " | ".join(cells) + f" | {np.mean(allc):.3f} | {bw} |")
     out += ["", "## Per site", "",
-            "| set | site | pages | " + " | ".join(c[1] for c in COLS) + " |",
-            "|---|---|---|" + "---|" * len(COLS)]
+            "| set | site | pages | " + " | ".join(c[1] for c in cols) + " |",
+            "|---|---|---|" + "---|" * len(cols)]
     allv = defaultdict(list)
     for (ds, host), (n, r) in res.items():
-        out.append(f"| {ds} | {host} | {n} | " + " | ".join(f"{r[c]:.3f}" for c, _ in COLS) + " |")
+        out.append(f"| {ds} | {host} | {n} | " + " | ".join(f"{r[c]:.3f}" for c, _ in cols) + " |")
         for k, v in r.items():
             allv[k].append(v)
     out += ["", "## Variants", "",
@@ -249,6 +251,8 @@ def to_md(res: dict, args) -> str:
             "layer fitted without per-page weights (every labelled line weighs the same).", "",
             "| variant | mean F1 |", "|---|---|"]
     for k in sorted(allv):
+        if len(allv[k]) < len(res):
+            continue  # not measured on every site
         out.append(f"| `{k}` | {np.mean(allv[k]):.3f} |")
     return "\n".join(out) + "\n"
 
@@ -283,6 +287,8 @@ def main() -> None:
     ap.add_argument("--min-pages", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--labelled", default=",".join(map(str, N_LABELLED)),
+                    help="Numbers of labelled pages to measure (comma-separated; fewer is faster).")
     ap.add_argument("--no-unbalanced", action="store_true", help="Skip the siteK_unbalanced variant (faster).")
     ap.add_argument("--train-bases", action="store_true", help="Train the leave-that-set-out bases into --bases.")
     ap.add_argument("--json-out", type=Path)
@@ -305,7 +311,8 @@ def main() -> None:
         part = build.build(args.root / ds, args.cache)["html"]
         for j, (host, pids) in enumerate(sites(args.root, ds, args.min_pages).items()):
             r = run_site(SitePages(part, pids), base, shipped, args.repeats, seed=j,
-                         unbalanced=not args.no_unbalanced)
+                         unbalanced=not args.no_unbalanced,
+                         labelled=tuple(int(x) for x in args.labelled.split(",")))
             res[(ds, host)] = (len(pids), r)
             print(ds, host, len(pids), " ".join(f"{k}={v:.3f}" for k, v in r.items() if "_" not in k
                                                  or k.startswith("profile")), flush=True)
