@@ -18,7 +18,8 @@ Hand-checked labels live in a labels file (:func:`read_labels`,
 A new site is taught with a :class:`SiteProfile` (its repeated lines, from
 unlabelled pages) and a :class:`SiteModel` (a model adapted with a few
 labelled pages; ``boilerclf train --base --add``, written only when it beats
-the model it adapts).  :func:`explain` tells why each line got its score.
+the model it adapts).  :func:`explain` tells why each line got its score;
+:func:`suggest_pages` which pre-filled pages of a crawl to label first.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from boilerclf.decide import decision
 from boilerclf.decide.decision import Auto
 from boilerclf.decide.profile import ProfileError, SiteProfile
 from boilerclf.labels.file import LabelsError, page_record, read_labels, write_labels
+from boilerclf.labels.suggest import Suggestion
+from boilerclf.labels.suggest import suggest as suggest_pages
 from boilerclf.model.files import ModelError
 from boilerclf.model.files import load_model as _load_model
 from boilerclf.model.fitted import LinePredictor, SitePredictor
@@ -52,6 +55,7 @@ __all__ = [
     "Lines", "LinePredictor", "SitePredictor", "ModelError", "InputError", "PageTimeout", "PRESETS", "Auto", "decision", "html_lines",
     "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "SiteProfile",
     "ProfileError", "MAX_BYTES", "MAX_NODES", "__version__", "explain", "LineReasons",
+    "suggest_pages", "Suggestion",
 ]  # and, imported on first use (module __getattr__): LineClassifier, SiteModel, clean_bag, ...
 
 _default: Extractor | None = None

@@ -74,3 +74,9 @@ def test_cli_label_suggest(tmp_path, tiny_models):
     assert {x["id"][0] for x in recs} == {"a", "b"}  # one page of each template
     r = runner.invoke(app, args + ["--suggest", "-1", "--force"])
     assert r.exit_code == 2 and "--suggest" in r.output
+
+
+def test_public_name():
+    import boilerclf
+
+    assert boilerclf.suggest_pages(_crawl(), 1)[0].id == "a1"
