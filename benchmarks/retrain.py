@@ -50,10 +50,13 @@ from boilerclf.decide.profile import SiteProfile
 from boilerclf.model import site as site_mod
 from boilerclf.model.files import load, load_model
 from boilerclf.model.site import SiteModel
+from boilerclf.retrain import gate
+from boilerclf.retrain.pages import LabelledPages
 
 POOL = 5
 NOTES = "<!-- notes: hand-written below, kept by --write-md -->"
 N_LABELLED = (1, 3, 5)
+GATED = (3, 5)  # the gate needs 2 labelled pages or more
 SETS = ("cleanportaleval", "dragnet")
 _URL_RES = [
     re.compile(r'<link[^>]+rel=["\']canonical["\'][^>]*href=["\'](https?://[^"\']+)', re.I),
@@ -102,6 +105,11 @@ class SitePages:
         self.texts = {p: part.texts[index[p]] for p in pids}
         self.gold = {p: part.gold[p] for p in pids}
 
+    def labelled(self, pids: list[str]) -> LabelledPages:
+        """The pages ``pids`` as a user's labelled pages (labels from the gold, no markup codes)."""
+        return LabelledPages(self.matrix(pids), np.concatenate([self.y[p] for p in pids]),
+                             [list(self.texts[p]) for p in pids], list(pids))
+
     def matrix(self, pids: list[str]) -> np.ndarray:
         Xs = []
         for j, p in enumerate(pids):
@@ -131,7 +139,8 @@ def profiled(prof: SiteProfile, site: SitePages, pids: list[str], scores: np.nda
     return np.concatenate(out)
 
 
-def run_site(site: SitePages, base, shipped, repeats: int, seed: int) -> dict:
+def run_site(site: SitePages, base, shipped, repeats: int, seed: int, unbalanced: bool = True,
+             labelled: tuple[int, ...] = N_LABELLED) -> dict:
     rng = np.random.default_rng(seed)
     rows = defaultdict(list)
     for _ in range(repeats):
@@ -150,7 +159,7 @@ def run_site(site: SitePages, base, shipped, repeats: int, seed: int) -> dict:
         for ms in (0.3, 0.8):
             pr = SiteProfile(prof_all.n_pages, prof_all.counts, ms)
             rows[f"profile_all_ms{ms}"].append(site.f1(held, profiled(pr, site, held, s_base), thr))
-        for k in N_LABELLED:
+        for k in labelled:
             lab = pool[:k]
             y = np.concatenate([site.y[p] for p in lab])
             if len(np.unique(y)) < 2:  # a page with no content (or no boilerplate) line
@@ -161,7 +170,9 @@ def run_site(site: SitePages, base, shipped, repeats: int, seed: int) -> dict:
                 s_site = m.decision_scores(Xh)
                 m_thr = m.threshold
             rows[f"site{k}"].append(site.f1(held, s_site, m_thr))
-            if len(np.unique(y)) >= 2:
+            if not unbalanced:
+                pass
+            elif len(np.unique(y)) >= 2:
                 s_unb = SiteModel(base, threshold=site_thr, balance_pages=False).fit(site.matrix(lab), y
                                                                                ).decision_scores(Xh)
                 rows[f"site{k}_unbalanced"].append(site.f1(held, s_unb, site_thr))
@@ -170,12 +181,26 @@ def run_site(site: SitePages, base, shipped, repeats: int, seed: int) -> dict:
             rows[f"site{k}_t0.5"].append(site.f1(held, s_site, 0.5))
             rows[f"site{k}_auto"].append(site.f1(held, s_site, "auto"))
             rows[f"site{k}_profile_pool"].append(site.f1(held, profiled(prof_pool, site, held, s_site), m_thr))
+            if k in GATED:  # what `boilerclf train --base --add` now writes: the gate's blend, or nothing
+                data = site.labelled(lab)
+                if len(np.unique(data.y)) < 2:
+                    est = None
+                else:
+                    est = gate.estimate(base, data, k=k, make=lambda b: SiteModel(b, threshold=site_thr))
+                if est is None or not est.beats_base:
+                    rows[f"site{k}_gated"].append(rows["base"][-1])
+                else:
+                    g = SiteModel(base, threshold=site_thr, weight=est.weight).fit(data.X, data.y)
+                    rows[f"site{k}_gated"].append(site.f1(held, g.decision_scores(Xh), site_thr))
+                rows[f"site{k}_gate_weight"].append(0.0 if est is None else est.weight)
+                rows[f"site{k}_gate_estimate"].append(0.0 if est is None else est.gain())
     return {k: float(np.mean(v)) for k, v in rows.items()}
 
 
 COLS = [("shipped", "shipped model (saw the set)"), ("base", "base"),
         ("profile_pool", "+ profile (5 pool pages)"), ("profile_all", "+ profile (all pages)"),
         ("site1", "1 labelled"), ("site3", "3 labelled"), ("site5", "5 labelled"),
+        ("site3_gated", "3 labelled, gated"), ("site5_gated", "5 labelled, gated"),
         ("site1_profile_pool", "1 labelled + profile (pool)"),
         ("site5_profile_pool", "5 labelled + profile (pool)")]
 
@@ -203,18 +228,19 @@ def to_md(res: dict, args) -> str:
            "| condition | " + " | ".join(f"{ds} ({sum(d == ds for d, _ in res)} sites)" for ds in sets)
            + " | all sites | sites better / worse than base (by > 0.005) |",
            "|---|" + "---|" * (len(sets) + 2)]
-    for c, name in COLS:
+    cols = [(c, name) for c, name in COLS if all(c in r for _, r in res.values())]
+    for c, name in cols:
         cells = [f"{np.mean([r[c] for (d, _), (_, r) in res.items() if d == ds]):.3f}" for ds in sets]
         allc = [r[c] for _, r in res.values()]
         diff = [r[c] - r["base"] for _, r in res.values()]
         bw = "–" if c == "base" else f"{sum(d > 0.005 for d in diff)} / {sum(d < -0.005 for d in diff)}"
         out.append(f"| {name} | " + " | ".join(cells) + f" | {np.mean(allc):.3f} | {bw} |")
     out += ["", "## Per site", "",
-            "| set | site | pages | " + " | ".join(c[1] for c in COLS) + " |",
-            "|---|---|---|" + "---|" * len(COLS)]
+            "| set | site | pages | " + " | ".join(c[1] for c in cols) + " |",
+            "|---|---|---|" + "---|" * len(cols)]
     allv = defaultdict(list)
     for (ds, host), (n, r) in res.items():
-        out.append(f"| {ds} | {host} | {n} | " + " | ".join(f"{r[c]:.3f}" for c, _ in COLS) + " |")
+        out.append(f"| {ds} | {host} | {n} | " + " | ".join(f"{r[c]:.3f}" for c, _ in cols) + " |")
         for k, v in r.items():
             allv[k].append(v)
     out += ["", "## Variants", "",
@@ -225,6 +251,8 @@ def to_md(res: dict, args) -> str:
             "layer fitted without per-page weights (every labelled line weighs the same).", "",
             "| variant | mean F1 |", "|---|---|"]
     for k in sorted(allv):
+        if len(allv[k]) < len(res):
+            continue  # not measured on every site
         out.append(f"| `{k}` | {np.mean(allv[k]):.3f} |")
     return "\n".join(out) + "\n"
 
@@ -259,6 +287,9 @@ def main() -> None:
     ap.add_argument("--min-pages", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--labelled", default=",".join(map(str, N_LABELLED)),
+                    help="Numbers of labelled pages to measure (comma-separated; fewer is faster).")
+    ap.add_argument("--no-unbalanced", action="store_true", help="Skip the siteK_unbalanced variant (faster).")
     ap.add_argument("--train-bases", action="store_true", help="Train the leave-that-set-out bases into --bases.")
     ap.add_argument("--json-out", type=Path)
     ap.add_argument("--json-in", type=Path, nargs="+", help="Only rewrite the markdown from --json-out files "
@@ -279,7 +310,9 @@ def main() -> None:
         base, _ = load(args.bases / f"base-no-{ds}.npz")
         part = build.build(args.root / ds, args.cache)["html"]
         for j, (host, pids) in enumerate(sites(args.root, ds, args.min_pages).items()):
-            r = run_site(SitePages(part, pids), base, shipped, args.repeats, seed=j)
+            r = run_site(SitePages(part, pids), base, shipped, args.repeats, seed=j,
+                         unbalanced=not args.no_unbalanced,
+                         labelled=tuple(int(x) for x in args.labelled.split(",")))
             res[(ds, host)] = (len(pids), r)
             print(ds, host, len(pids), " ".join(f"{k}={v:.3f}" for k, v in r.items() if "_" not in k
                                                  or k.startswith("profile")), flush=True)

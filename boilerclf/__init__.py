@@ -18,7 +18,9 @@ Hand-checked labels live in a labels file (:func:`read_labels`,
 :func:`write_labels`, :func:`page_record`; see :mod:`boilerclf.labels.file`).
 A new site is taught with a :class:`SiteProfile` (its repeated lines, from
 unlabelled pages) and a :class:`SiteModel` (a model adapted with a few
-labelled pages; ``boilerclf train --base --add``).
+labelled pages; ``boilerclf train --base --add``, written only when it beats
+the model it adapts).  :func:`explain` tells why each line got its score;
+:func:`suggest_pages` which pre-filled pages of a crawl to label first.
 """
 from __future__ import annotations
 
@@ -28,9 +30,12 @@ from boilerclf.decide import decision
 from boilerclf.decide.decision import Auto
 from boilerclf.decide.profile import ProfileError, SiteProfile
 from boilerclf.labels.file import LabelsError, page_record, read_labels, write_labels
+from boilerclf.labels.suggest import Suggestion
+from boilerclf.labels.suggest import suggest as suggest_pages
 from boilerclf.model.files import ModelError
 from boilerclf.model.files import load_model as _load_model
 from boilerclf.model.fitted import LinePredictor, SitePredictor
+from boilerclf.model.reasons import LineReasons
 from boilerclf.parse.html import html_lines
 from boilerclf.parse.lines import Lines
 from boilerclf.parse.metadata import Metadata
@@ -51,7 +56,8 @@ __all__ = [
     "extract", "extract_text", "classify", "load_model", "Extractor", "Result", "Line", "Metadata",
     "Lines", "LinePredictor", "SitePredictor", "ModelError", "InputError", "PageTimeout", "PRESETS", "Auto", "decision", "html_lines",
     "text_lines", "read_labels", "write_labels", "page_record", "LabelsError", "SiteProfile",
-    "ProfileError", "MAX_BYTES", "MAX_NODES", "__version__",
+    "ProfileError", "MAX_BYTES", "MAX_NODES", "__version__", "explain", "LineReasons",
+    "suggest_pages", "Suggestion",
 ]  # and, imported on first use (module __getattr__): LineClassifier, SiteModel, clean_bag, ...
 
 _default: Extractor | None = None
@@ -168,3 +174,26 @@ def load_model(path: str | Path, *, trusted: bool = False) -> LinePredictor | Si
     origin you trust (and convert them with ``boilerclf convert-model``).
     """
     return _load_model(path, trusted=trusted)[0]
+
+
+def explain(page: str | bytes, model: str | Path | LinePredictor | SitePredictor | None = None, *,
+            kind: str = "html") -> tuple[Lines, LineReasons]:
+    """Why each line of a page got its score: the page's :class:`Lines` and their
+    :class:`LineReasons` (``reasons.top(i)``: line ``i``'s strongest inputs, with
+    their values and their effects in log-odds, + towards content).
+
+    ``page`` is HTML (``kind="html"``) or plain text (``kind="text"``);
+    ``model`` a model file, a loaded model or None (the shipped model of
+    ``kind``).  See :mod:`boilerclf.model.reasons` for the method.
+    """
+    from boilerclf.features.table import page_features
+    from boilerclf.model.reasons import line_reasons
+
+    if kind not in ("html", "text"):
+        raise ValueError(f"kind must be 'html' or 'text', not {kind!r}")
+    if model is None or isinstance(model, (str, Path)):
+        model = _load_model(model, kind)[0]
+    if isinstance(page, bytes):
+        page = page.decode("utf-8", "replace")
+    lines = html_lines(page) if kind == "html" else text_lines(page)
+    return lines, line_reasons(model, page_features(lines, 0))

@@ -45,10 +45,16 @@ def label(
     append: bool = typer.Option(False, "--append", help="Add to an existing labels file: its pages are kept "
                                 "as they are, pages with an id already in it are skipped."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing labels file."),
+    suggest: int = typer.Option(0, "--suggest", metavar="N", help="Write only the N pages whose labels would "
+                                "teach a site model most: the pages with the most words the model is unsure of, "
+                                "from as many different page templates as there are (0: every page)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-page lines, no summary."),
     site_profile: Optional[Path] = typer.Option(None, "--site-profile", help=SITE_PROFILE_HELP),
 ) -> None:
     """Pre-fill a labels file with the model's labels, for a person to correct (boilerclf review).
+
+    With --suggest N, every page is classified and only the N pages most
+    worth labelling are written (listed on stderr, best first).
 
     Exit code 0 when every page was labelled, 1 when some failed (listed on
     stderr), 2 on bad usage or an unusable model.
@@ -58,6 +64,8 @@ def label(
     from boilerclf.labels import prefill as labelling
 
     check_threshold(threshold)
+    if suggest < 0:
+        fail_usage(f"--suggest must be 0 (every page) or more, not {suggest}")
     opts = batch.Options(input_kind=input_kind, input_format=input_format, html_field=html_field,
                          id_field=id_field, url_field=url_field, globs=list(glob))
     try:
@@ -86,6 +94,17 @@ def label(
         fail_usage(str(e))
     for pid, reason in report.failed:
         typer.echo(f"failed: {pid}: {reason}", err=True)
+    if suggest:
+        from boilerclf.labels.suggest import suggest as suggest_pages
+
+        picked = suggest_pages(report.records, suggest)
+        n_tmpl = len({p.template for p in picked})
+        typer.echo(f"suggested {plural(len(picked), 'page')} of {len(report.records)} to label "
+                   f"({plural(n_tmpl, 'template')}), best first:", err=True)
+        for p in picked:
+            typer.echo(f"  {p.id}: {p.uncertainty:.0f} uncertain words ({100 * p.uncertain_share:.0f}% of its "
+                       f"words), template {p.template + 1}", err=True)
+        report.records = [report.records[p.index] for p in picked]
     labelsfile.write_labels(out, old + report.records)
     if not quiet:
         n_lines = sum(len(r["lines"]) for r in report.records)

@@ -40,8 +40,8 @@ def review(
     port: int = typer.Option(0, help="Port to listen on (0: any free port)."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Only print the URL; do not open a browser."),
     read_only: bool = typer.Option(False, "--read-only", help="Show a labels file without saving anything."),
-    model: Optional[Path] = typer.Option(None, help="HTML model for pages (default: the model shipped with "
-                                         "boilerclf)."),
+    model: Optional[Path] = typer.Option(None, help="HTML model for pages, and whose reasons are shown for "
+                                         "a line (default: the model shipped with boilerclf)."),
     text_model: Optional[Path] = typer.Option(None, help=TEXT_MODEL_HELP),
     threshold: Optional[str] = typer.Option(None, help=THRESHOLD_HELP),
     input_kind: str = typer.Option("auto", "--kind", "--input-kind", help=KIND_HELP),
@@ -55,7 +55,9 @@ def review(
     """Review and label in a local web page: lines coloured by label with their scores.
 
     Click a line (or space/x on the selected one) to flip it, shift-click for
-    a range, j/k to move, n/p for pages; the labels file is saved atomically.
+    a range, j/k to move, n/p for pages; "why" (or w) shows the inputs that
+    moved a line's score most, u jumps to the next uncertain line; the labels
+    file is saved atomically.
     Stop with Ctrl-C.
     """
     from boilerclf import batch
@@ -65,9 +67,14 @@ def review(
 
     if len(paths) > 1 and any(map(is_labels_file, paths)):
         fail_usage("review one labels file at a time (or only pages)")
+    def model_for(kind: str):  # the model whose reasons the page shows
+        from boilerclf.model.files import load_model
+
+        return load_model(model if kind == "html" else text_model, kind)[0]
+
     if len(paths) == 1 and is_labels_file(paths[0]):
         try:
-            rev = Review.open(paths[0], readonly=read_only)
+            rev = Review.open(paths[0], readonly=read_only, model_for=model_for)
         except (labelsfile.LabelsError, OSError) as e:
             fail_usage(str(e))
     else:
@@ -86,7 +93,7 @@ def review(
         if not report.records:
             typer.echo("no page to show", err=True)
             raise typer.Exit(1)
-        rev = Review(report.records)
+        rev = Review(report.records, model_for=model_for)
     try:
         server = ReviewServer(rev, host, port, verbose=verbose)
     except OSError as e:

@@ -31,6 +31,9 @@ def train(
                               "on the others."),
     prior_pages: float = typer.Option(1.0, help="With --add: how many labelled pages the base model's opinion "
                                       "is worth (0: learn from the labelled pages alone)."),
+    force: bool = typer.Option(False, "--force", help="With --add: write the site model even when "
+                               "cross-validation over the labelled pages says it does not beat the base model "
+                               "(or cannot say: one labelled page)."),
     site_profile: Optional[Path] = typer.Option(None, "--site-profile", help="With --add: also report the "
                                                 "cross-validated F1 with this site profile (from 'boilerclf "
                                                 "profile') applied."),
@@ -79,15 +82,19 @@ def train(
     (MODEL_CARD.md, which reports those scores) to --out.
 
     Site retraining (--add, optionally --base): adapt a model to a new site
-    from a few labelled pages; prints the F1 before and after, by
-    cross-validation over the labelled pages, and writes a model file that
-    loads anywhere a model loads (--model, boilerclf.load_model).
+    from a few labelled pages.  Cross-validation over the labelled pages
+    measures the F1 of the base model and of the site model on pages they
+    did not learn from, chooses how much the site model's score weighs, and
+    prints the gain with its standard error; a model file that loads
+    anywhere a model loads (--model, boilerclf.load_model) is written only
+    when the site model beats the base model, or with --force.  Exit code 1
+    (nothing written) when it does not.
     """
     if base is not None or add:
         from boilerclf.labels.file import LabelsError
 
         try:
-            from boilerclf.retrain.site import train_site
+            from boilerclf.retrain.site import NoGain, train_site
         except ImportError as e:  # scikit-learn: the train extra
             fail_usage(str(e))
 
@@ -108,7 +115,10 @@ def train(
         try:
             prof = SiteProfile.load(site_profile) if site_profile is not None else None
             train_site(base, add, out, unreviewed=unreviewed, folds=folds, prior_pages=prior_pages,
-                       profile=prof, log=lambda s: typer.echo(s, err=True))
+                       profile=prof, force=force, log=lambda s: typer.echo(s, err=True))
+        except NoGain as e:
+            typer.echo(str(e), err=True)
+            raise typer.Exit(1) from None
         except (ModelError, LabelsError, ValueError, OSError) as e:
             fail_usage(str(e))
         return

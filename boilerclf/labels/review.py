@@ -13,6 +13,10 @@ Endpoints (JSON)::
     GET  /                   the page (it carries the server's token)
     GET  /api/state          {"file", "readonly", "pages": [summary, ...]}
     GET  /api/page?i=N       page N: id, url, kind, model, reviewed, lines, version
+    GET  /api/reasons?i=N&line=K
+                             why line K of page N got its score: the model's
+                             score and the inputs that moved it most
+                             (:mod:`boilerclf.model.reasons`)
     POST /api/page?i=N       {"id": ..., "labels": [1, 0, null, ...], "version": ...}
                              -> summary and the new version; the page is marked
                              reviewed and the file saved
@@ -58,7 +62,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from boilerclf.labels.file import LabelsError, read_labels, validate, write_labels
+from boilerclf.labels.file import LabelsError, read_labels, source_lines, validate, write_labels
+from boilerclf.model.files import ModelError
 
 try:
     import fcntl
@@ -152,11 +157,29 @@ def file_lock(path: Path, wait: float) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+#: Reasons given per line (the strongest first).
+N_REASONS = 6
+
+
+def shipped_model(kind: str):
+    """The model shipped with boilerclf for ``kind`` (what reasons are computed with by default)."""
+    from boilerclf.model.files import load_model
+
+    return load_model(None, kind)[0]
+
+
 class Review:
-    """The records under review and where they are saved (``path`` None: read-only)."""
+    """The records under review and where they are saved (``path`` None: read-only).
+
+    ``model_for(kind)`` gives the model whose reasons are shown for a page of
+    that kind (default: the shipped models).
+    """
 
     def __init__(self, records: list[dict[str, Any]], path: str | Path | None = None,
-                 readonly: bool = False):
+                 readonly: bool = False, model_for=None):
+        self.model_for = model_for or shipped_model
+        self.models: dict[str, Any] = {}
+        self.explained: dict[str, Any] = {}  # record version -> LineReasons, for the last pages asked
         self.records = records
         self.path = Path(path) if path is not None else None
         self.readonly = readonly or self.path is None
@@ -165,9 +188,37 @@ class Review:
         self.disk = stat_key(self.path) if self.path is not None else None
 
     @classmethod
-    def open(cls, path: str | Path, readonly: bool = False) -> Review:
+    def open(cls, path: str | Path, readonly: bool = False, model_for=None) -> Review:
         """Review a labels file (raises :class:`LabelsError` / :class:`OSError`)."""
-        return cls(read_labels(path), path, readonly)
+        return cls(read_labels(path), path, readonly, model_for)
+
+    def reasons(self, i: int, j: int, n: int = N_REASONS) -> dict[str, Any]:
+        """Why line ``j`` of page ``i`` got its score: ``{"i", "score", "stage", "bias",
+        "reasons": [{"feature", "value", "effect"}, ...]}``, the strongest first
+        (raises :class:`LookupError`, :class:`LabelsError` when the page's lines
+        cannot be recomputed, :class:`ValueError` for a model without flat trees)."""
+        from boilerclf.features.table import page_features
+        from boilerclf.model.reasons import line_reasons
+
+        with self.lock:
+            self.refresh()
+            rec = self.record(i)
+            if not 0 <= j < len(rec["lines"]):
+                raise LookupError("no such line")
+            version = record_version(rec)
+            got = self.explained.get(version)
+            if got is None:
+                kind = rec["kind"]
+                if kind not in self.models:
+                    self.models[kind] = self.model_for(kind)
+                got = line_reasons(self.models[kind], page_features(source_lines(rec), 0))
+                if len(self.explained) >= 8:
+                    self.explained.pop(next(iter(self.explained)))
+                self.explained[version] = got
+        return {"i": j, "score": round(float(got.scores[j]), 4), "stage": got.stage[j],
+                "bias": round(float(got.bias[j]), 4),
+                "reasons": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()}
+                            for d in got.top(j, n)]}
 
     def state(self) -> dict[str, Any]:
         with self.lock:
@@ -394,7 +445,23 @@ class _Handler(BaseHTTPRequestHandler):
             except LookupError:
                 return self._error(HTTPStatus.NOT_FOUND, "no such page")
             return self._json(HTTPStatus.OK, page)
+        if url.path == "/api/reasons":
+            return self._reasons(parse_qs(url.query))
         return self._error(HTTPStatus.NOT_FOUND, "not found")
+
+    def _reasons(self, query: dict) -> None:
+        i = self._index(query)
+        try:
+            j = int(query["line"][0])
+        except (KeyError, ValueError, IndexError):
+            j = -1
+        try:
+            got = self.server.review.reasons(-1 if i is None else i, j)
+        except LookupError as e:
+            return self._error(HTTPStatus.NOT_FOUND, str(e))
+        except (ValueError, OSError, ModelError) as e:  # LabelsError: lines that cannot be recomputed
+            return self._error(HTTPStatus.CONFLICT, f"no reasons: {e}")
+        return self._json(HTTPStatus.OK, got)
 
     def do_POST(self) -> None:  # noqa: N802
         target = self._post_refusal() or self._target(urlsplit(self.path))

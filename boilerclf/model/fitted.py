@@ -28,8 +28,8 @@ LINE_DEFAULTS: dict[str, Any] = {
     "exit_trees": 30, "exit_score": 0.0, "cascade": 0.0, "max_iter": 150}
 #: A site model's settings (SiteModel's parameters but its base and site-layer
 #: estimator) and their defaults.
-SITE_DEFAULTS: dict[str, Any] = {"threshold": 0.5, "prior_pages": 1.0, "balance_pages": True,
-                                 "random_state": 0}
+SITE_DEFAULTS: dict[str, Any] = {"threshold": 0.5, "prior_pages": 1.0, "weight": None,
+                                 "balance_pages": True, "random_state": 0}
 #: The one stage estimator a model file can record (by its parameters).
 RECORDED_ESTIMATOR = "HistGradientBoostingClassifier"
 

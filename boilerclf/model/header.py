@@ -92,7 +92,12 @@ def _threshold_spec(v: Any) -> str | None:
 LINE_CHECKS = {"context": _flag, "n_folds": _int_in(1), "max_lines_per_page": _int_in(0, optional=True),
                 "threshold": _threshold_spec, "random_state": _int_in(0, 2**32 - 1, optional=True),
                 "exit_trees": _int_in(0), "exit_score": unit, "cascade": unit, "max_iter": _int_in(1)}
-_SITE_CHECKS = {"threshold": _threshold_spec, "prior_pages": _non_negative, "balance_pages": _flag,
+def _unit_or_none(v: Any) -> str | None:
+    return None if v is None or unit(v) is None else "a number in [0, 1] or null"
+
+
+_SITE_CHECKS = {"threshold": _threshold_spec, "prior_pages": _non_negative, "weight": _unit_or_none,
+                "balance_pages": _flag,
                 "random_state": _int_in(0, 2**32 - 1, optional=True)}
 
 

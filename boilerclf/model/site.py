@@ -13,7 +13,8 @@ byline the site's convention drops) it learns the correction from the
 features.  Every labelled page weighs the same in the layer's fit, and the
 layer's score is blended with the base score by the number *n* of labelled
 pages, ``w = n / (n + prior_pages)``, so a single page cannot overrule the
-base model alone.
+base model alone -- or by a given ``weight``, as ``boilerclf train`` does
+with the weight that cross-validation over the labelled pages chose.
 
 A site model file holds the base model too (its trees and the site layer's,
 as arrays, like any model file); :func:`boilerclf.model.files.load` reads it as a
@@ -89,6 +90,11 @@ class SiteModel(SiteScores, ClassifierMixin, BaseEstimator):
         ``w * site + (1 - w) * base`` with ``w = n / (n + prior_pages)`` for
         ``n`` labelled pages, so one page does not overrule the base model
         alone (0: the site layer only).
+    weight : float or None, default None
+        The blend weight of the site layer, from 0 (the base model's scores
+        only) to 1 (the site layer's only); None: ``n / (n + prior_pages)``.
+        ``boilerclf train --base --add`` sets it to the weight that did best
+        in cross-validation over the labelled pages (:mod:`boilerclf.retrain.gate`).
     balance_pages : bool, default True
         Weight the lines so that every labelled page weighs the same (a long
         page with hundreds of labelled lines does not drown a short one).
@@ -99,11 +105,13 @@ class SiteModel(SiteScores, ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, base: LineScores | None = None, estimator=None, threshold: float = 0.5,
-                 prior_pages: float = 1.0, balance_pages: bool = True, random_state: int | None = 0):
+                 prior_pages: float = 1.0, weight: float | None = None, balance_pages: bool = True,
+                 random_state: int | None = 0):
         self.base = base
         self.estimator = estimator
         self.threshold = threshold
         self.prior_pages = prior_pages
+        self.weight = weight
         self.balance_pages = balance_pages
         self.random_state = random_state
 
@@ -131,8 +139,11 @@ class SiteModel(SiteScores, ClassifierMixin, BaseEstimator):
         self.site_ = est.fit(Z[keep], y[keep], **kw)
         self.site_trees_ = flatten(self.site_)
         self.base_ = self.base
+        if self.weight is not None and not 0.0 <= float(self.weight) <= 1.0:  # also NaN
+            raise ValueError(f"weight must be from 0 to 1 (or None), not {self.weight!r}")
         n_pages = len(np.unique(X[keep, 0]))
-        self.weight_ = n_pages / (n_pages + self.prior_pages)
+        self.weight_ = (n_pages / (n_pages + self.prior_pages) if self.weight is None
+                        else float(self.weight))
         self.classes_ = self.site_.classes_
         self.n_features_in_ = X.shape[1]
         return self

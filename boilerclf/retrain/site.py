@@ -1,87 +1,41 @@
 """Retraining on a site: labelled pages of a labels file to a :class:`~boilerclf.model.site.SiteModel`.
 
-:func:`train_site` reads the labels files, builds the pages' features, fits
-the site layer on a base model and saves the site model.  :func:`cross_validate`
-measures the gain honestly: k-fold by page over the labelled pages, F1
-(:mod:`boilerclf.metrics`) of the held-out pages with the base model and with a
-site model trained on the other pages.
+:func:`train_site` reads the labels files, builds the pages' features,
+estimates by cross-validation over the labelled pages whether a site model
+beats the base model and with which blend weight (the gate,
+:mod:`boilerclf.retrain.gate`), then fits the site layer on all the pages and
+saves the site model -- or, when the gate finds no gain, saves nothing and
+raises :class:`NoGain` (unless ``force``).  :func:`cross_validate` measures the
+gain of a given site model the same way (k-fold by page, F1 of the held-out
+pages with the base model and with a site model trained on the other pages).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from boilerclf import metrics
-from boilerclf.decide import decision
-from boilerclf.decide.keep import kept_lines, page_texts
 from boilerclf.decide.profile import SiteProfile
-from boilerclf.decide.rules import markup_codes
-from boilerclf.features.table import FEATURE_NAMES
 from boilerclf.model.requires import needs_sklearn
 from boilerclf.model.scores import LineScores
 from boilerclf.model.site import SiteModel, default_threshold
-from boilerclf.parse.lines import Lines
+from boilerclf.retrain import gate
+from boilerclf.retrain.pages import LabelledPages, labelled_pages, stack_pages
 
 try:
     from sklearn.model_selection import GroupKFold
 except ImportError as exc:
     raise needs_sklearn("retraining on a site", exc) from None
 
+__all__ = ["LabelledPages", "NoGain", "cross_validate", "labelled_pages", "stack_pages", "train_site"]
 
-@dataclass
-class LabelledPages:
-    """Labelled pages as one matrix: features, labels (-1 = none), texts, ids,
-    and what the markup says of the HTML lines (:func:`boilerclf.decide.rules.markup_codes`)."""
-
-    X: np.ndarray
-    y: np.ndarray
-    texts: list[list[str]]
-    ids: list[str]
-    markup: np.ndarray | None = None
-
-    @property
-    def pages(self) -> np.ndarray:
-        return self.X[:, 0].astype(np.int64)
-
-    def gold(self) -> dict[str, str]:
-        """Per page, the text of its lines labelled content (the reference for F1)."""
-        out = {}
-        for i, pid in enumerate(self.ids):
-            ys = self.y[self.pages == i]
-            out[pid] = "\n".join(t for t, lab in zip(self.texts[i], ys) if lab == 1)
-        return out
-
-    def texts_at(self, scores: np.ndarray, threshold: float | str,
-                 profile: SiteProfile | None = None) -> dict[str, str]:
-        """Predicted text per page from the scores of all rows at ``threshold``
-        (a number or ``"auto"``, chosen per page from all its rows), through
-        :func:`boilerclf.decide.keep.kept_lines` as in the library; lines
-        without a label are left out, as they are of :meth:`gold`."""
-        texts = [t for page in self.texts for t in page]
-        got = kept_lines(scores, self.X, texts, decision.parse(threshold), markup=self.markup,
-                         profile=profile)
-        return page_texts(got, texts, self.ids, labelled=self.y >= 0)
-
-
-def stack_pages(pages: list[tuple[str, Lines, np.ndarray]]) -> LabelledPages:
-    """``(id, lines, labels)`` triples to one :class:`LabelledPages` (page ids 0..n-1)."""
-    from boilerclf.features.table import page_features
-
-    mats, ys, marks = [], [], []
-    for j, (_, L, lab) in enumerate(pages):
-        if len(lab) != len(L):
-            raise ValueError(f"page {pages[j][0]!r}: {len(lab)} labels for {len(L)} lines")
-        mats.append(page_features(L, j))
-        ys.append(np.asarray(lab, dtype=np.int64))
-        marks.append(markup_codes(L.hints, L.flags) if L.kind == "html" else np.zeros(len(L), np.uint8))
-    X = np.concatenate(mats) if mats else np.zeros((0, len(FEATURE_NAMES)), np.float32)
-    y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
-    markup = np.concatenate(marks) if marks else np.zeros(0, bool)
-    return LabelledPages(X, y, [list(p[1].texts) for p in pages], [p[0] for p in pages], markup)
+try:
+    from sklearn.model_selection import GroupKFold
+except ImportError as exc:
+    raise needs_sklearn("retraining on a site", exc) from None
 
 
 def cross_validate(base: LineScores, data: LabelledPages, *, k: int = 5,
@@ -129,39 +83,27 @@ def cross_validate(base: LineScores, data: LabelledPages, *, k: int = 5,
 
 # ------------------------------------------------------------ boilerclf train --base
 
-def labelled_pages(records: list[dict], kind: str = "html", *, unreviewed: bool = False
-                   ) -> tuple[LabelledPages, list[str]]:
-    """Labels-file records to :class:`LabelledPages` (lines recomputed from each
-    record's source and checked against its texts, see
-    :func:`boilerclf.labels.file.source_lines`).
-
-    Only reviewed records of ``kind`` with at least one labelled line are used
-    (all records of ``kind`` with ``unreviewed``); returns the pages and the
-    ids of the records left out, with the reason.
-    """
-    from boilerclf.labels.file import label_array, source_lines
-
-    chosen, skipped = [], []
-    for rec in records:
-        if rec["kind"] != kind:
-            skipped.append(f"{rec['id']} (kind {rec['kind']}, the base model is for {kind})")
-        elif not (rec["reviewed"] or unreviewed):
-            skipped.append(f"{rec['id']} (not reviewed)")
-        else:
-            lab = label_array(rec)
-            if not (lab >= 0).any():
-                skipped.append(f"{rec['id']} (no labelled line)")
-            else:
-                chosen.append((rec["id"], source_lines(rec), lab))
-    return stack_pages(chosen), skipped
+class NoGain(ValueError):
+    """The gate found that a site model would not beat the base model (nothing was written)."""
 
 
 def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out: str | Path, *,
                unreviewed: bool = False, folds: int = 5, prior_pages: float = 1.0,
                threshold: float | None = None, profile: SiteProfile | None = None,
+               force: bool = False, weight: float | None = None,
                log: Callable[[str], None] = print) -> dict:
     """``boilerclf train --base BASE --add LABELS --out OUT``: fit a :class:`SiteModel`
-    on the labelled pages, report k-fold F1 before and after, save it; returns the header."""
+    on the labelled pages and save it; returns the header.
+
+    The gate (:func:`boilerclf.retrain.gate.estimate`, ``folds`` folds by page)
+    measures the held-out F1 of the base model and of the site model at each
+    blend weight and chooses the weight.  When no weight beats the base (or
+    there is one labelled page, so nothing to measure on), nothing is written
+    and :class:`NoGain` is raised with the reason -- unless ``force``: then the
+    site model is written with the blend of ``prior_pages`` (``n / (n +
+    prior_pages)`` for ``n`` pages).  ``weight`` fixes the blend weight (the
+    gate still measures and may refuse).
+    """
     import time
 
     from boilerclf.labels.file import read_labels
@@ -194,27 +136,41 @@ def train_site(base_path: str | Path | None, labels_paths: list[str | Path], out
     def make(b):
         return SiteModel(b, threshold=thr, prior_pages=prior_pages)
 
-    cv = None
+    est = None
     if n >= 2:
         t0 = time.time()
-        cv = cross_validate(base, data, k=folds, make=make, profile=profile)
-        log(f"cross-validation, {cv['k']} folds by page over {cv['n_pages']} pages ({time.time() - t0:.1f} s):")
-        for name in ("before", "after", "before_profile", "after_profile"):
-            if name not in cv:
-                continue
-            m = cv[name]
-            what = ("base model" if name.startswith("before") else "site model") + \
-                (" + site profile" if name.endswith("profile") else "")
-            log(f"  {name.split('_')[0]:6} ({what}): "
-                f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  F1 {m['f1']:.3f}")
-        log(f"  F1 gain {cv['after']['f1'] - cv['before']['f1']:+.3f}")
+        weights = gate.BLENDS if weight is None else (float(weight),)
+        est = gate.estimate(base, data, k=folds, make=make, weights=weights)
+        log(f"gate: {est.summary()} ({time.time() - t0:.1f} s)")
+        if profile is not None:
+            cv = cross_validate(base, data, k=folds, make=make, profile=profile)
+            for name in ("before_profile", "after_profile"):
+                what = "base model" if name.startswith("before") else "site model"
+                log(f"  with the site profile, {what}: F1 {cv[name]['f1']:.3f}")
+        if est.beats_base:
+            reason = None
+            log(f"gate: the site model beats the base model; blend weight {est.weight:g} "
+                f"(score = {est.weight:g} x site layer + {1 - est.weight:g} x base model)")
+        else:
+            reason = (f"the site model does not beat the base model on the labelled pages "
+                      f"(held-out F1 {est.gain():+.3f} ± {est.stderr():.3f} over {est.n_pages} pages)")
     else:
-        log("one labelled page: no cross-validation (label 2 or more pages to measure the gain)")
-    model = make(base).fit(data.X, data.y)
+        reason = "one labelled page: the gain cannot be measured (label 2 or more pages)"
+    if reason is not None and not force:
+        raise NoGain(f"no model written: {reason}; --force writes it anyway")
+    model = make(base)
+    if reason is None:
+        model.set_params(weight=est.weight)
+    elif weight is not None:
+        model.set_params(weight=weight)
+    model.fit(data.X, data.y)
     head = save(model, out, kind=kind, trained=time.strftime("%Y-%m-%d"),
-                params={"threshold": thr, "prior_pages": prior_pages},
-                site={"pages": data.ids, "labelled_lines": n_lab, "cv": cv,
+                params={"threshold": thr, "prior_pages": prior_pages, "weight": model.weight},
+                site={"pages": data.ids, "labelled_lines": n_lab,
+                      "gate": None if est is None else {**est.as_dict(), "forced": reason is not None},
                       "base": {"file": base_file.name, "sha256": sha256(base_file),
                                "train_sets": base_head.get("train_sets")}})
+    if reason is not None:
+        log(f"written anyway (--force): {reason}; blend weight {model.weight_:.2f}")
     log(f"wrote {out} ({n} pages, {n_lab} labelled lines)")
     return head

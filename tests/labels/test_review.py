@@ -203,3 +203,34 @@ def test_review_cli_serves_predictions_read_only(tmp_path, tiny_models, tiny_ext
     rest = proc.stderr.read()
     assert "no display: open the URL in a browser yourself" in rest and "stopped" in rest
     proc.stderr.close()
+
+
+def test_reasons_of_a_line(serve, labels_file, tiny_models):
+    from boilerclf.features.table import page_features
+    from boilerclf.model.files import load
+    from boilerclf.model.reasons import STAGE1_NAMES, STAGE2_NAMES
+
+    models = {"html": load(tiny_models[0])[0], "text": load(tiny_models[1])[0]}
+    asked = []
+    server = serve(Review.open(labels_file, model_for=lambda kind: asked.append(kind) or models[kind]))
+    status, r = call(server, "GET", "/api/reasons?i=0&line=5")
+    assert status == 200, r
+    rec = labelsfile.read_labels(labels_file)[0]
+    X = page_features(labelsfile.source_lines(rec), 0)
+    assert r["i"] == 5 and r["score"] == pytest.approx(models["html"].decision_scores(X)[5], abs=1e-4)
+    assert r["stage"] in ("stage 1", "stage 2") and 1 <= len(r["reasons"]) <= 6
+    names = STAGE2_NAMES if r["stage"] == "stage 2" else STAGE1_NAMES
+    assert all(x["feature"] in names for x in r["reasons"])
+    effects = [abs(x["effect"]) for x in r["reasons"]]
+    assert effects == sorted(effects, reverse=True) and effects[0] > 0
+    assert call(server, "GET", "/api/reasons?i=0&line=6")[0] == 200 and asked == ["html"]  # loaded once
+    status, r = call(server, "GET", "/api/reasons?i=1&line=0")  # the text page: the text model
+    assert status == 200 and asked == ["html", "text"]
+    for q in ("i=0&line=999", "i=5&line=0", "i=0", "line=0"):
+        assert call(server, "GET", f"/api/reasons?{q}")[0] == 404, q
+    # lines that no longer match the page's source: no reasons, said why
+    recs = labelsfile.read_labels(labels_file)
+    recs[0]["lines"][1]["text"] = "edited by hand"
+    labelsfile.write_labels(labels_file, recs)
+    status, r = call(server, "GET", "/api/reasons?i=0&line=1")
+    assert status == 409 and "differ" in r["error"]

@@ -185,3 +185,45 @@ def test_save_over_another_tabs_save_is_a_conflict(browser, server, tmp_path, la
     browser.find_element(By.ID, "save").click()
     wait_state(browser, "saved")
     assert [ln["label"] for ln in labelsfile.read_labels(path)[0]["lines"]] == [int(j != 2) for j in range(n0)]
+
+
+def test_why_shows_the_reasons_of_a_line_and_u_finds_uncertain_lines(browser, server, tmp_path, labels_records,
+                                                                     lighthouse_html, rail_text, tiny_models):
+    from boilerclf.model.files import load
+    from boilerclf.model.reasons import STAGE2_NAMES
+
+    recs = labels_records(lighthouse_html, rail_text)
+    for ln in recs[0]["lines"]:  # the model is sure of every line but 3 and 7
+        ln["score"] = {3: 0.6, 7: 0.3}.get(ln["i"], 0.01)
+    path = tmp_path / "labels.jsonl"
+    labelsfile.write_labels(path, recs)
+    model = load(tiny_models[0])[0]
+    srv = server(Review.open(path, model_for=lambda kind: model))
+    browser.get(srv.url)
+    wait_state(browser, "clean")
+    n0 = len(recs[0]["lines"])
+    before = shown_labels(browser, n0)
+    assert [j for j in range(n0) if "unsure" in line(browser, j).get_attribute("class").split()] == [3, 7]
+    assert "uncertain 2" in browser.find_element(By.ID, "meta").text
+
+    line(browser, 5).find_element(By.CLASS_NAME, "whybtn").click()     # reasons on demand ...
+    WebDriverWait(browser, WAIT).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#why-5 tr.reason"))
+    box = browser.find_element(By.ID, "why-5")
+    assert box.text.startswith("score ") and "moved it most" in box.text
+    rows = box.find_elements(By.CSS_SELECTOR, "tr.reason")
+    assert 1 <= len(rows) <= 6
+    for row in rows:
+        feature, value, effect = (td.text for td in row.find_elements(By.TAG_NAME, "td"))
+        assert feature in STAGE2_NAMES and value.startswith("= ") and effect[0] in "+\u2212"
+    assert shown_labels(browser, n0) == before                         # ... without flipping the line
+    assert "sel" in line(browser, 5).get_attribute("class").split()
+    press(browser, "w")                                                # w on the selected line hides them
+    WebDriverWait(browser, WAIT).until(lambda d: not d.find_elements(By.ID, "why-5"))
+
+    press(browser, "u")                                                # next uncertain line: 7, then 3
+    assert "sel" in line(browser, 7).get_attribute("class").split()
+    press(browser, "u")
+    assert "sel" in line(browser, 3).get_attribute("class").split()
+    press(browser, "w")
+    WebDriverWait(browser, WAIT).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#why-3 tr.reason"))
+    assert shown_labels(browser, n0) == before

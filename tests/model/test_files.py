@@ -381,6 +381,7 @@ def site_file(tmp_path, tiny_models):
 
 @pytest.mark.parametrize("field,value", [("weight", float("nan")), ("weight", -0.5), ("weight", True),
                                          ("params.prior_pages", float("nan")), ("params.prior_pages", -1.0),
+                                         ("params.weight", 1.5), ("params.weight", "x"),
                                          ("params.threshold", float("nan")), ("params.balance_pages", 1),
                                          ("base.params.cascade", float("nan"))])
 def test_site_model_settings_are_checked(tmp_path, site_file, field, value):

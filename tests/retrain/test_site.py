@@ -1,5 +1,7 @@
 """Teaching a site: site profiles (boilerclf profile, --site-profile) and site
-models (boilerclf train --base/--add), on a small generated site.
+models (boilerclf train --base/--add) with their gate (written only when they
+beat the base model on held-out labelled pages, or with --force), on a small
+generated site.
 
 The site's pages share a header menu, a "Most read" list, a footer and,
 at the end of every article, a long "About the Harbour Gazette" paragraph;
@@ -27,6 +29,7 @@ from boilerclf.model.files import ModelError, load, save
 from boilerclf.model.fitted import SitePredictor
 from boilerclf.model.site import SiteModel
 from boilerclf.parse import html as html_mod
+from boilerclf.retrain import gate
 from boilerclf.retrain.site import cross_validate, labelled_pages, stack_pages
 
 runner = CliRunner()
@@ -263,12 +266,18 @@ def test_cli_train_base_add_then_clean(site, tmp_path, tiny_models):
     r = runner.invoke(app, ["train", "--base", str(tiny_models[0]), "--add", str(lab), "--out", str(out),
                             "--folds", "2", "--site-profile", str(prof)])
     assert r.exit_code == 0, r.output
-    assert "(base model + site profile)" in r.output and "(site model + site profile)" in r.output
+    assert "with the site profile, base model: F1" in r.output and "with the site profile, site model" in r.output
     assert "skipped unreviewed (not reviewed)" in r.output
-    m = re.search(r"before \(base model\).*F1 (\d\.\d+)\n.*after  \(site model\).*F1 (\d\.\d+)", r.output)
-    assert m and float(m.group(2)) > float(m.group(1))
+    m = re.search(r"gate: held-out F1 over 4 pages \(2 folds by page\): base model (\d\.\d+), "
+                  r"site model \(blend ([\d.]+)\) (\d\.\d+); mean paired difference ([+-]\d\.\d+) ± (\d\.\d+)",
+                  r.output)
+    assert m and float(m.group(3)) > float(m.group(1)), r.output
+    assert float(m.group(4)) == pytest.approx(float(m.group(3)) - float(m.group(1)), abs=0.0015)
+    assert "the site model beats the base model; blend weight" in r.output
     head = load(out)[1]
-    assert head["site"]["pages"] == ["p0", "p1", "p2", "p3"] and head["site"]["cv"]["k"] == 2
+    assert head["site"]["pages"] == ["p0", "p1", "p2", "p3"] and head["site"]["gate"]["k"] == 2
+    assert head["site"]["gate"]["weight"] == float(m.group(2)) == head["estimator"]["weight"]
+    assert head["site"]["gate"]["forced"] is False
     assert head["site"]["base"]["file"] == tiny_models[0].name
     page = tmp_path / "p5.html"
     page.write_text(site[5][0], encoding="utf-8")
@@ -286,8 +295,14 @@ def test_cli_train_base_add_refusals(site, tmp_path, tiny_models):
     write_labels(lab, [_record("p0", *site[0], reviewed=False)])
     r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.npz")] + base)
     assert r.exit_code == 2 and "only reviewed pages are used" in r.output
+    # one labelled page: the gain cannot be measured, nothing is written without --force
     r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.npz"), "--unreviewed"] + base)
-    assert r.exit_code == 0 and "no cross-validation" in r.output
+    assert r.exit_code == 1 and "no model written: one labelled page" in r.output
+    assert not (tmp_path / "s.npz").exists()
+    r = runner.invoke(app, ["train", "--add", str(lab), "--out", str(tmp_path / "s.npz"), "--unreviewed",
+                            "--force"] + base)
+    assert r.exit_code == 0 and "written anyway (--force): one labelled page" in r.output
+    assert load(tmp_path / "s.npz")[1]["site"]["gate"] is None
     r = runner.invoke(app, ["train", "--add", str(lab)])
     assert r.exit_code == 2 and "--out names the site model file" in r.output
     r = runner.invoke(app, ["train", "--add", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "s.npz")])
@@ -353,3 +368,67 @@ def test_site_model_of_an_auto_base_gets_a_fixed_threshold(site, base, tmp_path,
     m, head = load(out)
     assert m.threshold == SITE_THRESHOLD and m.base_.threshold == "auto"
     assert head["params"]["threshold"] == SITE_THRESHOLD
+
+
+# ------------------------------------------------------------ the gate
+
+def _as_the_base_keeps(site_pages, base) -> list[dict]:
+    """The site's pages labelled with what the base model keeps: the base is right on
+    every page, so a site model can at best tie with it."""
+    recs = [_record(f"p{k}", h, g) for k, (h, g) in enumerate(site_pages)]
+    data, _ = labelled_pages(recs)
+    pred = data.texts_at(base.decision_scores(data.X), base.threshold)
+    for rec in recs:
+        kept = set(pred[rec["id"]].split("\n"))
+        for ln in rec["lines"]:
+            if ln["label"] is not None:
+                ln["label"] = int(ln["text"] in kept)
+    return recs
+
+
+def test_estimate_finds_the_gain_of_consistent_labels(site, base):
+    data, _ = labelled_pages([_record(f"p{k}", h, g) for k, (h, g) in enumerate(site)])
+    est = gate.estimate(base, data, k=6)
+    assert est.k == 6 and est.n_pages == 6 and est.blend_f1.shape == (6, len(gate.BLENDS))
+    assert est.beats_base and est.weight == est.weights[est.best] > 0
+    # the About paragraph is boilerplate on every page: every held-out page gets better
+    assert (est.diffs() > 0).all() and est.gain() > 0.02
+    assert est.stderr() == pytest.approx(est.diffs().std(ddof=1) / np.sqrt(6))
+    assert est.gain() == pytest.approx(est.blend_f1[:, est.best].mean() - est.base_f1.mean())
+    d = est.as_dict()
+    assert d["weight"] == est.weight and len(d["base_f1"]) == 6 and d["pages"] == data.ids
+    assert "mean paired difference +" in est.summary()
+
+
+def test_estimate_refuses_when_the_base_is_already_right(site, base):
+    data, _ = labelled_pages(_as_the_base_keeps(site, base))
+    est = gate.estimate(base, data, k=6)
+    assert (est.base_f1 == 1.0).all()
+    assert not est.beats_base and est.weight == 0.0 and est.gain() <= 0
+    # a demanding margin refuses even a real gain
+    ok, _ = labelled_pages([_record(f"p{k}", h, g) for k, (h, g) in enumerate(site)])
+    assert not gate.estimate(base, ok, k=3, min_gain=1.0).beats_base
+
+
+def test_estimate_needs_two_pages(site, base):
+    data, _ = labelled_pages([_record("p0", *site[0])])
+    with pytest.raises(ValueError, match="at least 2 labelled pages"):
+        gate.estimate(base, data)
+
+
+def test_cli_refuses_a_site_model_that_does_not_beat_the_base_unless_forced(site, base, tmp_path, tiny_models):
+    lab = tmp_path / "labels.jsonl"
+    write_labels(lab, _as_the_base_keeps(site, base))
+    out = tmp_path / "site.npz"
+    args = ["train", "--base", str(tiny_models[0]), "--add", str(lab), "--out", str(out), "--folds", "6"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 1, r.output
+    last = r.output.strip().splitlines()[-1]
+    assert last.startswith("no model written: the site model does not beat the base model") and "--force" in last
+    assert "mean paired difference" in r.output and not out.exists()
+    r = runner.invoke(app, args + ["--force"])
+    assert r.exit_code == 0, r.output
+    assert "written anyway (--force)" in r.output and out.exists()
+    head = load(out)[1]
+    assert head["site"]["gate"]["forced"] is True and head["site"]["gate"]["weight"] == 0.0
+    assert head["estimator"]["weight"] == pytest.approx(6 / 7)  # the prior's blend, as asked
