@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from boilerclf.features.table import (
@@ -644,7 +644,8 @@ def test_compiled_page_features_match_numpy_reference(L, page):
     np.testing.assert_array_equal(_bits(page_features(L, page)), _bits(_page_features_reference(L, page)))
 
 
-@settings(max_examples=30, deadline=None)
+# pages of up to 400 lines are the point here: hypothesis' size health check would refuse some draws
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow])
 @given(_random_lines(max_lines=400))
 def test_compiled_page_features_match_numpy_reference_on_longer_pages(L):
     np.testing.assert_array_equal(_bits(page_features(L, 3)), _bits(_page_features_reference(L, 3)))
