@@ -208,3 +208,24 @@ def test_training_commands_without_sklearn_say_what_to_install(tmp_path, labels_
         assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
         assert "needs scikit-learn" in run.stderr and "pip install 'boilerclf[train]'" in run.stderr
     assert not (tmp_path / "site.npz").exists()
+
+
+def test_cli_clean_works_where_scikit_learn_and_scipy_cannot_be_imported(tmp_path):
+    """``boilerclf clean`` of a page, as after ``pip install boilerclf`` (no ``train`` extra):
+    the same text as the library gives, and neither package imported."""
+    code = ("import sys\n"
+            "class Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] in ('sklearn', 'scipy'):\n"
+            "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+            "sys.meta_path.insert(0, Block())\n"
+            "sys.argv = ['boilerclf'] + sys.argv[1:]\n"
+            "from boilerclf.cli import app\n"
+            "app()\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    page = FIXTURES / "news_page.html"
+    run = subprocess.run([sys.executable, "-c", code, "clean", str(page), "--out", str(tmp_path / "out")],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    (got,) = list((tmp_path / "out").glob("*.txt"))
+    assert got.read_text(encoding="utf-8").strip() == boilerclf.extract(page.read_bytes()).strip()
