@@ -19,6 +19,16 @@ from boilerclf.model.scores import context_features
 from boilerclf.model.trees import FlatTrees
 
 ROOT = Path(boilerclf.__file__).resolve().parent.parent
+# The CLI (its arguments after the code) where scikit-learn and scipy cannot be imported.
+_BLOCKED_CLI = ("import sys\n"
+                "class Block:\n"
+                "    def find_spec(self, name, path=None, target=None):\n"
+                "        if name.split('.')[0] in ('sklearn', 'scipy'):\n"
+                "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+                "sys.meta_path.insert(0, Block())\n"
+                "sys.argv = ['boilerclf'] + sys.argv[1:]\n"
+                "from boilerclf.cli import app\n"
+                "app()\n")
 FIXTURES = Path(__file__).parent / "fixtures"
 HEAVY = ("sklearn", "scipy")
 
@@ -190,15 +200,7 @@ def test_training_commands_without_sklearn_say_what_to_install(tmp_path, labels_
     labels = tmp_path / "labels.jsonl"
     write_labels(labels, labels_records(lighthouse_html, rail_text))
     (tmp_path / "datasets").mkdir()
-    code = ("import sys\n"
-            "class Block:\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.split('.')[0] in ('sklearn', 'scipy'):\n"
-            "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
-            "sys.meta_path.insert(0, Block())\n"
-            "sys.argv = ['boilerclf'] + sys.argv[1:]\n"
-            "from boilerclf.cli import app\n"
-            "app()\n")
+    code = _BLOCKED_CLI
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     for args in (["train", "--base", "html", "--add", str(labels), "--out", str(tmp_path / "site.npz")],
                  ["train", str(tmp_path / "datasets"), "--out", str(tmp_path / "models")]):
@@ -213,15 +215,7 @@ def test_training_commands_without_sklearn_say_what_to_install(tmp_path, labels_
 def test_cli_clean_works_where_scikit_learn_and_scipy_cannot_be_imported(tmp_path):
     """``boilerclf clean`` of a page, as after ``pip install boilerclf`` (no ``train`` extra):
     the same text as the library gives, and neither package imported."""
-    code = ("import sys\n"
-            "class Block:\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.split('.')[0] in ('sklearn', 'scipy'):\n"
-            "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
-            "sys.meta_path.insert(0, Block())\n"
-            "sys.argv = ['boilerclf'] + sys.argv[1:]\n"
-            "from boilerclf.cli import app\n"
-            "app()\n")
+    code = _BLOCKED_CLI
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     page = FIXTURES / "news_page.html"
     run = subprocess.run([sys.executable, "-c", code, "clean", str(page), "--out", str(tmp_path / "out")],

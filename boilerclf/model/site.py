@@ -153,3 +153,9 @@ class SiteModel(SiteScores, ClassifierMixin, BaseEstimator):
 
 
 # ------------------------------------------------------------ labelled pages
+
+
+def default_site_model(base: LineScores) -> SiteModel:
+    """The site model a retrain makes from ``base`` unless told otherwise:
+    ``SiteModel(base, threshold=default_threshold(base))``."""
+    return SiteModel(base, threshold=default_threshold(base))

@@ -27,7 +27,7 @@ import numpy as np
 from boilerclf import metrics
 from boilerclf.model.requires import needs_sklearn
 from boilerclf.model.scores import LineScores
-from boilerclf.model.site import SiteModel, default_threshold
+from boilerclf.model.site import SiteModel, default_site_model
 from boilerclf.retrain.pages import LabelledPages
 
 try:
@@ -112,10 +112,9 @@ def estimate(base: LineScores, data: LabelledPages, *, k: int = 5,
     threshold=default_threshold(base))``; its ``weight`` is set by the gate).
     Raises ``ValueError`` with fewer than 2 labelled pages.
     """
-    make = make or (lambda b: SiteModel(b, threshold=default_threshold(b)))
+    make = make or default_site_model
     pages = data.pages
-    labelled = np.array([(data.y[pages == i] >= 0).any() for i in range(len(data.ids))], bool)
-    idx = np.flatnonzero(labelled)
+    idx = data.labelled()
     k = min(k, len(idx))
     if k < 2:
         raise ValueError("estimating the gain needs at least 2 labelled pages")

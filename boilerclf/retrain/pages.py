@@ -33,6 +33,10 @@ class LabelledPages:
     def pages(self) -> np.ndarray:
         return self.X[:, 0].astype(np.int64)
 
+    def labelled(self) -> np.ndarray:
+        """The indices of the pages with at least one labelled line, in order."""
+        return np.unique(self.pages[self.y >= 0])
+
     def gold(self) -> dict[str, str]:
         """Per page, the text of its lines labelled content (the reference for F1)."""
         out = {}

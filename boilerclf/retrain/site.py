@@ -21,7 +21,7 @@ from boilerclf import metrics
 from boilerclf.decide.profile import SiteProfile
 from boilerclf.model.requires import needs_sklearn
 from boilerclf.model.scores import LineScores
-from boilerclf.model.site import SiteModel, default_threshold
+from boilerclf.model.site import SiteModel, default_site_model, default_threshold
 from boilerclf.retrain import gate
 from boilerclf.retrain.pages import LabelledPages, labelled_pages, stack_pages
 
@@ -49,10 +49,9 @@ def cross_validate(base: LineScores, data: LabelledPages, *, k: int = 5,
     with a site ``profile``, also ``"before_profile"`` and ``"after_profile"``
     (the scores with the profile applied).
     """
-    make = make or (lambda b: SiteModel(b, threshold=default_threshold(b)))
+    make = make or default_site_model
     pages = data.pages
-    labelled = np.array([(data.y[pages == i] >= 0).any() for i in range(len(data.ids))], bool)
-    idx = np.flatnonzero(labelled)
+    idx = data.labelled()
     k = min(k, len(idx))
     if k < 2:
         raise ValueError("cross-validation needs at least 2 labelled pages")
