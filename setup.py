@@ -1,7 +1,8 @@
 """Build of the compiled extensions (the rest is in pyproject.toml).
 
 ``boilerclf.parse._cwalk``, the DOM walker, reads lexbor's C structs as laid out in
-selectolax 1.0.2 (pinned in pyproject.toml); it needs no lexbor headers and
+selectolax 1.0.0-1.0.2 (other releases are checked at import, see
+``boilerclf.parse.html.load_fast_walker``); it needs no lexbor headers and
 links against nothing.  ``boilerclf.model._ctrees`` is the tree-ensemble predictor
 behind :mod:`boilerclf.model.trees` (plain C over typed memoryviews, no headers);
 ``boilerclf.parse._cguard`` is the markup guard behind :mod:`boilerclf.parse.guard`;

@@ -11,10 +11,11 @@ are declared below, copied from lexbor 3.1.0 as vendored in selectolax 1.0.2
 (``lexbor/source/lexbor/dom/interfaces/{node,element,attr,character_data}.h``,
 ``core/hash.h``, ``core/str.h``).  No lexbor function is called: the root node's
 address comes from selectolax's public ``LexborNode.mem_id``.  Because a
-different struct layout would make this code read garbage, importing the module
-checks the selectolax version and then checks, on a probe page, that every field
-read here agrees with what selectolax's own API reports; if anything disagrees
-the import fails and :mod:`boilerclf.parse.html` keeps the Python walker.
+different struct layout would make this code read garbage, :func:`selfcheck`
+checks, on a probe page, that every field read here agrees with what
+selectolax's own API reports; :mod:`boilerclf.parse.html` runs it before using
+the walker (in a child process for a selectolax release not in
+:data:`VERIFIED_SELECTOLAX`) and keeps the Python walker if it fails.
 
 Tag names are compared as lexbor tag ids; the id of each name in lines.py's tag
 sets is asked of lexbor at first use (``create_node(name)``), so the sets stay
@@ -37,8 +38,11 @@ import numpy as np
 cdef extern from *:
     void __builtin_prefetch(const void *p) nogil
 
-#: The selectolax release whose lexbor struct layout is declared here.
-SELECTOLAX_VERSION = "1.0.2"
+#: The selectolax releases whose lexbor struct layout is declared here (each one
+#: checked by :func:`selfcheck`); for any other release, :mod:`boilerclf.parse.html`
+#: runs :func:`selfcheck` in a child process first, because reading another
+#: layout may crash the process that reads it.
+VERIFIED_SELECTOLAX = ("1.0.0", "1.0.1", "1.0.2")
 
 # ---------------------------------------------------------------- lexbor 3.1.0
 # Struct layouts (field order and types as in lexbor's headers; only the
@@ -968,13 +972,12 @@ cdef object _c_attrs(lxb_element *el):
     return out
 
 
-def _selfcheck():
-    """Check that the structs declared here match the running selectolax's lexbor."""
-    import selectolax
+def selfcheck():
+    """Check that the structs declared here match the running selectolax's lexbor
+    (raises ImportError if not).  Run it before :func:`walk_c` is used: in this
+    process for a release in :data:`VERIFIED_SELECTOLAX`, in a child process for any
+    other (a different layout can crash the reader instead of failing the check)."""
     from selectolax.lexbor import LexborHTMLParser
-    if selectolax.__version__ != SELECTOLAX_VERSION:
-        raise ImportError("boilerclf.parse._cwalk reads lexbor structs as laid out in selectolax "
-                          f"{SELECTOLAX_VERSION}, found selectolax {selectolax.__version__}")
     tree = LexborHTMLParser(_PROBE)
     probe = LexborHTMLParser("")
     cdef lxb_node *p
@@ -1160,6 +1163,3 @@ cdef class HintTable:
                     continue
             i += 1
         return bits
-
-
-_selfcheck()

@@ -10,8 +10,12 @@ is the reference and the fallback when the extension cannot be used.
 """
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 from selectolax.lexbor import LexborHTMLParser
@@ -35,9 +39,8 @@ from boilerclf.parse.lines import (
     hint_bits,
 )
 
-#: The selectolax release whose lexbor struct layout the compiled walker
-#: (``boilerclf/parse/_cwalk.pyx``) reads; with any other, pages take the Python walker.
-FAST_SELECTOLAX = "1.0.2"
+#: Set in the child process that checks an unverified selectolax (it must not start another).
+CHILD_ENV = "BOILERCLF_WALKER_SELFCHECK"
 
 
 class SlowPathWarning(RuntimeWarning):
@@ -51,25 +54,80 @@ def _selectolax_version() -> str:
     return str(getattr(selectolax, "__version__", "of unknown version"))
 
 
+def _cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "boilerclf"
+
+
+def check_layout_in_child(version: str, extension: str) -> str | None:
+    """Run the compiled walker's layout check (``_cwalk.selfcheck``) in a child
+    process, for a selectolax release it was not verified with: None when the
+    layout matches, else why not.  The answer is kept in the user's cache
+    directory, keyed by the selectolax release and the extension file, so the
+    child runs once per upgrade."""
+    try:
+        st = os.stat(extension)
+        key = f"{version}-{st.st_size}-{int(st.st_mtime)}"
+    except OSError:
+        key = None
+    mark = _cache_dir() / f"walker-layout-{key}.txt" if key and re.fullmatch(r"[\w.+-]+", key) else None
+    if mark is not None:
+        try:
+            said = mark.read_text(encoding="utf-8")
+            return None if said == "ok" else said
+        except OSError:
+            pass
+    try:
+        done = subprocess.run([sys.executable, "-c", "from boilerclf.parse._cwalk import selfcheck; selfcheck()"],
+                              env={**os.environ, CHILD_ENV: "1"}, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"the compiled HTML walker's check of selectolax {version} did not run ({e})"
+    if done.returncode == 0:
+        reason = None
+    else:
+        why = (done.stderr.strip().splitlines() or [""])[-1][:200]
+        if done.returncode < 0:
+            why = f"the check crashed (signal {-done.returncode})"
+        reason = f"the compiled HTML walker cannot read selectolax {version}'s lexbor: {why}"
+    if mark is not None:
+        try:
+            mark.parent.mkdir(parents=True, exist_ok=True)
+            mark.write_text(reason or "ok", encoding="utf-8")
+        except OSError:
+            pass
+    return reason
+
+
 def load_fast_walker() -> tuple:
     """``(walk, HintTable, None)`` from the compiled walker, or ``(None, None, reason)``
-    when it cannot be used (another selectolax, or the extension did not load)."""
-    found = _selectolax_version()
-    if found != FAST_SELECTOLAX:
-        return None, None, (f"selectolax {found} is installed, the fast HTML walker needs selectolax "
-                            f"{FAST_SELECTOLAX} (pip install selectolax=={FAST_SELECTOLAX})")
+    when it cannot be used (the extension did not load, or it cannot read the
+    installed selectolax's lexbor structs)."""
     try:
-        from boilerclf.parse._cwalk import HintTable, Unsupported, walk_c
+        import boilerclf.parse._cwalk as _cwalk
     except ImportError as e:
         return None, None, f"the compiled HTML walker did not load ({e}); reinstall boilerclf"
+    found = _selectolax_version()
+    if os.environ.get(CHILD_ENV):
+        return None, None, "checking the compiled walker's layout"
+    if found in _cwalk.VERIFIED_SELECTOLAX:
+        try:
+            _cwalk.selfcheck()
+        except ImportError as e:
+            return None, None, str(e)
+    else:
+        reason = check_layout_in_child(found, _cwalk.__file__)
+        if reason is not None:
+            verified = ", ".join(_cwalk.VERIFIED_SELECTOLAX)
+            return None, None, f"{reason} (pip install 'selectolax>=1.0,<1.1'; verified with {verified})"
+    walk_c, unsupported = _cwalk.walk_c, _cwalk.Unsupported
 
     def fast_walk(root, title: str, skip: frozenset, max_nodes: int) -> Lines:
         try:
             return walk_c(root, title, skip, max_nodes)
-        except Unsupported:  # a page the compiled walk cannot reproduce exactly
+        except unsupported:  # a page the compiled walk cannot reproduce exactly
             return walk(root, title, skip, max_nodes)
 
-    return fast_walk, HintTable, None
+    return fast_walk, _cwalk.HintTable, None
 
 
 _fast_walk, _HintTable, slow_reason = load_fast_walker()

@@ -471,21 +471,66 @@ def test_text_lines_crlf_and_subset():
 
 @pytest.fixture
 def slow(monkeypatch):
-    """This process as if the compiled walker could not be used (the warning not given yet)."""
+    """This process as if the installed selectolax were one whose lexbor layout the
+    compiled walker cannot read (the warning not given yet)."""
     import selectolax
 
     monkeypatch.setattr(selectolax, "__version__", "0.3.21")
+    asked = []
+
+    def child(version, extension):
+        asked.append(version)
+        return f"the compiled HTML walker cannot read selectolax {version}'s lexbor: the check crashed (signal 11)"
+
+    monkeypatch.setattr(html_mod, "check_layout_in_child", child)
     walk, table, reason = html_mod.load_fast_walker()
-    assert walk is None and table is None
+    assert asked == ["0.3.21"] and walk is None and table is None
     monkeypatch.setattr(html_mod, "slow_reason", reason)
     monkeypatch.setattr(html_mod, "slow_warned", False)
     return reason
 
 
 def test_another_selectolax_is_reported(slow):
-    assert "selectolax 0.3.21 is installed" in slow and f"needs selectolax {html_mod.FAST_SELECTOLAX}" in slow
+    assert "selectolax 0.3.21's lexbor" in slow and "verified with 1.0.0, 1.0.1, 1.0.2" in slow
+    assert "pip install 'selectolax>=1.0,<1.1'" in slow
     assert html_mod.slow_path_reason() == slow
     assert issubclass(html_mod.SlowPathWarning, RuntimeWarning)
+
+
+def test_unverified_selectolax_with_the_same_layout_keeps_the_fast_walker(monkeypatch, tmp_path):
+    """A selectolax release the walker was not verified with is checked once in a
+    child process (a wrong layout may crash the reader); a release that passes
+    keeps the compiled walker, and the answer is kept for the next start."""
+    import subprocess
+
+    import selectolax
+
+    from boilerclf.parse import _cwalk
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(selectolax, "__version__", "1.0.9")
+    walk, table, reason = html_mod.load_fast_walker()  # the child reads the real 1.0.x layout
+    assert reason is None and walk is not None and table is _cwalk.HintTable
+    (mark,) = (tmp_path / "boilerclf").glob("walker-layout-1.0.9-*.txt")
+    assert mark.read_text() == "ok"
+
+    def no_child(*a, **k):
+        raise AssertionError("the cached answer should be used")
+
+    monkeypatch.setattr(subprocess, "run", no_child)
+    assert html_mod.load_fast_walker()[2] is None
+    mark.write_text("the compiled HTML walker cannot read selectolax 1.0.9's lexbor: x")
+    assert "cannot read selectolax 1.0.9" in html_mod.load_fast_walker()[2]
+
+
+def test_a_crashing_layout_check_is_a_reason_not_a_crash(monkeypatch, tmp_path):
+    import subprocess
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(subprocess, "run",
+                        lambda *a, **k: subprocess.CompletedProcess(a, -11, "", ""))
+    reason = html_mod.check_layout_in_child("0.4.13", html_mod.__file__)
+    assert reason == "the compiled HTML walker cannot read selectolax 0.4.13's lexbor: the check crashed (signal 11)"
 
 
 def test_slow_path_warns_once(slow):
@@ -494,7 +539,7 @@ def test_slow_path_warns_once(slow):
     with pytest.warns(html_mod.SlowPathWarning) as got:
         html_lines(body("<p>one</p>"))
     msg = str(got[0].message)
-    assert "about 2x slower" in msg and "selectolax 0.3.21" in msg and "selectolax 1.0.2" in msg
+    assert "about 2x slower" in msg and "selectolax 0.3.21" in msg and "1.0.2" in msg
     assert "\n" not in msg
     with warnings.catch_warnings(record=True) as again:
         warnings.simplefilter("always")
@@ -506,19 +551,22 @@ def test_slow_path_warns_once(slow):
 def test_extension_that_does_not_load_is_reported(monkeypatch):
     import sys
 
-    import selectolax
-
-    monkeypatch.setattr(selectolax, "__version__", html_mod.FAST_SELECTOLAX)
     monkeypatch.setitem(sys.modules, "boilerclf.parse._cwalk", None)  # import fails
     walk, table, reason = html_mod.load_fast_walker()
     assert walk is None and "compiled HTML walker did not load" in reason
 
 
+def test_installed_package_uses_the_compiled_walker():
+    """Fails loudly (instead of a silently 2x slower package) when the compiled
+    walker did not build, did not load or cannot read the installed selectolax."""
+    assert html_mod.slow_path_reason() is None
+
+
 def test_fast_path_gives_no_warning(monkeypatch):
     import warnings
 
-    cw = pytest.importorskip("boilerclf.parse._cwalk", reason="compiled walker not built")
-    assert html_mod.FAST_SELECTOLAX == cw.SELECTOLAX_VERSION
+    from boilerclf.parse import _cwalk as cw
+
     walk, table, reason = html_mod.load_fast_walker()
     assert walk is not None and table is cw.HintTable and reason is None
     monkeypatch.setattr(html_mod, "slow_reason", None)
