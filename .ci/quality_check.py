@@ -61,9 +61,11 @@ def main() -> int:
         print(f"quality {name:28s} F1 {f1:.3f}  floor {floor}  {status}")
         if floor is not None and f1 < floor:
             failed.append(name)
-    # the text model's default (auto) keeps a byline, a related headline and comment-form lines of two
-    # examples: shown, not failed; the precision preset must clean all four
-    check_examples(root.parent / "examples", plain)
+    # the text model's default (auto) keeps the related headlines after "See also:" of one example:
+    # shown, not failed; the precision preset must clean all four, the default the other three
+    for name in check_examples(root.parent / "examples", plain):
+        if name != "002_e2568c79fe3e25d2.txt":
+            failed.append(name + " (default)")
     failed += check_examples(root.parent / "examples", Extractor(threshold="precision"))
     if update:
         floors_path.write_text(json.dumps(new, indent=2, sort_keys=True) + "\n")

@@ -21,6 +21,19 @@ alike): of the 6,520 lines that match, 97.4 % are boilerplate in the gold; the
 rest are mostly dragnet's "Related: <link>" and "Similar Posts:" lines that
 its gold keeps.
 
+Comment-form prompts alone on their line ("Leave a Reply", "Please enter your
+comment!", "Your email address will not be published", in six languages) are
+searched with the cross-reference labels: of the 1,100 labelled lines of the
+shared sets that match, in HTML or in any text rendering, 99.7 % are boilerplate.
+
+Author boxes (:func:`bio_mask`): the author's name alone on a line, then, at
+most one short line later, a line that opens with the same name and says what
+the person writes ("Mia Noles" / "Mia Noles is a writer at ...").  Of the
+about 95 matching labelled lines per rendering, 85-92 % are boilerplate (the
+others are end-of-article author notes that readability's gold keeps); the
+model tends to drop the biography and keep the name, which reads like a
+heading.  Both rules move no set's leave-one-out score by more than 0.0003.
+
 Hidden text (:func:`markup_mask`): lines inside an element with a ``hidden``
 attribute or ``display: none`` are not what a reader sees.  0-6 % of such
 lines are gold in the shared sets (33 % in tiptopjaw's LLM-written gold), and
@@ -81,10 +94,32 @@ _HEADINGS = (
     r"|você (?:também )?pode gostar|notícias relacionadas|mais lidas"
     r"|(?:ti )?potrebbe interessarti|articoli correlati|gerelateerde artikelen|meer nieuws)"
 )
+# The prompts of comment forms (WordPress and its themes, Disqus-like widgets),
+# alone on their line: they are never part of a page's content, comments kept or not.
+_FORM = (
+    r"(?:(?:please )?(?:enter|type|write) your (?:comment|name|e-?mail(?: address)?|message|website)(?: here)?"
+    r"|you have entered an incorrect email address|leave a (?:reply|comment|response)(?: to .{1,80})?"
+    r"|(?:post|add|write) a comment|join the (?:discussion|conversation)|comments are closed|cancel reply"
+    r"|log in to (?:reply|comment)|your email address will not be published.*|required fields are marked.*"
+    r"|save my name,? email,? and website in this browser for the next time i comment"
+    r"|you must be (?:logged|signed) in to post a comment.*|notify me of (?:follow-up|new) (?:comments|posts).*"
+    r"|this site uses akismet to reduce spam.*"
+    r"|laisser un commentaire|laisser une réponse|votre adresse (?:e-mail|de messagerie) ne sera pas publiée.*"
+    r"|hinterlasse einen kommentar|kommentar (?:schreiben|hinterlassen)|deine e-mail-adresse wird nicht veröffentlicht.*"
+    r"|deja un comentario|deja una respuesta|tu dirección de correo electrónico no será publicada.*"
+    r"|deixe (?:um comentário|uma resposta)|o seu endereço de e-mail não será publicado.*"
+    r"|lascia un commento|il tuo indirizzo email non sarà pubblicato.*)[ \t]*[!.:*]*"
+)
 # searched in "\n" + the lines joined by "\n": the literal "\n" first lets the
 # regex engine skip to line starts (twice as fast as "^" with re.M)
-_XREF = re.compile(rf"\n[ \t]*(?:(?:{_LABELS})[ \t]*(?:$|[:：»|–—>-])|{_HEADINGS}[ \t]*[:：!.…]*[ \t]*$)",
-                   re.I | re.M)
+_XREF = re.compile(rf"\n[ \t]*(?:(?:{_LABELS})[ \t]*(?:$|[:：»|–—>-])|{_HEADINGS}[ \t]*[:：!.…]*[ \t]*$"
+                   rf"|{_FORM}[ \t]*$)", re.I | re.M)
+# An author box: the author's name alone on a line, then (at most one short line
+# later) a line that starts with the same name and says what the person writes.
+_BIO = re.compile(
+    r"\n[ \t]*(?P<name>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3})[ \t]*\n(?:[^\n]{0,40}\n)?[ \t]*(?P<bio>(?P=name)) "
+    r"(?i:is|was|has been|has worked as)(?: \S+){0,6}? (?i:writer|journalist|reporter|editor|author|correspondent"
+    r"|contributor|columnist|blogger|freelancer|producer|analyst|photographer|critic)s?\b")
 
 
 def xref_mask(texts: list[str]) -> np.ndarray:
@@ -105,6 +140,22 @@ def xref_mask(texts: list[str]) -> np.ndarray:
     return out
 
 
+def bio_mask(texts: list[str]) -> np.ndarray:
+    """Boolean array: which of ``texts`` (one page's lines, or a batch's) are an
+    author box's name line and the biography line that follows it
+    ("Jane Doe" / "Jane Doe is a reporter at ...")."""
+    n = len(texts)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    page = "\n" + "\n".join(texts)
+    starts = [i for m in _BIO.finditer(page) for i in (m.start("name"), m.start("bio"))]
+    if starts:
+        ends = np.cumsum(np.fromiter(map(len, texts), np.int64, n) + 1)
+        out[np.searchsorted(ends, starts, side="right")] = True
+    return out
+
+
 def cap_scores(scores: np.ndarray, texts: list[str]) -> np.ndarray:
     """``scores`` with those of cross-reference lines capped at :data:`CAP`.
 
@@ -116,6 +167,7 @@ def cap_scores(scores: np.ndarray, texts: list[str]) -> np.ndarray:
         return scores
     mask = np.zeros(len(texts), dtype=bool)
     mask[above] = xref_mask([texts[i] for i in above.tolist()])
+    mask |= bio_mask(texts)
     if not mask.any():
         return scores
     return np.where(mask, np.minimum(scores, CAP), scores)
@@ -177,7 +229,7 @@ def rule_mask(page: Lines, *, comments: bool = False) -> np.ndarray:
     :data:`CAP` (what :class:`~boilerclf.Extractor` does after the model, in
     one pass per batch): cross-reference lines, and, in HTML, hidden lines
     and (unless ``comments``) the lines of readers' comment sections."""
-    mask = xref_mask(page.texts)
+    mask = xref_mask(page.texts) | bio_mask(page.texts)
     if page.kind == "html":
         mask |= markup_mask(page.hints, page.flags, page.texts, comments=comments)
     return mask

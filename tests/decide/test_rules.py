@@ -1,4 +1,4 @@
-"""Cross-reference lines ("See also: ...") are dropped after the model."""
+"""Cross-reference lines ("See also: ..."), comment-form prompts and author boxes are dropped after the model."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +10,7 @@ from pages import blog as _blog
 
 import boilerclf
 from boilerclf.decide import rules as cues
-from boilerclf.decide.rules import CAP, cap_scores, xref_mask
+from boilerclf.decide.rules import CAP, bio_mask, cap_scores, xref_mask
 
 
 @pytest.mark.parametrize("line", [
@@ -56,6 +56,58 @@ def test_xref_lines_match(line):
 ])
 def test_prose_does_not_match(line):
     assert not xref_mask([line]).any()
+
+
+@pytest.mark.parametrize("line", [
+    "Please enter your comment!",
+    "Please enter your name here",
+    "You have entered an incorrect email address!",
+    "Leave a Reply",
+    "Leave a Reply to Anna Cancel reply",
+    "Add A Comment",
+    "Your email address will not be published. Required fields are marked *",
+    "Save my name, email, and website in this browser for the next time I comment.",
+    "This site uses Akismet to reduce spam. Learn how your comment data is processed.",
+    "Laisser un commentaire",
+    "Hinterlasse einen Kommentar",
+    "Deja una respuesta",
+])
+def test_comment_form_prompts_match(line):
+    assert xref_mask(["Intro paragraph.", line, "Outro."]).tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("line", [
+    "Readers who leave a comment on the council's page will get an answer, the mayor said.",
+    "Please enter your name in the register at the town hall before Friday.",
+    "Comments are closed on Sundays, a spokesman for the library said.",
+])
+def test_prose_about_comments_does_not_match(line):
+    assert not xref_mask([line]).any()
+
+
+def test_author_box_name_and_biography_are_found():
+    texts = [PARAS[0], "Mia Noles",
+             "Mia Noles is a writer at the Ode Magazine. She holds a degree from Leeds University.",
+             "Jim Pollard", "Follow on X",
+             "Jim Pollard is an Australian journalist based in Thailand since 1999.",
+             # a product or a company described under its name is not an author box
+             "Apache Spark", "Apache Spark is a unified analytics engine for large-scale data processing.",
+             # the name must be the same, alone on its line
+             "Anna Berg", "Mia Noles is a writer at the Ode Magazine.",
+             "Tom Hale is a reporter at the Gazette."]
+    assert bio_mask(texts).tolist() == [False, True, True, True, False, True, False, False, False, False, False]
+    assert bio_mask([]).shape == (0,) and not bio_mask(["Mia Noles"]).any()
+
+
+def test_shipped_text_model_drops_the_author_box_and_the_comment_form():
+    dump = "\n\n".join(["Harbour repairs to start in May", *PARAS, "Mia Noles",
+                         "Mia Noles is a writer at the Harbour Gazette. She covers the town council and "
+                         "the port, and loves sailing.",
+                         "Please enter your comment!", "Please enter your name here",
+                         "You have entered an incorrect email address!"])
+    text = boilerclf.extract_text(dump)
+    assert all(p in text for p in PARAS)
+    assert "Mia Noles" not in text and "Please enter" not in text and "incorrect email" not in text
 
 
 def test_mask_maps_matches_to_the_right_lines():
