@@ -86,7 +86,8 @@ def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float
     """
     raw = np.asarray(raw, dtype=np.float64)
     starts = page_starts(X)
-    scores = rules.cap_scores(raw, texts) if xref_rule else raw  # one search for the batch
+    words = _decision.line_words(X)
+    scores = rules.cap_scores(raw, texts, words) if xref_rule else raw  # one search for the batch
     capped = scores < raw  # lines a rule capped (for "auto": never kept)
     if markup is not None and markup.any():
         if markup.dtype != bool:
@@ -97,7 +98,6 @@ def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float
     if profile is not None and scores is raw:
         scores = scores.copy()
     thresholds = np.empty(len(scores), dtype=np.float64)
-    words = _decision.line_words(X) if isinstance(decision, _decision.Auto) else None
     for a, b in zip(starts[:-1].tolist(), starts[1:].tolist()):
         s = scores[a:b]
         if profile is not None:

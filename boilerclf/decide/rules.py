@@ -116,10 +116,11 @@ _XREF = re.compile(rf"\n[ \t]*(?:(?:{_LABELS})[ \t]*(?:$|[:：»|–—>-])|{_HE
                    rf"|{_FORM}[ \t]*$)", re.I | re.M)
 # An author box: the author's name alone on a line, then (at most one short line
 # later) a line that starts with the same name and says what the person writes.
-_BIO = re.compile(
-    r"\n[ \t]*(?P<name>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3})[ \t]*\n(?:[^\n]{0,40}\n)?[ \t]*(?P<bio>(?P=name)) "
-    r"(?i:is|was|has been|has worked as)(?: \S+){0,6}? (?i:writer|journalist|reporter|editor|author|correspondent"
-    r"|contributor|columnist|blogger|freelancer|producer|analyst|photographer|critic)s?\b")
+_NAME = re.compile(r"[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3}")
+_ROLE = re.compile(r"(?i:is|was|has been|has worked as)(?: \S+){0,6}? (?i:writer|journalist|reporter|editor|author"
+                   r"|correspondent|contributor|columnist|blogger|freelancer|producer|analyst|photographer|critic)s?\b")
+#: The longest name line of an author box, in characters.
+NAME_CHARS = 40
 
 
 def xref_mask(texts: list[str]) -> np.ndarray:
@@ -140,34 +141,52 @@ def xref_mask(texts: list[str]) -> np.ndarray:
     return out
 
 
-def bio_mask(texts: list[str]) -> np.ndarray:
+def bio_mask(texts: list[str], rows: np.ndarray | None = None) -> np.ndarray:
     """Boolean array: which of ``texts`` (one page's lines, or a batch's) are an
     author box's name line and the biography line that follows it
-    ("Jane Doe" / "Jane Doe is a reporter at ...")."""
+    ("Jane Doe" / "Jane Doe is a reporter at ...").  ``rows``: the only lines
+    that may be a name line (all by default); a line is tested further only
+    when a line after it starts with its text, so the cost is one string
+    comparison per candidate."""
     n = len(texts)
     out = np.zeros(n, dtype=bool)
-    if n < 2:
-        return out
-    page = "\n" + "\n".join(texts)
-    starts = [i for m in _BIO.finditer(page) for i in (m.start("name"), m.start("bio"))]
-    if starts:
-        ends = np.cumsum(np.fromiter(map(len, texts), np.int64, n) + 1)
-        out[np.searchsorted(ends, starts, side="right")] = True
+    for i in (range(n - 1) if rows is None else rows.tolist()):
+        name = texts[i].strip()
+        if len(name) > NAME_CHARS or i + 1 >= n:
+            continue
+        key = name + " "
+        for j in (i + 1, i + 2):
+            if j >= n:
+                break
+            line = texts[j].lstrip()
+            if line.startswith(key):
+                if _NAME.fullmatch(name) and _ROLE.match(line, len(key)):
+                    out[i] = out[j] = True
+                break
+            if len(line) > NAME_CHARS:  # only a short line may sit between them
+                break
     return out
 
 
-def cap_scores(scores: np.ndarray, texts: list[str]) -> np.ndarray:
-    """``scores`` with those of cross-reference lines capped at :data:`CAP`.
+#: The most tokens (:func:`boilerclf.decide.decision.line_words`) a name line may have.
+NAME_TOKENS = 8
+
+
+def cap_scores(scores: np.ndarray, texts: list[str], words: np.ndarray | None = None) -> np.ndarray:
+    """``scores`` with those of cross-reference lines, comment-form prompts and
+    author boxes capped at :data:`CAP`.
 
     Only lines scored above the cap can change, so only their texts are
-    searched (most of a page's lines score below it: menus, link lists).
+    searched (most of a page's lines score below it: menus, link lists);
+    ``words`` (tokens per line) lets only short ones be tried as a name line.
     """
     above = np.flatnonzero(scores > CAP)
     if not len(above):
         return scores
     mask = np.zeros(len(texts), dtype=bool)
     mask[above] = xref_mask([texts[i] for i in above.tolist()])
-    mask |= bio_mask(texts)
+    # a name line the model drops needs no cap; ``words`` (tokens per line) narrows the candidates
+    mask |= bio_mask(texts, above if words is None else above[words[above] <= NAME_TOKENS])
     if not mask.any():
         return scores
     return np.where(mask, np.minimum(scores, CAP), scores)
