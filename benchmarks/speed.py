@@ -21,12 +21,17 @@ also sees one core):
 * ``boilerclf batch``  ``Extractor(model).extract_many(pages, kind="html",
                        batch_size=64, n_jobs=1)`` over all pages at once;
 * the peers            ``trafilatura``, ``readability``, ``justext``,
-                       ``boilerpy3``, ``resiliparse`` from ``peers.RAW_PEERS``
+                       ``boilerpy3``, ``resiliparse`` from ``peers.RAW_PEERS``,
+                       and ``turbohtml`` (``parse(raw, detect_encoding=True).main_text()``)
                        (the raw functions; exceptions are caught here, so the
                        page counts with ``''`` and the error is counted);
 * ``parse floor: lexbor``  selectolax ``LexborHTMLParser(text)`` on the text
                        boilerclf's own decoder (``boilerclf.parse.decode.decode``)
                        makes; decoding is done before timing and not counted;
+* ``parse floor: lexbor on the raw bytes``  ``LexborHTMLParser(page_bytes)``: lexbor
+                       reads bytes as UTF-8, so this floor skips decoding and the
+                       encoding back to UTF-8 that a ``str`` costs (for a page that
+                       is not UTF-8 it parses mojibake: a floor, not an extractor);
 * ``parse floor: lxml``    ``lxml.html.document_fromstring(text)`` on the same
                        text (a leading ``<?xml ...?>`` declaration stripped,
                        as benchmarks/parsers.py does, since lxml refuses
@@ -94,8 +99,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-PEER_RUNS = ["trafilatura", "readability", "justext", "boilerpy3", "resiliparse"]
-SINGLE_RUNS = ["boilerclf", "boilerclf_batch", *PEER_RUNS, "floor_lexbor", "floor_lxml",
+PEER_RUNS = ["trafilatura", "readability", "justext", "boilerpy3", "resiliparse", "turbohtml"]
+SINGLE_RUNS = ["boilerclf", "boilerclf_batch", *PEER_RUNS, "floor_lexbor", "floor_lexbor_bytes", "floor_lxml",
                "boilerclf_unpinned"]
 #: Runs that are never pinned (they show the default, unpinned behaviour).
 UNPINNED_RUNS = {"boilerclf_unpinned"}
@@ -104,10 +109,11 @@ LABELS = {
     "boilerclf_batch": "boilerclf batch (extract_many, 64, n_jobs=1)",
     "boilerclf_unpinned": "boilerclf (extract per page), not pinned",
     "floor_lexbor": "parse floor: selectolax LexborHTMLParser",
+    "floor_lexbor_bytes": "parse floor: selectolax LexborHTMLParser on the raw bytes",
     "floor_lxml": "parse floor: lxml.html.document_fromstring",
 }
 LIBS = ["boilerclf", "selectolax", "lxml", "numpy", "scikit-learn", "trafilatura",
-        "readability-lxml", "justext", "boilerpy3", "resiliparse", "psutil"]
+        "readability-lxml", "justext", "boilerpy3", "resiliparse", "turbohtml", "psutil"]
 BATCH_SIZE = 64
 #: Scaling runs: (n_jobs, extra environment, how the pages are fed).  The third
 #: shows n_jobs=2 with one OpenMP thread per worker (what a worker initializer
@@ -181,9 +187,15 @@ def _setup(run: str, raws: list[bytes], spec: dict):
         ex = Extractor(model=spec["model"])
         ex.model_for("html")  # load the model now, not inside the first timed page
         return ex, raws
+    if run == "turbohtml":  # its main-content extraction, as benchmarks/modern.py runs it
+        import turbohtml
+        return (lambda raw: turbohtml.parse(raw, detect_encoding=True).main_text() or ""), raws
     if run in PEER_RUNS:
         import peers
         return peers.RAW_PEERS[run], raws
+    if run == "floor_lexbor_bytes":  # lexbor reads the bytes as UTF-8: no decoding, no encoding back
+        from selectolax.lexbor import LexborHTMLParser
+        return LexborHTMLParser, raws
     if run in ("floor_lexbor", "floor_lxml"):
         decode = _load_decoder()
         texts = []
@@ -356,7 +368,7 @@ def child_main(spec: dict) -> None:
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         res.update(n=len(inputs), wall_s=wall, cpu_s=cpu, times=times, errors=len(errors),
                    timeouts=sum(e == "timeout" for e in errors), error_samples=errors[:3],
-                   empty=state["empty"] if run not in ("floor_lexbor", "floor_lxml") else None,
+                   empty=state["empty"] if not run.startswith("floor_") else None,
                    out_chars=state["chars"])
 
     elif mode == "scale":
@@ -542,6 +554,12 @@ def floor_lines(rows: list[dict]) -> list[str]:
                            f"{by[k]['mean_ms'] / fl['mean_ms']:.1f}× the lexbor parse floor "
                            f"({fl['mean_ms']:.2f} ms/page); parsing is "
                            f"{100 * fl['mean_ms'] / by[k]['mean_ms']:.0f} % of boilerclf's time.")
+    fb = by.get("floor_lexbor_bytes")
+    if fb:
+        for k in ("boilerclf", "boilerclf_batch"):
+            if k in by:
+                out.append(f"- {LABELS[k]}: {by[k]['mean_ms'] / fb['mean_ms']:.1f}× lexbor's parse of the raw "
+                           f"bytes ({fb['mean_ms']:.2f} ms/page, no decoding).")
     if "boilerclf" in by and "boilerclf_unpinned" in by:
         a, b = by["boilerclf"], by["boilerclf_unpinned"]
         out.append(f"- boilerclf not pinned (default thread settings; the compiled tree "

@@ -28,7 +28,7 @@ from boilerclf.parse import lines as _lines
 from boilerclf.parse import markup as _markup
 from boilerclf.parse import metadata as _metadata
 from boilerclf.parse import text as text_mod
-from boilerclf.parse.decode import InputError, looks_like_html, page_text
+from boilerclf.parse.decode import InputError, looks_like_html, page_text_utf8
 
 #: Presets, the precision / balanced / recall knob: thresholds chosen per page
 #: (:mod:`boilerclf.decide.decision`) with recall weighed 0.3, 1 and 3 times precision.
@@ -326,14 +326,14 @@ class Extractor:
             raise InputError(f"kind must be 'html' or 'text', not {kind!r}")
         if charset is not None and not isinstance(charset, str):
             raise InputError(f"charset must be a str or None, not {type(charset).__name__}")
-        page, cut = page_text(page, charset, self.max_bytes)
+        page, cut, utf8 = page_text_utf8(page, charset, self.max_bytes)
         check_deadline(deadline, "decoding")
         if kind is None:
             kind = "html" if looks_like_html(page) else "text"
         if kind == "html":
-            text, guarded = html_mod.guarded_text(page, charset, self.max_depth, self.max_attrs)
+            text, guarded, utf8 = html_mod.guarded_text(page, charset, self.max_depth, self.max_attrs, utf8)
             check_deadline(deadline, "the markup guard")
-            out = html_mod.parse_lines(text, guarded, max_nodes=self.max_nodes)
+            out = html_mod.parse_lines(text, guarded, utf8, max_nodes=self.max_nodes)
         else:
             out = text_mod.text_lines(page)
         check_deadline(deadline, "parsing")

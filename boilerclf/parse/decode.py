@@ -89,32 +89,44 @@ def decode(data: bytes | str, charset: str | None = None) -> str:
     that are plainly not text (:func:`not_text`), with a one-line message such
     as "not a text or HTML page (looks like a PDF document)".
     """
+    return decode_utf8(data, charset)[0]
+
+
+def decode_utf8(data: bytes | str, charset: str | None = None) -> tuple[str, bool]:
+    """``(decode(data, charset), exact)``: ``exact`` is True when the text is
+    ``data`` read as valid UTF-8 from its first byte to its last (no BOM, no
+    hint, nothing replaced), so that ``data`` is the text's UTF-8 encoding and
+    a parser that wants UTF-8 bytes can take ``data`` as it is."""
     if isinstance(data, str):
-        return data
+        return data, False
     if not data:
-        return ""
+        return "", False
     for bom, name in _BOMS:
         if data.startswith(bom):
-            return data[len(bom):].decode(name, "replace")
+            return data[len(bom):].decode(name, "replace"), False
     what = not_text(data)
     if what is not None:
         raise InputError(f"not a text or HTML page (looks like {what})")
+    return _decoded(data, charset)
+
+
+def _decoded(data: bytes, charset: str | None) -> tuple[str, bool]:
     hinted = _codec(charset)
     if hinted:
-        return data.decode(hinted, "replace")
+        return data.decode(hinted, "replace"), False
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), True
     except UnicodeDecodeError as e:
         if e.start >= len(data) - 3 and e.reason == "unexpected end of data":
             # valid UTF-8 cut inside its last character (a page cut at max_bytes)
-            return data[: e.start].decode("utf-8") + "\ufffd"
+            return data[: e.start].decode("utf-8") + "\ufffd", False
     declared = declared_charset(data)
     if declared and declared not in ("utf-8", "utf-16-le", "utf-16-be", "utf-16", "utf-32"):
-        return data.decode(declared, "replace")
+        return data.decode(declared, "replace"), False
     if declared == "utf-8" and _mostly_utf8(data):
-        return data.decode("utf-8", "replace")
+        return data.decode("utf-8", "replace"), False
     detected = _detect(data)
-    return data.decode(detected or "cp1252", "replace")
+    return data.decode(detected or "cp1252", "replace"), False
 
 
 def _mostly_utf8(data: bytes) -> bool:
@@ -261,12 +273,22 @@ def page_text(page: str | bytes | bytearray | memoryview, charset: str | None = 
     cut at ``max_bytes`` characters.  ``cut`` says whether the page was longer.
     Anything else is an :class:`InputError`.
     """
+    text, cut, _ = page_text_utf8(page, charset, max_bytes)
+    return text, cut
+
+
+def page_text_utf8(page: str | bytes | bytearray | memoryview, charset: str | None = None,
+                   max_bytes: int | None = None) -> tuple[str, bool, bytes | None]:
+    """:func:`page_text` and, third, the page's bytes when they are exactly the
+    text's UTF-8 encoding (:func:`decode_utf8`), else None."""
     if isinstance(page, (bytes, bytearray, memoryview)):
         cut = max_bytes is not None and len(page) > max_bytes
-        return decode(bytes(page[:max_bytes] if cut else page), charset), cut
+        data = bytes(page[:max_bytes] if cut else page)
+        text, exact = decode_utf8(data, charset)
+        return text, cut, data if exact else None
     if isinstance(page, str):
         cut = max_bytes is not None and len(page) > max_bytes
-        return (page[:max_bytes] if cut else page), cut
+        return (page[:max_bytes] if cut else page), cut, None
     raise InputError(f"a page must be str or bytes, not {type(page).__name__}")
 
 

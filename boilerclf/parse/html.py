@@ -24,7 +24,7 @@ from boilerclf.parse import guard as _guard
 from boilerclf.parse import lines as _lines
 from boilerclf.parse import markup as _markup
 from boilerclf.parse import metadata as _metadata
-from boilerclf.parse.decode import decode
+from boilerclf.parse.decode import decode_utf8
 from boilerclf.parse.lines import (
     BLOCK,
     FLAG,
@@ -258,20 +258,31 @@ def html_lines(html: str | bytes, *, charset: str | None = None,
 
 
 def guarded_text(html: str | bytes, charset: str | None = None, max_depth: int = _markup.MAX_DEPTH,
-                 max_attrs: int = _markup.MAX_ATTRS) -> tuple[str, bool]:
+                 max_attrs: int = _markup.MAX_ATTRS, utf8: bytes | None = None) -> tuple[str, bool, bytes | None]:
     """The first half of :func:`html_lines`: the page as the parser will see it
-    (decoded, NULs replaced, the guard's spans deleted) and whether the guard cut any."""
-    text = decode(html, charset) if isinstance(html, (bytes, bytearray)) else html
+    (decoded, NULs replaced, the guard's spans deleted), whether the guard cut
+    any, and the page's UTF-8 bytes when they are exactly that text's encoding
+    (the parser then takes them as they are instead of encoding the text
+    again).  ``utf8``: a str page's UTF-8 bytes, when the caller kept them
+    (:func:`boilerclf.parse.decode.page_text_utf8`)."""
+    if isinstance(html, (bytes, bytearray)):
+        text, exact = decode_utf8(html, charset)
+        utf8 = bytes(html) if exact else None
+    else:
+        text = html
     if "\x00" in text:
-        text = text.replace("\x00", "\ufffd")
-    return _guard.apply(text, max_depth, max_attrs)
+        text, utf8 = text.replace("\x00", "\ufffd"), None
+    text, guarded = _guard.apply(text, max_depth, max_attrs)
+    return text, guarded, None if guarded else utf8
 
 
-def parse_lines(text: str, guarded: bool = False, *, max_nodes: int = MAX_NODES) -> Lines:
-    """The second half of :func:`html_lines`: parse a :func:`guarded_text` and walk it."""
+def parse_lines(text: str, guarded: bool = False, utf8: bytes | None = None, *,
+                max_nodes: int = MAX_NODES) -> Lines:
+    """The second half of :func:`html_lines`: parse a :func:`guarded_text` and
+    walk it (``utf8``: the text's UTF-8 encoding, when the caller has it)."""
     if not slow_warned and slow_reason is not None:
         warn_slow_path()
-    tree = LexborHTMLParser(text)
+    tree = LexborHTMLParser(utf8 if utf8 is not None else text)
     title = _meta_title(tree)
     root = tree.body or tree.root
     if root is None:

@@ -233,3 +233,50 @@ def test_utf16_page_without_bom_still_decodes():
 def test_only_the_start_is_read():
     # a page is text or not by its first bytes: a PDF quoted later in a page is no PDF
     assert not_text(page("x" * 10_000).encode() + b"%PDF-1.7" + bytes(10_000)) is None
+
+
+# ------------------------------------------------ the parser takes valid UTF-8 bytes as they are
+
+@pytest.mark.parametrize("data, charset, exact", [
+    ("<p>Caf\u00e9 \u201cquoted\u201d \U0001f600</p>".encode(), None, True),
+    (b"<p>plain ascii</p>", None, True),
+    ("<p>Caf\u00e9</p>".encode(), "utf-8", False),              # a hint: decoded the hint's way
+    ("<p>Caf\u00e9</p>".encode("cp1252"), None, False),         # not UTF-8
+    (b"\xef\xbb\xbf<p>bom</p>", None, False),                   # the BOM is not text
+    ("<p>Caf\u00e9</p>".encode()[:-6] + b"\xc3", None, False),  # cut inside a character
+])
+def test_decode_utf8_says_when_the_bytes_are_the_text(data, charset, exact):
+    from boilerclf.parse.decode import decode_utf8
+
+    text, got = decode_utf8(data, charset)
+    assert text == decode(data, charset) and got is exact
+    if exact:
+        assert text.encode("utf-8") == data
+
+
+def test_guarded_text_hands_the_parser_the_page_bytes_only_when_they_are_its_text():
+    from boilerclf.parse import html as html_mod
+
+    page = "<html><body><p>Caf\u00e9 au lait, \u201cquoted\u201d.</p></body></html>".encode()
+    text, guarded, utf8 = html_mod.guarded_text(page)
+    assert not guarded and utf8 == page and text == page.decode()
+    assert html_mod.guarded_text(page.replace(b"au", b"a\x00u"))[2] is None       # NUL replaced
+    assert html_mod.guarded_text(page.decode().encode("cp1252"))[2] is None       # decoded as cp1252
+    deep = b"<html><body>" + b"<div>" * 3000 + b"deep text" + b"</div>" * 3000 + b"</body></html>"
+    text, guarded, utf8 = html_mod.guarded_text(deep)
+    assert guarded and utf8 is None                                                # the guard cut spans
+
+
+def test_bytes_and_their_text_give_the_same_lines():
+    """A UTF-8 page parsed from its own bytes gives what its decoded text gives."""
+    from pathlib import Path
+
+    import boilerclf
+
+    ex = boilerclf.Extractor()
+    pages = [p.read_bytes() for p in sorted((Path(__file__).parent.parent / "fixtures").glob("*.html"))]
+    assert len(pages) >= 5
+    for raw in pages:
+        a, b = ex.classify(raw, "html"), ex.classify(decode(raw), "html")
+        assert [ln.text for ln in a.lines] == [ln.text for ln in b.lines]
+        assert a.scores.tolist() == b.scores.tolist() and a.text == b.text
