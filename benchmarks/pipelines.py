@@ -23,7 +23,10 @@ library rows also say how long their import and model load took.
   step (its defaults: ``favour_precision=True``, ``timeout=1``).
 
 Reported: wall seconds, pages/s over the whole run, and each row's time
-against ``extract_many``'s.  Best of ``--repeat`` runs (default 2).
+against ``extract_many``'s.  Best of ``--repeat`` runs (default 2).  The
+library rows' start-up includes reading and decompressing the WARC, which
+the command line and datatrove do while they extract.  Needs datatrove's
+WARC reader dependencies (``pip install datatrove faust-cchardet python-magic``).
 """
 from __future__ import annotations
 
@@ -141,7 +144,7 @@ def main() -> None:
         "each run a fresh process on one core, wall time from the outside (start-up included), best of "
         f"{a.repeat}.  The machine may be shared: compare rows of this run, not runs.",
         "",
-        "| run | wall s | pages/s | × extract_many's wall | start-up s (import, model) | extraction s |",
+        "| run | wall s | pages/s | × extract_many's wall | start-up s (reading the WARC, import, model) | extraction s |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows.items():
