@@ -71,9 +71,10 @@ def _modern_section(report: dict, lodo: dict) -> list[str]:
     return out
 
 
-def _text_section(lodo: dict, text_thr) -> list[str]:
+def _text_section(lodo: dict, text_thr, kfold: dict | None = None) -> list[str]:
     """The card's table of the plain-text model on whole-page dumps, per set
-    and dumper, against keeping every line and the HTML model on the same pages."""
+    and dumper, against keeping every line and the HTML model on the same pages
+    (and the rows of the sets also scored by site-grouped k-fold, ``kfold``)."""
     sets = [s for s, v in sorted(lodo.items()) if v.get("text_dumpers")]
     if not sets:
         return []
@@ -100,6 +101,19 @@ def _text_section(lodo: dict, text_thr) -> list[str]:
         out.append(f"| {s} | " + " | ".join(cells) + (f" | {h['f1']:.3f} |" if h else " | – |"))
     out.append("| **macro** | " + " | ".join(f"**{sum(cols[d]) / len(cols[d]):.3f}**" if cols[d] else "–"
                                            for d in dumpers + ["html"]) + " |")
+    for s, v in sorted((kfold or {}).items()):
+        if not v.get("text_dumpers"):
+            continue
+        cells = []
+        for d in dumpers:
+            m, a = v["text_dumpers"].get(d), (v.get("text_keep_all") or {}).get(d)
+            cells.append(f"{m['f1']:.3f} ({a['f1']:.3f})" if m and a else "–")
+        h = v.get("html")
+        how = f"{v['folds']['k']}-fold by {v['folds']['group']}" if v.get("folds") else "k-fold"
+        out.append(f"| {s} ({how}) | " + " | ".join(cells) + (f" | {h['f1']:.3f} |" if h else " | – |"))
+    if any((v or {}).get("text_dumpers") for v in (kfold or {}).values()):
+        out += ["", "The k-fold rows: the shipped models train on that set, so it is scored as it is for HTML, "
+                "each fold by models trained on every other set and the set's other folds (sites never split)."]
     return out
 
 
@@ -262,7 +276,7 @@ def write(out_dir: str | Path, report: dict) -> None:
                   + ") with `include_title=True`, the others with the library's default, the body "
                   "without it (`training/datasets.py:HEADLINE_IN_GOLD`)."]
     lines += _modern_section(report, lodo)
-    lines += _text_section(lodo, text_head.get("params", {}).get("threshold", 0.5))
+    lines += _text_section(lodo, text_head.get("params", {}).get("threshold", 0.5), report.get("kfold"))
     if report.get("note"):
         lines += ["", f"Note: {report['note']}."]
     thr = (report.get("thresholds") or {}).get("html")
