@@ -204,8 +204,17 @@ def gated_f1(site: SitePages, base, lab: list[str], held: list[str], Xh: np.ndar
     return site.f1(held, g.decision_scores(Xh), site_thr), est
 
 
+def stricter(est, min_gain: float) -> float:
+    """The blend weight the gate would choose with ``min_gain`` (from the same estimate; no refit)."""
+    if est is None:
+        return 0.0
+    means = est.blend_f1.mean(axis=0)
+    return float(est.weights[est.best]) if means[est.best] - est.base_f1.mean() > min_gain else 0.0
+
+
 def run_site(site: SitePages, base, shipped, repeats: int, seed: int, unbalanced: bool = True,
-             labelled: tuple[int, ...] = N_LABELLED, suggest: bool = True) -> dict:
+             labelled: tuple[int, ...] = N_LABELLED, suggest: bool = True,
+             min_gains: tuple[float, ...] = ()) -> dict:
     """One site's mean held-back F1 per condition over ``repeats`` splits.
 
     Each split holds back :func:`held_count` random pages; the pool is the
@@ -256,6 +265,16 @@ def run_site(site: SitePages, base, shipped, repeats: int, seed: int, unbalanced
                 rows[f"site{k}_gated"].append(f)
                 rows[f"site{k}_gate_weight"].append(0.0 if est is None else est.weight)
                 rows[f"site{k}_gate_estimate"].append(0.0 if est is None else est.gain())
+                for mg in min_gains:  # a stricter gate: the blend must beat the base by more than mg
+                    w = stricter(est, mg)
+                    if w == (0.0 if est is None else est.weight):
+                        rows[f"site{k}_gated_min{mg:g}"].append(f)
+                    elif w == 0.0:
+                        rows[f"site{k}_gated_min{mg:g}"].append(rows["base"][-1])
+                    else:
+                        g = SiteModel(base, threshold=site_thr, weight=w).fit(site.matrix(lab),
+                                                                               site.labelled(lab).y)
+                        rows[f"site{k}_gated_min{mg:g}"].append(site.f1(held, g.decision_scores(Xh), site_thr))
             if suggest:
                 s_sug, g_thr = site_scores(site, base, sugg[:k], Xh, site_thr)
                 rows[f"sugg{k}"].append(site.f1(held, s_sug, g_thr))
@@ -415,6 +434,8 @@ def main() -> None:
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--labelled", default=",".join(map(str, N_LABELLED)),
                     help="Numbers of labelled pages to measure (comma-separated; fewer is faster).")
+    ap.add_argument("--gate-min-gain", default="", help="Also score stricter gates: the blend must beat the "
+                    "base on the labelled pages by more than each of these (comma-separated; siteK_gated_minX).")
     ap.add_argument("--no-suggest", action="store_true", help="Skip the suggested pools (faster).")
     ap.add_argument("--no-unbalanced", action="store_true", help="Skip the siteK_unbalanced variant (faster).")
     ap.add_argument("--train-bases", action="store_true", help="Train the leave-that-set-out bases into --bases.")
@@ -457,7 +478,8 @@ def main() -> None:
         part = build.build(args.root / ds, args.cache)["html"]
         for j, (host, pids) in enumerate(sites(args.root, ds, args.min_pages).items()):
             r = run_site(SitePages(part, pids), base, shipped, args.repeats, seed=j,
-                         unbalanced=not args.no_unbalanced, labelled=labelled, suggest=not args.no_suggest)
+                         unbalanced=not args.no_unbalanced, labelled=labelled, suggest=not args.no_suggest,
+                         min_gains=tuple(float(x) for x in args.gate_min_gain.split(",") if x))
             res[(ds, host)] = (len(pids), r)
             print(ds, host, len(pids), " ".join(f"{k}={v:.3f}" for k, v in r.items() if "_" not in k
                                                  or k.startswith("profile")), f"({time.time() - t0:.0f}s)",
