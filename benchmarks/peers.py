@@ -43,7 +43,7 @@ CLI
 ---
 ::
 
-    python benchmarks/peers.py --datasets all --peers all --cache /work/cache/peers
+    python benchmarks/peers.py --datasets all --peers all --cache ../cache/peers
 
 runs each peer on each dataset (peers outer loop, in registry order, so the
 trafilatura runs finish first), writes ``CACHE/<peer>/<dataset>.json`` as
@@ -82,9 +82,9 @@ from pathlib import Path
 from typing import Callable
 
 DATASETS_DIR = Path(os.environ.get("BOILERCLF_DATASETS",
-                                   "/work/shared/datasets"))
+                                   "../shared/datasets"))
 SCORE_PY = Path(os.environ.get("BOILERCLF_SCORE_PY",
-                               "/work/shared/tools/score.py"))
+                               "../shared/tools/score.py"))
 SNIPPET_SET = "trafilatura_eval"
 ALL_DATASETS = ["dragnet", "cleaneval", "cleanportaleval", "canola",
                 "utomo_big5", "utomo_chaos", "readability",
@@ -533,7 +533,7 @@ def main(argv=None):
                     help="comma list or 'all' (%s)" % ",".join(ALL_DATASETS))
     ap.add_argument("--peers", default="all",
                     help="comma list or 'all' (%s)" % ",".join(PEERS))
-    ap.add_argument("--cache", default="/work/cache/peers", type=Path)
+    ap.add_argument("--cache", default="../cache/peers", type=Path)
     ap.add_argument("--timeout", type=float, default=30.0,
                     help="per-page time limit in seconds")
     ap.add_argument("--limit", type=int, default=None,

@@ -9,7 +9,7 @@ the shipped HTML model trained on its snippets (``boilerclf train`` does by
 default), with the number the training report holds for a model trained
 without them; otherwise with the shipped model.
 
-    python benchmarks/quality.py --datasets ../shared/datasets --peers-cache /work/cache/peers \
+    python benchmarks/quality.py --datasets ../shared/datasets --peers-cache ../cache/peers \
         --write-md benchmarks/QUALITY.md
 """
 from __future__ import annotations
@@ -64,7 +64,7 @@ def snippet_row(root: Path, cache: Path, ours: float) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default=str(HERE.parent.parent / "shared" / "datasets"))
-    ap.add_argument("--peers-cache", default="/work/cache/peers")
+    ap.add_argument("--peers-cache", default="../cache/peers")
     ap.add_argument("--report", default=str(HERE.parent / "models" / "training_report.json"))
     ap.add_argument("--model", default=None)
     ap.add_argument("--write-md", default=None)

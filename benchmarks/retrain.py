@@ -38,14 +38,14 @@ unseen; the shipped model, which saw every set, is reported beside it.
 models are fitted with scikit-learn's weighted binning made exact-and-faster
 by ``benchmarks/fastbin.py`` (``--sklearn-binning`` to keep its own).  Then::
 
-    OMP_NUM_THREADS=1 python benchmarks/retrain.py --cache /work/cache/lines \\
-        --bases /work/cache/retrain_bases --peers /work/cache/peers \\
+    OMP_NUM_THREADS=1 python benchmarks/retrain.py --cache ../cache/lines \\
+        --bases ../cache/retrain_bases --peers ../cache/peers \\
         --sets cleanportaleval,dragnet,wcxb_dev --train-bases
-    OMP_NUM_THREADS=1 python benchmarks/retrain.py --cache /work/cache/lines \\
-        --bases /work/cache/retrain_bases --sets dragnet --json-out dragnet.json   # one set per run
-    OMP_NUM_THREADS=1 python benchmarks/retrain.py --cache /work/cache/lines \\
-        --bases /work/cache/retrain_bases --sets wcxb_dev --min-pages 6 --json-out wcxb.json
-    python benchmarks/retrain.py --bases /work/cache/retrain_bases --json-in cpe.json dragnet.json wcxb.json \\
+    OMP_NUM_THREADS=1 python benchmarks/retrain.py --cache ../cache/lines \\
+        --bases ../cache/retrain_bases --sets dragnet --json-out dragnet.json   # one set per run
+    OMP_NUM_THREADS=1 python benchmarks/retrain.py --cache ../cache/lines \\
+        --bases ../cache/retrain_bases --sets wcxb_dev --min-pages 6 --json-out wcxb.json
+    python benchmarks/retrain.py --bases ../cache/retrain_bases --json-in cpe.json dragnet.json wcxb.json \\
         --json-out benchmarks/retrain_results.json --write-md benchmarks/RETRAIN.md
 
 (``--cache-digest`` reads line caches made by an earlier commit whose parse

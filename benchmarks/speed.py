@@ -8,7 +8,7 @@
 What it measures
 ----------------
 The first ``--pages`` ids (sorted) of a shared dataset
-(``/work/shared/datasets/<name>/``, via ``peers.load_dataset``) are loaded
+(``../shared/datasets/<name>/``, via ``peers.load_dataset``) are loaded
 into memory as raw bytes.  Every run below happens in its own fresh Python
 subprocess, so peak memory is per extractor; the pages reach the child through
 a pickle file, so every child starts with the same pages in memory.

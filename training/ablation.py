@@ -12,7 +12,7 @@ so that both schemes see a similar neighbour in training).
 
 Usage (from a checkout, caches as for ``boilerclf train``)::
 
-    python -m boilerclf_training.ablation ../shared/datasets --cache /work/cache/lines \
+    python -m boilerclf_training.ablation ../shared/datasets --cache ../cache/lines \
         --variant base --variant no_context --out ablation.json
 """
 from __future__ import annotations
