@@ -116,14 +116,17 @@ def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float
 
 def auto_threshold(auto: _decision.Auto, s: np.ndarray, words: np.ndarray, capped: np.ndarray,
                    texts: list[str], xref_rule: bool = True) -> float:
-    """One page's threshold under ``auto``.  The batch's cross-reference search
+    """One page's threshold under ``auto``.  The batch's search for the lines
+    the rules cap (cross-reference lines, comment-form prompts, author boxes)
     covered only the lines scored above the cap; should the threshold reach
     below it, the lines it would add are searched too, so that ``auto``
-    never keeps a cross-reference line."""
+    never keeps such a line."""
     t = _decision.page_threshold(s, words, auto.recall_weight, capped)
     if t <= rules.CAP and xref_rule:
         low = np.flatnonzero((s >= t) & (s <= rules.CAP) & ~capped)
         hit = rules.xref_mask([texts[j] for j in low.tolist()]) if len(low) else low
+        if len(low):
+            hit = hit | rules.bio_mask(texts, low)[low]
         if len(low) and hit.any():
             capped = capped.copy()
             capped[low[hit]] = True

@@ -246,8 +246,9 @@ def markup_mask(hints: np.ndarray, flags: np.ndarray, texts: list[str], *, comme
 def rule_mask(page: Lines, *, comments: bool = False) -> np.ndarray:
     """Boolean array: the lines of one page whose score the rules cap at
     :data:`CAP` (what :class:`~boilerclf.Extractor` does after the model, in
-    one pass per batch): cross-reference lines, and, in HTML, hidden lines
-    and (unless ``comments``) the lines of readers' comment sections."""
+    one pass per batch): cross-reference lines, comment-form prompts and author
+    boxes, and, in HTML, hidden lines and (unless ``comments``) the lines of
+    readers' comment sections."""
     mask = xref_mask(page.texts) | bio_mask(page.texts)
     if page.kind == "html":
         mask |= markup_mask(page.hints, page.flags, page.texts, comments=comments)

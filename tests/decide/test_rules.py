@@ -250,3 +250,18 @@ def test_a_page_that_hides_most_of_its_text_keeps_it_to_the_model(tiny_models):
     assert "part 3" in r.text and "Your email is being processed" not in r.text
     codes = cues.markup_codes(ex.lines(revealed, "html").hints, ex.lines(revealed, "html").flags)
     assert set(codes.tolist()) == {0, cues.HIDDEN}
+
+
+def test_auto_never_keeps_an_author_box_scored_under_the_cap():
+    """When ``auto`` reaches below the cap, the lines it would add are searched for
+    author boxes too (the batch's search covered only the lines above the cap)."""
+    from boilerclf.decide import decision, keep
+
+    texts = ["Mia Noles", "Mia Noles is a writer at the Harbour Gazette and covers the port.",
+             "Short menu", "Another menu item"]
+    s = np.array([0.045, 0.04, 0.03, 0.01])
+    t = keep.auto_threshold(decision.parse("auto"), s, np.array([2.0, 13.0, 2.0, 3.0]), np.zeros(4, bool), texts)
+    assert t > 0.045  # neither the name nor the biography is kept
+    plain = ["Harbour news", "The council met on Monday to discuss the port.", "Short menu", "Another menu item"]
+    assert keep.auto_threshold(decision.parse("auto"), s, np.array([2.0, 9.0, 2.0, 3.0]), np.zeros(4, bool),
+                               plain) < 0.045
