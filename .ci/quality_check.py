@@ -63,9 +63,8 @@ def main() -> int:
             failed.append(name)
     # the text model's default (auto) keeps the related headlines after "See also:" of one example:
     # shown, not failed; the precision preset must clean all four, the default the other three
-    for name in check_examples(root.parent / "examples", plain):
-        if name != "002_e2568c79fe3e25d2.txt":
-            failed.append(name + " (default)")
+    for name in check_examples(root.parent / "examples", plain, shown_only={"002_e2568c79fe3e25d2.txt"}):
+        failed.append(name + " (default)")
     failed += check_examples(root.parent / "examples", Extractor(threshold="precision"))
     if update:
         floors_path.write_text(json.dumps(new, indent=2, sort_keys=True) + "\n")
@@ -87,8 +86,9 @@ EXAMPLE_BOILERPLATE = {
 }
 
 
-def check_examples(examples: Path, ex) -> list[str]:
-    """The examples where ``ex`` loses one of the five longest article lines or keeps listed boilerplate."""
+def check_examples(examples: Path, ex, shown_only: frozenset | set = frozenset()) -> list[str]:
+    """The examples where ``ex`` loses one of the five longest article lines or keeps listed boilerplate
+    (those named in ``shown_only`` are printed, not returned)."""
     failed = []
     for path in sorted(examples.glob("*.txt")):
         text = path.read_text(encoding="utf-8")
@@ -99,10 +99,10 @@ def check_examples(examples: Path, ex) -> list[str]:
         body = sorted((ln for ln in body if len(ln) > 200 and not any(m in ln for m in marks)), key=len)[-5:]
         lost = [ln[:50] for ln in body if ln not in kept]
         left = [m for m in marks if m in out]
-        status = "ok" if not lost and not left else "FAILED"
+        status = "ok" if not lost and not left else "shown, not failed" if path.name in shown_only else "FAILED"
         print(f"example {path.name:28s} ({ex.threshold or 'default'}) {len(kept)} lines kept; article lines lost: {lost or 0}; "
               f"boilerplate left: {left or 0}  {status}")
-        if status != "ok":
+        if status == "FAILED":
             failed.append(path.name)
     return failed
 
