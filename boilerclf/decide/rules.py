@@ -172,6 +172,18 @@ def bio_mask(texts: list[str], rows: np.ndarray | None = None) -> np.ndarray:
 NAME_TOKENS = 8
 
 
+def bio_candidates(rows: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """The ``rows`` that can be an author box's name line, by token counts
+    alone (``words``: tokens per line of the batch): 2 to :data:`NAME_TOKENS`
+    tokens, and one of the next two lines at least 2 tokens longer (the name
+    again, "is", what the person writes)."""
+    w = np.rint(words)
+    rows = rows[(w[rows] >= 2) & (w[rows] <= NAME_TOKENS)]
+    last = len(w) - 1
+    later = np.maximum(w[np.minimum(rows + 1, last)], w[np.minimum(rows + 2, last)])
+    return rows[later >= w[rows] + 2]
+
+
 def cap_scores(scores: np.ndarray, texts: list[str], words: np.ndarray | None = None) -> np.ndarray:
     """``scores`` with those of cross-reference lines, comment-form prompts and
     author boxes capped at :data:`CAP`.
@@ -185,8 +197,7 @@ def cap_scores(scores: np.ndarray, texts: list[str], words: np.ndarray | None = 
         return scores
     mask = np.zeros(len(texts), dtype=bool)
     mask[above] = xref_mask([texts[i] for i in above.tolist()])
-    # a name line the model drops needs no cap; ``words`` (tokens per line) narrows the candidates
-    mask |= bio_mask(texts, above if words is None else above[words[above] <= NAME_TOKENS])
+    mask |= bio_mask(texts, above if words is None else bio_candidates(above, words))
     if not mask.any():
         return scores
     return np.where(mask, np.minimum(scores, CAP), scores)

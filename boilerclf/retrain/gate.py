@@ -114,10 +114,7 @@ def estimate(base: LineScores, data: LabelledPages, *, k: int = 5,
     """
     make = make or default_site_model
     pages = data.pages
-    idx = data.labelled()
-    k = min(k, len(idx))
-    if k < 2:
-        raise ValueError("estimating the gain needs at least 2 labelled pages")
+    idx, k = data.folds(k, "estimating the gain")
     proto = make(base).set_params(weight=1.0)
     base_final = proto.site_inputs(np.asarray(data.X, np.float32), base)[:, -1].astype(np.float64)
     site = base_final.copy()  # the site layer's own score (weight 1), fold by fold

@@ -37,6 +37,16 @@ class LabelledPages:
         """The indices of the pages with at least one labelled line, in order."""
         return np.unique(self.pages[self.y >= 0])
 
+    def folds(self, k: int, what: str) -> tuple[np.ndarray, int]:
+        """``(labelled(), folds)``: the labelled pages and how many folds of them
+        a page-grouped k-fold makes (``k``, at most one page per fold); raises
+        ``ValueError`` ("``what`` needs at least 2 labelled pages") with fewer than 2."""
+        idx = self.labelled()
+        k = min(k, len(idx))
+        if k < 2:
+            raise ValueError(f"{what} needs at least 2 labelled pages")
+        return idx, k
+
     def gold(self) -> dict[str, str]:
         """Per page, the text of its lines labelled content (the reference for F1)."""
         out = {}

@@ -51,10 +51,7 @@ def cross_validate(base: LineScores, data: LabelledPages, *, k: int = 5,
     """
     make = make or default_site_model
     pages = data.pages
-    idx = data.labelled()
-    k = min(k, len(idx))
-    if k < 2:
-        raise ValueError("cross-validation needs at least 2 labelled pages")
+    idx, k = data.folds(k, "cross-validation")
     gold = data.gold()
     before_s = base.decision_scores(data.X)
     after_s = before_s.copy()

@@ -265,3 +265,15 @@ def test_auto_never_keeps_an_author_box_scored_under_the_cap():
     plain = ["Harbour news", "The council met on Monday to discuss the port.", "Short menu", "Another menu item"]
     assert keep.auto_threshold(decision.parse("auto"), s, np.array([2.0, 9.0, 2.0, 3.0]), np.zeros(4, bool),
                                plain) < 0.045
+
+
+def test_bio_candidates_keep_only_short_lines_followed_by_a_longer_one():
+    from boilerclf.decide.rules import bio_candidates
+
+    # tokens per line: a name (2), its biography (12), a menu (2, 1, 2), a paragraph (40), a name at the end
+    words = np.array([2.0, 12.0, 2.0, 1.0, 2.0, 40.0, 3.0])
+    rows = np.arange(len(words))
+    # row 0: a biography next; row 2: only short lines next; row 3: one token; row 4: a paragraph next;
+    # row 6: nothing after it
+    assert bio_candidates(rows, words).tolist() == [0, 4]
+    assert bio_candidates(np.array([1, 5]), words).tolist() == []  # too long to be a name
