@@ -166,6 +166,13 @@ def in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[i] == values
 
 
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` for a 1-d array, without the import of ``numpy.ma``
+    that ``np.unique`` makes on its first call (30 ms of a process's start)."""
+    a = np.sort(a)
+    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
+
+
 class HashSet:
     """Exact membership of 64-bit token hashes by one table lookup per value.
 
@@ -177,13 +184,13 @@ class HashSet:
     """
 
     def __init__(self, hashes: np.ndarray):
-        self.sorted = np.unique(np.asarray(hashes, dtype=np.uint64))
+        self.sorted = _sorted_unique(np.asarray(hashes, dtype=np.uint64))
         self.table = None
         bits = max(10, len(self.sorted).bit_length() + 6)
         while self.table is None and bits <= 18:
             mask = (1 << bits) - 1
             slots = (self.sorted & np.uint64(mask)).astype(np.intp)
-            if len(np.unique(slots)) == len(slots):
+            if len(_sorted_unique(slots)) == len(slots):
                 self.table = np.arange(1, mask + 2, dtype=np.uint64)
                 self.table[slots] = self.sorted
                 self.mask = np.uint64(mask)
