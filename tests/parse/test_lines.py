@@ -413,11 +413,30 @@ def test_text_lines_headings():
 
 
 def test_text_lines_bullets():
-    L = text_lines("- dash item\n* star item\n\u2022 dot item\n1. numbered\n2) also\n-not a bullet\nplain")
+    L = text_lines("- dash item\n* star item\n\u2022 dot item\n1. numbered\n2) also\n-not a bullet\n\nplain")
     assert L.texts == ["dash item", "star item", "dot item", "numbered", "also", "-not a bullet", "plain"]
     is_li = [int(t) == TAG_ID["li"] for t in L.tag]
     assert is_li == [True] * 5 + [False, False]
     assert all(L.flags[i] & FLAG["li"] and L.flags[i] & FLAG["list"] for i in range(5))
+
+
+def test_text_lines_joins_the_fragments_of_a_dump_without_blank_lines():
+    # BeautifulSoup's get_text("\n"): every text node on its own line, no blank line anywhere
+    dump = ("Harbour reopens\nHome\nNews\nThe harbour reopened on Monday after\ntwo winters\nof repairs"
+            "\n, said the\nmayor\n.\nBy\nAnna Berg\nat 09:53\nRelated stories")
+    L = text_lines(dump)
+    assert L.texts == ["Harbour reopens", "Home", "News",
+                       "The harbour reopened on Monday after two winters of repairs, said the mayor.",
+                       "By", "Anna Berg at 09:53", "Related stories"]
+    assert (L.gap_before == 0).all()
+    # the same lines with blank lines between blocks are a dump of blocks: nothing is joined
+    blocks = text_lines(dump.replace("\nHome", "\n\nHome").replace("\nThe", "\n\nThe"))
+    assert len(blocks) == len(dump.splitlines())
+    # a sentence's end, a heading and an upper-case start keep a line apart
+    many = "One.\nthen\n# Head\nlower\nAbc\ndef\n" + "Item\n" * 6
+    assert text_lines(many).texts == ["One.", "then", "Head", "lower", "Abc def"] + ["Item"] * 6
+    # a short text says too little: left as it is
+    assert text_lines("line one\nline two").texts == ["line one", "line two"]
 
 
 def test_text_lines_ranges_cover_page(rail_text):
