@@ -92,7 +92,7 @@ def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float
     if markup is not None and markup.any():
         if markup.dtype != bool:
             chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-            markup = rules.markup_caps(markup, chars, starts)
+            markup = rules.markup_caps(markup, chars, starts, scores)
         scores = np.where(markup, np.minimum(scores, rules.CAP), scores)
         capped |= markup
     if profile is not None and scores is raw:

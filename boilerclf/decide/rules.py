@@ -41,7 +41,11 @@ capping them gains on the leave-one-dataset-out macro with no set losing more
 than 0.001 (``models/MODEL_CARD.md``).  A page whose hidden lines hold most of
 its text (:data:`MOSTLY_HIDDEN`) hides its own content until a script shows it
 (a product page's description and specs in a ``display: none`` block): there
-the hidden lines are left to the model (:func:`markup_codes`).
+the hidden lines are left to the model (:func:`markup_codes`).  So are those of
+a page whose visible lines the model scores all below
+:data:`VISIBLE_CONTENT` while it scores a hidden one higher: the page shows
+only its menus until a script runs, and capping its hidden lines would leave
+it empty.
 
 Readers' comment sections (:func:`markup_mask`): lines under an
 element whose class or id starts with "comment", a Disqus thread or an
@@ -212,6 +216,10 @@ HIDDEN = 2
 #: of 2026-11-24 (shingle F1): wcxb_dev 0.8432 -> 0.8447 (8 of 1,217 pages
 #: concerned), tiptopjaw 0.8478 -> 0.8482, dragnet 0.9208 -> 0.9207.
 MOSTLY_HIDDEN = 0.6
+#: A page whose visible lines (not hidden, not capped) all score below this,
+#: while a hidden line scores above them, keeps its hidden lines to the model's
+#: judgement too.
+VISIBLE_CONTENT = 0.3
 
 
 def markup_codes(hints: np.ndarray, flags: np.ndarray, *, comments: bool = False) -> np.ndarray:
@@ -230,11 +238,15 @@ def markup_codes(hints: np.ndarray, flags: np.ndarray, *, comments: bool = False
     return codes
 
 
-def markup_caps(codes: np.ndarray, chars: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def markup_caps(codes: np.ndarray, chars: np.ndarray, starts: np.ndarray,
+                scores: np.ndarray | None = None) -> np.ndarray:
     """Boolean array: the lines :func:`markup_codes` caps, page by page
     (``starts``: each page's first row and the number of rows at the end;
-    ``chars``: each line's length).  A hidden line is capped unless its page's
-    hidden lines hold :data:`MOSTLY_HIDDEN` of the page's characters."""
+    ``chars``: each line's length; ``scores``: the lines' scores, if known).
+    A hidden line is capped unless its page's hidden lines hold
+    :data:`MOSTLY_HIDDEN` of the page's characters, or (with ``scores``) its
+    page's visible lines all score below :data:`VISIBLE_CONTENT` and one of its
+    hidden lines scores higher than they do."""
     capped = (codes & CAPPED) != 0
     hidden = (codes & HIDDEN) != 0
     if not hidden.any():
@@ -242,19 +254,25 @@ def markup_caps(codes: np.ndarray, chars: np.ndarray, starts: np.ndarray) -> np.
     n = np.add.reduceat(chars, starts[:-1]) if len(chars) else np.zeros(0)
     h = np.add.reduceat(np.where(hidden, chars, 0), starts[:-1]) if len(chars) else np.zeros(0)
     trusted = h >= MOSTLY_HIDDEN * np.maximum(n, 1)
+    if scores is not None and len(chars):
+        s = np.asarray(scores, dtype=np.float64)
+        seen = np.maximum.reduceat(np.where(hidden | capped, -1.0, s), starts[:-1])
+        unseen = np.maximum.reduceat(np.where(hidden, s, -1.0), starts[:-1])
+        trusted |= (seen < VISIBLE_CONTENT) & (unseen > seen)
     page = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
     return capped | (hidden & ~trusted[page])
 
 
-def markup_mask(hints: np.ndarray, flags: np.ndarray, texts: list[str], *, comments: bool = False) -> np.ndarray:
+def markup_mask(hints: np.ndarray, flags: np.ndarray, texts: list[str], *, comments: bool = False,
+                scores: np.ndarray | None = None) -> np.ndarray:
     """Boolean array: the lines of one HTML page the markup rule caps
     (:func:`markup_codes` applied as :func:`markup_caps` does)."""
     codes = markup_codes(hints, flags, comments=comments)
     chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    return markup_caps(codes, chars, np.array([0, len(codes)]))
+    return markup_caps(codes, chars, np.array([0, len(codes)]), scores)
 
 
-def rule_mask(page: Lines, *, comments: bool = False) -> np.ndarray:
+def rule_mask(page: Lines, *, comments: bool = False, scores: np.ndarray | None = None) -> np.ndarray:
     """Boolean array: the lines of one page whose score the rules cap at
     :data:`CAP` (what :class:`~boilerclf.Extractor` does after the model, in
     one pass per batch): cross-reference lines, comment-form prompts and author
@@ -262,5 +280,5 @@ def rule_mask(page: Lines, *, comments: bool = False) -> np.ndarray:
     readers' comment sections."""
     mask = xref_mask(page.texts) | bio_mask(page.texts)
     if page.kind == "html":
-        mask |= markup_mask(page.hints, page.flags, page.texts, comments=comments)
+        mask |= markup_mask(page.hints, page.flags, page.texts, comments=comments, scores=scores)
     return mask

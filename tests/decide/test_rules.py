@@ -277,3 +277,37 @@ def test_bio_candidates_keep_only_short_lines_followed_by_a_longer_one():
     # row 6: nothing after it
     assert bio_candidates(rows, words).tolist() == [0, 4]
     assert bio_candidates(np.array([1, 5]), words).tolist() == []  # too long to be a name
+
+
+def test_hidden_lines_of_a_page_that_shows_nothing_else_are_left_to_the_model():
+    """A shop page that shows only its menus until a script reveals the product
+    text (hidden lines under 60 % of the page's text): capping the hidden lines
+    would leave the page empty, so they go to the model; a page whose visible
+    article scores well keeps its hidden pop-up capped."""
+    menu = "".join(f"<li><a href='/c/{i}'>{w} collection</a></li>" for i, w in enumerate(
+        "Shoes Sneakers Slippers Sandals Boots Socks Laces Insoles Bags Hats Gloves Scarves Tees Sweats Sale "
+        "Gifts Kids Women Men Outlet Stores Stories Materials Care Returns Shipping Help Contact Careers Press".split()))
+    body = ("<h1>Wool Runner</h1>"
+            "<p>A true original, our Wool Runner combines soft merino wool with cloud-like comfort, "
+            "so you can walk all day without a second thought about your feet.</p>"
+            "<p>Our responsibly sourced merino wool keeps a cosy fit that is soft and itch-free on the skin, "
+            "and it regulates temperature in summer and in winter alike.</p>"
+            "<p>The midsole is made of a foam derived from sugarcane, both sturdy and soft, "
+            "and the insole can be washed in a machine with the rest of the shoe.</p>")
+    page = (f"<html><head><title>Wool Runner</title></head><body><nav><ul>{menu}</ul></nav>"
+            f"<div class='product' style='display: none'>{body}</div><footer><ul>{menu}</ul></footer></body></html>")
+    lines = boilerclf.Extractor().lines(page, "html")
+    hidden = (cues.markup_codes(lines.hints, lines.flags) & cues.HIDDEN) != 0
+    chars = np.array([len(t) for t in lines.texts])
+    assert 0.1 < chars[hidden].sum() / chars.sum() < cues.MOSTLY_HIDDEN  # the share rule alone would cap them
+    text = boilerclf.extract(page)
+    assert "responsibly sourced merino wool" in text and "machine with the rest" in text
+    assert "Sneakers collection" not in text
+    # with scores known, the rule trusts such a page's hidden lines; with a visible article it does not
+    codes = np.array([cues.HIDDEN, cues.HIDDEN, 0, 0], dtype=np.uint8)
+    chars = np.array([100, 100, 200, 200])
+    starts = np.array([0, 4])
+    assert cues.markup_caps(codes, chars, starts).tolist() == [True, True, False, False]
+    assert cues.markup_caps(codes, chars, starts, np.array([0.9, 0.2, 0.1, 0.05])).tolist() == [False] * 4
+    assert cues.markup_caps(codes, chars, starts, np.array([0.9, 0.2, 0.6, 0.05])).tolist() == [True, True, False, False]
+    assert cues.markup_caps(codes, chars, starts, np.array([0.02, 0.01, 0.1, 0.05])).tolist() == [True, True, False, False]
