@@ -277,7 +277,9 @@ def rule_mask(page: Lines, *, comments: bool = False, scores: np.ndarray | None 
     :data:`CAP` (what :class:`~boilerclf.Extractor` does after the model, in
     one pass per batch): cross-reference lines, comment-form prompts and author
     boxes, and, in HTML, hidden lines and (unless ``comments``) the lines of
-    readers' comment sections."""
+    readers' comment sections.  ``scores``: the model's scores of the lines,
+    for the hidden-line exception of :func:`markup_caps` (without them, hidden
+    lines are judged by their share of the page's text only)."""
     mask = xref_mask(page.texts) | bio_mask(page.texts)
     if page.kind == "html":
         mask |= markup_mask(page.hints, page.flags, page.texts, comments=comments, scores=scores)

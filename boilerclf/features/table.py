@@ -168,7 +168,7 @@ def in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:
     """``np.unique(a)`` for a 1-d array, without the import of ``numpy.ma``
-    that ``np.unique`` makes on its first call (30 ms of a process's start)."""
+    that ``np.unique`` makes on its first call (a cost of every process's start)."""
     a = np.sort(a)
     return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
 

@@ -28,7 +28,7 @@ _BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+")
 
 #: A dump whose lines follow a blank line less often than this is read as
 #: fragmented (:func:`fragmented`).  Dumps that break at blocks put a blank line
-#: before 45-95 % of their lines; BeautifulSoup's ``get_text("\\n")`` before 0.1 %.
+#: before most of their lines, BeautifulSoup's ``get_text("\\n")`` before almost none.
 FRAGMENTED_BLANK_SHARE = 0.02
 #: ... and has at least this many lines (a short text says too little).
 FRAGMENTED_MIN_LINES = 10
