@@ -78,10 +78,9 @@ def main() -> None:
     sets = [s for s in sorted(lodo) if lodo[s].get("text_dumpers")]
     if not sets:
         sys.exit("the report has no per-dumper text scores: train the text model with this version first")
-    from boilerclf_training.dumps import DUMPERS
+    from boilerclf_training.dumps import in_order
 
-    order = list(DUMPERS)  # the report's JSON keys come back sorted: the dumpers in their own order
-    dumpers = sorted(lodo[sets[0]]["text_dumpers"], key=lambda d: order.index(d) if d in order else len(order))
+    dumpers = in_order(lodo[sets[0]]["text_dumpers"])
     thr = ((report.get("thresholds") or {}).get("text") or {})
     thr = thr.get("set", thr.get("best"))
     md = [f"# Plain text mode on whole-page dumps ({time.strftime('%Y-%m-%d')})", "",

@@ -11,7 +11,7 @@ from boilerclf.model.files import load, sha256
 from boilerclf.pipeline import PRESETS
 
 from .datasets import LICENCES, headline_kept
-from .dumps import DUMPERS
+from .dumps import in_order
 from .train import MIN_PAGES_FOR_THRESHOLD
 
 
@@ -79,8 +79,7 @@ def _text_section(lodo: dict, text_thr, kfold: dict | None = None) -> list[str]:
     sets = [s for s, v in sorted(lodo.items()) if v.get("text_dumpers")]
     if not sets:
         return []
-    order = list(DUMPERS)  # the report's JSON keys come back sorted: the dumpers in their own order
-    dumpers = sorted(lodo[sets[0]]["text_dumpers"], key=lambda d: order.index(d) if d in order else len(order))
+    dumpers = in_order(lodo[sets[0]]["text_dumpers"])
     out = ["", "## Plain text: whole-page dumps", "",
            "The plain-text model is trained on whole-page text dumps of the same pages, each page dumped by "
            "one of the tools below chosen at random (`training/dumps.py`), and scored leave-one-dataset-out "

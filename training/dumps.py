@@ -109,6 +109,13 @@ DUMPERS: dict[str, tuple[Callable[[str], str] | None, str | None]] = {
 }
 
 
+def in_order(names) -> list[str]:
+    """``names`` of dumpers in the order of :data:`DUMPERS` (a report's JSON keys
+    come back sorted), names that are not dumpers last."""
+    order = list(DUMPERS)
+    return sorted(names, key=lambda d: order.index(d) if d in order else len(order))
+
+
 def available(names: list[str] | tuple[str, ...] | None = None) -> list[str]:
     """The dumpers of ``names`` (default: all of :data:`DUMPERS`) whose package is
     installed; ``ValueError`` for a name that is not a dumper."""

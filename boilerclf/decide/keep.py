@@ -124,13 +124,12 @@ def auto_threshold(auto: _decision.Auto, s: np.ndarray, words: np.ndarray, cappe
     t = _decision.page_threshold(s, words, auto.recall_weight, capped)
     if t <= rules.CAP and xref_rule:
         low = np.flatnonzero((s >= t) & (s <= rules.CAP) & ~capped)
-        hit = rules.xref_mask([texts[j] for j in low.tolist()]) if len(low) else low
         if len(low):
-            hit = hit | rules.bio_mask(texts, low)[low]
-        if len(low) and hit.any():
-            capped = capped.copy()
-            capped[low[hit]] = True
-            t = _decision.page_threshold(s, words, auto.recall_weight, capped)
+            hit = rules.xref_mask([texts[j] for j in low.tolist()]) | rules.bio_mask(texts, low)[low]
+            if hit.any():
+                capped = capped.copy()
+                capped[low[hit]] = True
+                t = _decision.page_threshold(s, words, auto.recall_weight, capped)
     return t
 
 
