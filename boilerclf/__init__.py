@@ -139,10 +139,12 @@ def extract(html: str | bytes, *, url: str | None = None, threshold: float | str
 
 def extract_text(text: str | bytes, *, threshold: float | str | Auto | None = None,
                  site_profile: str | Path | SiteProfile | None = None,
-                 max_bytes: int | None = None, timeout: float | None = None) -> str:
+                 max_bytes: int | None = None, timeout: float | None = None, comments: bool = False) -> str:
     """The main text of an already-extracted plain-text page (one paragraph per line);
-    ``timeout`` as in :func:`extract`."""
-    return _extractor(threshold, site_profile, max_bytes).extract(text, "text", timeout=timeout)
+    ``timeout`` as in :func:`extract`.  A readers' comment section (from a
+    heading such as "12 Comments" after the article to the end of the page)
+    is dropped unless ``comments=True`` (then the model judges its lines)."""
+    return _extractor(threshold, site_profile, max_bytes, None, comments).extract(text, "text", timeout=timeout)
 
 
 def classify(page: str | bytes, *, kind: str | None = None, threshold: float | str | Auto | None = None,

@@ -238,8 +238,9 @@ class Extractor:
     comments : bool, default False
         Keep readers' comment sections to the model's judgement.  By default
         the lines of a comment section (an element whose class or id starts
-        with "comment", a Disqus thread; not inside an ``<article>``) are
-        capped below every preset, as the article convention wants (see
+        with "comment", a Disqus thread; not inside an ``<article>``; in plain
+        text, the lines from a heading such as "12 Comments" after the article
+        on) are capped below every preset, as the article convention wants (see
         :mod:`boilerclf.decide.rules`).
     trusted : bool, default False
         Also accept legacy joblib/pickle model files.  Reading one runs code
@@ -398,7 +399,8 @@ class Extractor:
                                            comments=getattr(self, "comments", False))
             kept = kept_lines(raw, X, texts, thr, markup=markup, xref_rule=getattr(self, "xref_rule", True),
                               profile=self.site_profile,
-                              headline=getattr(self, "include_title", False) if kind == "html" else None)
+                              headline=getattr(self, "include_title", False) if kind == "html" else None,
+                              comment_tail=kind == "text" and not getattr(self, "comments", False))
             heads = kept.headlines.tolist()
             types: list[dict] = [{} for _ in nonempty]
             ptm = self.page_type_model() if page_types and kind == "html" else None

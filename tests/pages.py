@@ -31,3 +31,23 @@ def blog(section_attr: str, in_article: bool = False) -> str:
         body = f"<article><h1>Pier to be rebuilt</h1>{story}</article>{thread}"
     return (f"<html><head><title>Pier to be rebuilt</title></head><body><nav><a href='/'>Home</a></nav>"
             f"{body}<footer>© Harbour News</footer></body></html>")
+
+
+#: More of the story, for pages whose rules look at how much article comes first.
+MORE = [
+    "The regional fund approved the money in January, after engineers found that two of the "
+    "pier's twelve pillars had lost a third of their concrete to the sea since the last survey.",
+    "Shop owners on the promenade welcomed the plan but asked the council to keep the walkway "
+    "open during the summer months, when most of the town's visitors come to see the harbour.",
+    "The council will publish the builders' timetable next month and hold a public meeting in "
+    "the town hall, where residents can ask questions about noise, traffic and the new jetty.",
+]
+
+
+def blog_dump(heading: str = "2 Responses to “Pier to be rebuilt”") -> str:
+    """The blog post as a whole-page text dump: menu, headline, story, then a
+    readers' comment thread under ``heading``, then the footer."""
+    thread = [heading]
+    for i, t in enumerate(COMMENTS):
+        thread += [f"Reader {i} says:", f"May {i + 3}, 2024 at 10:1{i} am", t, "Reply"]
+    return "\n\n".join(["Home", "Pier to be rebuilt", *PARAS, *MORE, *thread, "© Harbour News"])

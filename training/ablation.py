@@ -168,7 +168,7 @@ def _scores_for(variant: dict, parts: dict[str, build.Part], train_names: list[s
 
 
 def run_variant(name: str, parts: dict[str, build.Part], sets: list[str], *, lodo: bool,
-                n_jobs: int = 1) -> dict:
+                n_jobs: int = 1, kind: str = "html") -> dict:
     variant = VARIANTS[name]
     from joblib import Parallel, delayed
 
@@ -179,7 +179,7 @@ def run_variant(name: str, parts: dict[str, build.Part], sets: list[str], *, lod
     t0 = time.time()
     res = Parallel(n_jobs=n_jobs)(delayed(scores_for)(variant, parts, tr, ev) for tr, ev in jobs)
     scores = {k: v for r in res for k, v in r.items()}
-    by_thr = {t: {n: metrics.evaluate(parts[n].gold, train.texts_at(parts[n], scores[n], t))
+    by_thr = {t: {n: metrics.evaluate(parts[n].gold, train.texts_at(parts[n], scores[n], t, kind=kind))
                   for n in sets} for t in train.THRESHOLDS}
     macro = {t: float(np.mean([m["f1"] for m in v.values()])) for t, v in by_thr.items()}
     best = train.pick_threshold(by_thr, {n: len(parts[n].gold) for n in sets})[0]
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     key = "html" if a.mode == "html" else build.text_mode("render")  # text: boilerclf's own rendering
     parts = {n: build.build(a.root / n, a.cache, n_jobs=a.jobs)[key] for n in sets}
     for name in a.variant or ["base"]:
-        r = run_variant(name, parts, sets, lodo=a.lodo, n_jobs=a.jobs)
+        r = run_variant(name, parts, sets, lodo=a.lodo, n_jobs=a.jobs, kind=a.mode)
         r["mode"] = a.mode
         print(f"{name:16s} macro {r['macro_f1']:.4f} thr {r['threshold']} ({r['seconds']}s) "
               + " ".join(f"{n[:8]} {v:.3f}" for n, v in r["f1"].items()), flush=True)

@@ -198,16 +198,18 @@ def kfold_scores(mp: dict, others: list[str], name: str, folds: np.ndarray, max_
 
 
 def texts_at(part: build.Part, scores: np.ndarray, threshold: float | str,
-             headline: bool | None = None) -> dict[str, str]:
+             headline: bool | None = None, *, kind: str = "html") -> dict[str, str]:
     """Predicted main text per page id, the lines kept at ``threshold`` (a
     number, or "auto"), through :func:`boilerclf.decide.keep.kept_lines`, the
     function :class:`boilerclf.Extractor` uses: the same rules after the model,
     the same per-page thresholds, the same text for the same scores.
     ``headline``: the Extractor's ``include_title`` for HTML parts (None: the
-    headline line is left to its score, as for text pages)."""
+    headline line is left to its score, as for text pages); ``kind``: the
+    part's, "text" for a text dump (its comment sections capped as the
+    Extractor does)."""
     texts = [t for page in part.texts for t in page]
     got = keep.kept_lines(scores, part.X, texts, decision.parse(threshold), markup=part.markup,
-                          headline=headline)
+                          headline=headline, comment_tail=kind == "text")
     return keep.page_texts(got, texts, part.ids)
 
 
@@ -303,7 +305,7 @@ def text_lodo(by_dumper: dict[str, dict[str, build.Part]], scores: dict[str, lis
         per: dict = {}
         keep_all = {}
         for (d, part), sc in zip(by_dumper[n].items(), scs):
-            per[d] = {str(t): metrics.evaluate(part.gold, texts_at(part, sc, t)) for t in THRESHOLDS}
+            per[d] = {str(t): metrics.evaluate(part.gold, texts_at(part, sc, t, kind="text")) for t in THRESHOLDS}
             keep_all[d] = metrics.evaluate(part.gold, {pid: "\n".join(t) for pid, t in zip(part.ids, part.texts)})
         entry = report["lodo"].setdefault(n, {})
         entry["text_dumpers_by_threshold"] = per
@@ -457,7 +459,8 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
                 for (d, part), sc in zip(by_dumper[n].items(), scs):  # held-out texts, per page type tables
                     path = Path(cache_dir) / "heldout" / f"{n}.text-{d}.lodo.json"
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(json.dumps({k: {"articleBody": v} for k, v in texts_at(part, sc, shown).items()}))
+                    path.write_text(json.dumps({k: {"articleBody": v}
+                                                for k, v in texts_at(part, sc, shown, kind="text").items()}))
             for n in eval_sets:
                 report["lodo"].setdefault(n, {})[mode] = m = by_thr[shown][n]
                 report["lodo"][n][mode + "_by_threshold"] = {str(t): by_thr[t][n] for t in THRESHOLDS}
@@ -485,7 +488,8 @@ def run(root: str | Path, out_dir: str | Path, *, cache_dir: str | Path, train_s
                 kf["text_keep_all"] = per["text_keep_all"]
                 for (d, part), sc in zip(by_dumper[n].items(), scs):
                     path = Path(cache_dir) / "heldout" / f"{n}.text-{d}.json"
-                    path.write_text(json.dumps({k: {"articleBody": v} for k, v in texts_at(part, sc, thr).items()}))
+                    path.write_text(json.dumps({k: {"articleBody": v}
+                                                for k, v in texts_at(part, sc, thr, kind="text").items()}))
                 log(f"held-out text texts of {n} (k-fold, threshold {thr}, per dumper): "
                     f"{Path(cache_dir) / 'heldout'}/{n}.text-<dumper>.json")
             for n in extra:  # snippet accuracy of a model that has not seen the set

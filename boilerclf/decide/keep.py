@@ -11,7 +11,8 @@ the feature matrix, as :mod:`boilerclf.features.table` makes it):
 
 1. the rules after the model (:mod:`boilerclf.decide.rules`) cap the scores
    of cross-reference lines and, in HTML, of the lines the markup hides or
-   puts in a readers' comment section, at :data:`~boilerclf.decide.rules.CAP`;
+   puts in a readers' comment section (in plain text, of the lines from a
+   comment section's heading on), at :data:`~boilerclf.decide.rules.CAP`;
 2. a site profile (:mod:`boilerclf.decide.profile`), if any, damps the lines
    that repeat across the site's pages;
 3. each page gets its threshold from the decision
@@ -73,7 +74,7 @@ def headline_rows(X: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float | _decision.Auto, *,
                markup: np.ndarray | None = None, xref_rule: bool = True, profile=None,
-               headline: bool | None = None) -> Kept:
+               headline: bool | None = None, comment_tail: bool = False) -> Kept:
     """The kept lines of a batch of pages from the model's ``raw`` scores.
 
     ``texts`` are the lines' texts (one per row); ``markup`` holds what the
@@ -82,7 +83,9 @@ def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float
     pages; ``xref_rule`` turns the cross-reference rule on;
     ``profile`` is a :class:`~boilerclf.decide.profile.SiteProfile` or None;
     ``headline`` False drops each page's headline line from the kept lines,
-    True keeps it, None leaves it to its score.
+    True keeps it, None leaves it to its score; ``comment_tail`` caps the
+    lines of plain-text pages' comment sections
+    (:func:`boilerclf.decide.rules.comment_tail_mask`).
     """
     raw = np.asarray(raw, dtype=np.float64)
     starts = page_starts(X)
@@ -95,6 +98,11 @@ def kept_lines(raw: np.ndarray, X: np.ndarray, texts: list[str], decision: float
             markup = rules.markup_caps(markup, chars, starts, scores)
         scores = np.where(markup, np.minimum(scores, rules.CAP), scores)
         capped |= markup
+    if comment_tail:
+        tail = rules.comment_tail_mask(texts, scores, starts)
+        if tail.any():
+            scores = np.where(tail, np.minimum(scores, rules.CAP), scores)
+            capped |= tail
     if profile is not None and scores is raw:
         scores = scores.copy()
     thresholds = np.empty(len(scores), dtype=np.float64)

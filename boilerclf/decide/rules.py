@@ -57,6 +57,20 @@ has not seen dragnet keeps them.  The rule follows the article convention
 (trafilatura's default too); ``Extractor(comments=True)`` keeps them.  In the
 leave-one-dataset-out scores it moves dragnet from 0.850 to 0.895 and the
 8-set macro from 0.8924 to 0.8969 (``benchmarks/QUALITY.md``).
+
+Readers' comment sections of plain-text pages (:func:`comment_tail_mask`):
+with no markup to say where a comment section starts, its heading does: a
+line alone that says "12 Comments", "Comments (3)", "5 Responses to
+“…”", "3 thoughts on “…”", "Comments:", "Discussion" (or "Kommentare",
+"Commentaires", ...).  From such a heading to the end of the page every line
+is capped, when at least :data:`COMMENT_TAIL_CONTENT` characters of lines the
+model scores above :data:`CONTENT_SCORE` come before it: the article is above
+the heading, which is not a "Comments" link in a toolbar over the headline.
+A lone "Comment" or "Read all comments" is a button, not a heading, and does
+not count; a page with several such headings is not cut at all (a listing's
+"0 comments" under each post, a Q&A page's "6 Comments" under each answer,
+whose later answers are content).  ``Extractor(comments=True)`` keeps the
+section, as for HTML.
 """
 from __future__ import annotations
 
@@ -118,6 +132,18 @@ _FORM = (
 # regex engine skip to line starts (twice as fast as "^" with re.M)
 _XREF = re.compile(rf"\n[ \t]*(?:(?:{_LABELS})[ \t]*(?:$|[:：»|–—>-])|{_HEADINGS}[ \t]*[:：!.…]*[ \t]*$"
                    rf"|{_FORM}[ \t]*$)", re.I | re.M)
+# The heading of a readers' comment section, alone on its line (searched as
+# :data:`_XREF` is, in "\n" + the lines joined by "\n").
+_COMMENT_HEADING = re.compile(
+    r"\n[ \t]*[{(\[]?[ \t]*(?:(?:\d+|one|no)[ \t]+(?:comments?|responses?|replies|thoughts? on\b.{0,100})"
+    r"|(?:\d+[ \t]+)?responses? to\b.{0,100}|(?:reader(?:s'?)? |user )?comments?[ \t]*:?[ \t]*\(\d+\)|comments?[ \t]*:"
+    r"|(?:reader(?:s'?)? |user )?comments|discussion|kommentare|commentaires|comentarios|commenti|reacties)"
+    r"[ \t]*[:.!\u2026]?[ \t]*[})\]]?[ \t]*$", re.I | re.M)
+#: A text page's comment section starts at its heading only when lines scored
+#: above :data:`CONTENT_SCORE` hold at least this many characters before it.
+COMMENT_TAIL_CONTENT = 1000
+#: The score above which a line counts as the page's content for :data:`COMMENT_TAIL_CONTENT`.
+CONTENT_SCORE = 0.5
 # An author box: the author's name alone on a line, then (at most one short line
 # later) a line that starts with the same name and says what the person writes.
 _NAME = re.compile(r"[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3}")
@@ -207,6 +233,35 @@ def cap_scores(scores: np.ndarray, texts: list[str], words: np.ndarray | None = 
     return np.where(mask, np.minimum(scores, CAP), scores)
 
 
+def comment_tail_mask(texts: list[str], scores: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Boolean array: the lines of a batch of plain-text pages that sit in a
+    readers' comment section (see the module docstring): on a page with one
+    comment-section heading that follows at least
+    :data:`COMMENT_TAIL_CONTENT` characters of lines scored above
+    :data:`CONTENT_SCORE`, from it to the page's end.  ``texts`` and ``scores`` are one
+    per line; ``starts``: each page's first row and the number of rows at the end.
+    One regex pass over the batch's text."""
+    n = len(texts)
+    mask = np.zeros(n, dtype=bool)
+    if not n:
+        return mask
+    joined = "\n" + "\n".join(texts)
+    hits = [m.start() for m in _COMMENT_HEADING.finditer(joined)]
+    if not hits:
+        return mask
+    chars = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    line_at = np.r_[0, np.cumsum(chars[:-1] + 1)]  # offset of each line's "\n" in ``joined``
+    rows = np.searchsorted(line_at, np.asarray(hits), side="right") - 1
+    content = np.where(np.asarray(scores) > CONTENT_SCORE, chars, 0)
+    before = np.cumsum(content) - content  # content characters above each line, in the batch
+    page = np.searchsorted(starts, rows, side="right") - 1
+    cut = (np.bincount(page, minlength=len(starts) - 1)[page] == 1) & \
+        (before[rows] - before[starts[page]] >= COMMENT_TAIL_CONTENT)
+    for r, p in zip(rows[cut].tolist(), page[cut].tolist()):
+        mask[r:starts[p + 1]] = True
+    return mask
+
+
 #: :func:`markup_codes`: a line the markup rule caps on every page.
 CAPPED = 1
 #: :func:`markup_codes`: a hidden line, capped unless its page is mostly hidden.
@@ -277,10 +332,15 @@ def rule_mask(page: Lines, *, comments: bool = False, scores: np.ndarray | None 
     :data:`CAP` (what :class:`~boilerclf.Extractor` does after the model, in
     one pass per batch): cross-reference lines, comment-form prompts and author
     boxes, and, in HTML, hidden lines and (unless ``comments``) the lines of
-    readers' comment sections.  ``scores``: the model's scores of the lines,
+    readers' comment sections (in plain text, with ``scores``, those of
+    :func:`comment_tail_mask`).  ``scores``: the model's scores of the lines,
     for the hidden-line exception of :func:`markup_caps` (without them, hidden
-    lines are judged by their share of the page's text only)."""
+    lines are judged by their share of the page's text only) and the content
+    above a text page's comment heading."""
     mask = xref_mask(page.texts) | bio_mask(page.texts)
     if page.kind == "html":
         mask |= markup_mask(page.hints, page.flags, page.texts, comments=comments, scores=scores)
+    elif scores is not None and not comments:
+        capped = np.where(mask, np.minimum(scores, CAP), scores)
+        mask |= comment_tail_mask(page.texts, capped, np.array([0, len(page.texts)]))
     return mask

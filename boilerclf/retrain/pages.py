@@ -21,13 +21,15 @@ from boilerclf.parse.lines import Lines
 @dataclass
 class LabelledPages:
     """Labelled pages as one matrix: features, labels (-1 = none), texts, ids,
-    and what the markup says of the HTML lines (:func:`boilerclf.decide.rules.markup_codes`)."""
+    what the markup says of the HTML lines (:func:`boilerclf.decide.rules.markup_codes`)
+    and the pages' kind ("html" or "text")."""
 
     X: np.ndarray
     y: np.ndarray
     texts: list[list[str]]
     ids: list[str]
     markup: np.ndarray | None = None
+    kind: str = "html"
 
     @property
     def pages(self) -> np.ndarray:
@@ -63,7 +65,7 @@ class LabelledPages:
         without a label are left out, as they are of :meth:`gold`."""
         texts = [t for page in self.texts for t in page]
         got = kept_lines(scores, self.X, texts, decision.parse(threshold), markup=self.markup,
-                         profile=profile)
+                         profile=profile, comment_tail=self.kind == "text")
         return page_texts(got, texts, self.ids, labelled=self.y >= 0)
 
 
@@ -81,7 +83,8 @@ def stack_pages(pages: list[tuple[str, Lines, np.ndarray]]) -> LabelledPages:
     X = np.concatenate(mats) if mats else np.zeros((0, len(FEATURE_NAMES)), np.float32)
     y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
     markup = np.concatenate(marks) if marks else np.zeros(0, bool)
-    return LabelledPages(X, y, [list(p[1].texts) for p in pages], [p[0] for p in pages], markup)
+    kind = pages[0][1].kind if pages else "html"
+    return LabelledPages(X, y, [list(p[1].texts) for p in pages], [p[0] for p in pages], markup, kind)
 
 
 def labelled_pages(records: list[dict], kind: str = "html", *, unreviewed: bool = False

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pages import COMMENTS, PARAS
+from pages import COMMENTS, MORE, PARAS, blog_dump
 from pages import blog as _blog
 
 import boilerclf
 from boilerclf.decide import rules as cues
-from boilerclf.decide.rules import CAP, bio_mask, cap_scores, xref_mask
+from boilerclf.decide.rules import CAP, bio_mask, cap_scores, comment_tail_mask, xref_mask
 
 
 @pytest.mark.parametrize("line", [
@@ -311,3 +311,94 @@ def test_hidden_lines_of_a_page_that_shows_nothing_else_are_left_to_the_model():
     assert cues.markup_caps(codes, chars, starts, np.array([0.9, 0.2, 0.1, 0.05])).tolist() == [False] * 4
     assert cues.markup_caps(codes, chars, starts, np.array([0.9, 0.2, 0.6, 0.05])).tolist() == [True, True, False, False]
     assert cues.markup_caps(codes, chars, starts, np.array([0.02, 0.01, 0.1, 0.05])).tolist() == [True, True, False, False]
+
+
+# Readers' comment sections of plain-text pages: their heading, after the article.
+LONG_COMMENTS = [
+    "I grew up in that town and the pier was already falling apart in the nineties. My father fished "
+    "from it every Sunday, and he always said the council would wait until it fell into the sea before "
+    "doing anything about it. I am glad they finally listened to the people who use it.",
+    "Four million euros is a lot of money for a pier while the school roof still leaks and the bus to "
+    "the hospital runs twice a day. The council should explain how they chose this project over the "
+    "others, and publish the engineers' report so that we can all read it.",
+]
+
+
+@pytest.mark.parametrize("heading", ["12 Comments", "Comments (3)", "Comments:", "One response",
+                                     "5 Responses to “Pier to be rebuilt”", "3 thoughts on “Pier to be rebuilt”",
+                                     "Discussion", "Reader comments", "Kommentare", "  COMMENTS  "])
+def test_a_comment_heading_after_the_article_caps_the_rest_of_the_page(heading):
+    story = [*PARAS, *MORE]
+    texts = ["Home", "Pier to be rebuilt", *story, heading, "Reader 0 says:", *COMMENTS, "© Harbour News"]
+    scores = np.array([0.1, 0.7] + [0.9] * len(story) + [0.4, 0.3, 0.8, 0.8, 0.1])
+    got = comment_tail_mask(texts, scores, np.array([0, len(texts)]))
+    assert got.tolist() == [False] * (2 + len(story)) + [True] * 5
+
+
+@pytest.mark.parametrize("heading", ["Comment", "Read all comments", "View 12 comments",
+                                     "Comments on the plan were due by the end of May.", "Discussions"])
+def test_buttons_and_prose_about_comments_are_not_a_heading(heading):
+    texts = [*PARAS, *MORE, heading, *COMMENTS]
+    scores = np.full(len(texts), 0.9)
+    assert not comment_tail_mask(texts, scores, np.array([0, len(texts)])).any()
+
+
+def test_a_comment_heading_needs_the_article_above_it():
+    """A "Comments (3)" link over the headline is not where the comments start;
+    the content above a heading is counted on its own page of the batch."""
+    story = [*PARAS, *MORE]
+    top = ["Pier to be rebuilt", "Comments (3)", *story]
+    below = ["Pier to be rebuilt", *story, "Comments (3)", *COMMENTS]
+    weak = ["Pier to be rebuilt", *story, "Comments (3)", *COMMENTS]  # the story scored as boilerplate
+    texts = top + below + weak
+    scores = np.r_[np.full(len(top) + len(below), 0.9), np.full(len(weak), 0.2)]
+    starts = np.array([0, len(top), len(top) + len(below), len(texts)])
+    got = comment_tail_mask(texts, scores, starts)
+    assert not got[:len(top)].any() and not got[len(top) + len(below):].any()
+    assert got[len(top):len(top) + len(below)].tolist() == [False] * (1 + len(story)) + [True] * 3
+    assert comment_tail_mask([], np.zeros(0), np.zeros(1, dtype=np.int64)).shape == (0,)
+
+
+def test_a_page_with_a_comment_count_under_each_item_is_not_cut():
+    """A Q&A page's "6 Comments" under each answer, a listing's "0 comments"
+    under each post: the answers and posts after the first count are content."""
+    answers = [*PARAS, *MORE]
+    texts = ["How do I rebuild a pier?", *answers, "6 Comments", COMMENTS[0], *answers, "2 Comments", COMMENTS[1]]
+    scores = np.full(len(texts), 0.9)
+    assert not comment_tail_mask(texts, scores, np.array([0, len(texts)])).any()
+    one = texts[:len(answers) + 3]  # the same page with one answer: its comments go
+    assert comment_tail_mask(one, scores[:len(one)], np.array([0, len(one)])).tolist()[-2:] == [True, True]
+
+
+def test_text_comment_thread_is_capped_unless_comments_are_asked_for(tiny_models):
+    dump = blog_dump()
+    drop = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=0.1)
+    keep = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], threshold=0.1, comments=True)
+    r_drop, r_keep = drop.classify(dump, "text"), keep.classify(dump, "text")
+    texts = [ln.text for ln in r_keep.lines]
+    first = texts.index("2 Responses to “Pier to be rebuilt”")
+    in_thread = np.arange(len(texts)) >= first
+    assert sum(len(t) for t, s in zip(texts[:first], r_keep.scores[:first]) if s > cues.CONTENT_SCORE) \
+        >= cues.COMMENT_TAIL_CONTENT  # the tiny model finds the story above the heading
+    np.testing.assert_array_equal(r_drop.scores, np.where(in_thread, np.minimum(r_keep.scores, CAP), r_keep.scores))
+    assert any(c in keep.extract(dump, "text") for c in COMMENTS)
+    text = drop.extract(dump, "text")
+    assert not any(c in text for c in COMMENTS) and all(p in text for p in PARAS + MORE)
+
+
+def test_shipped_extract_text_drops_a_thread_of_long_comments():
+    thread = ["12 Comments"]
+    for i, t in enumerate(LONG_COMMENTS):
+        thread += [f"Reader {i} says:", f"May {i + 3}, 2024 at 10:1{i} am", t, "Reply"]
+    dump = "\n\n".join(["Home", "Pier to be rebuilt", *PARAS, *MORE, *thread, "© Harbour News"])
+    text = boilerclf.extract_text(dump)
+    assert all(p in text for p in PARAS + MORE) and not any(c in text for c in LONG_COMMENTS)
+    ex = boilerclf.Extractor()
+    kept = boilerclf.Extractor(comments=True).classify(dump, "text")
+    dropped = ex.classify(dump, "text")
+    n = len(kept.lines) - len(thread) - 1
+    assert (dropped.scores[n:] <= CAP).all() and (kept.scores[n:-1] > CAP).any()
+    mask = cues.rule_mask(ex.lines(dump, "text"), scores=kept.scores)  # the rules' own account
+    assert mask[n:].all() and not mask[:n].any()
+    assert not cues.rule_mask(ex.lines(dump, "text"), scores=kept.scores, comments=True)[n:].any()
+    assert boilerclf.extract_text(dump, comments=True) == boilerclf.Extractor(comments=True).extract(dump, "text")
