@@ -1,4 +1,4 @@
-"""Rules after the model: cross-reference lines, hidden text, readers' comment sections.
+"""Rules after the model: cross-reference lines, hidden text, the page's footer, readers' comment sections.
 
 Cross-reference lines: "See also: …", "Read more: …", "Related: …".
 
@@ -57,6 +57,16 @@ has not seen dragnet keeps them.  The rule follows the article convention
 (trafilatura's default too); ``Extractor(comments=True)`` keeps them.  In the
 leave-one-dataset-out scores it moves dragnet from 0.850 to 0.895 and the
 8-set macro from 0.8924 to 0.8969 (``benchmarks/QUALITY.md``).
+
+The page's footer (:data:`PAGE_FOOTER`, :func:`markup_codes`): lines inside a
+``<footer>`` element that is not inside the page's ``<article>`` or ``<main>``
+are the site's footer (about the site, its links, the copyright), never the
+page's content however much of it reads like prose.  The model sees the
+element (``in_footer``), but scores such lines low rather than zero, and
+``auto`` counts what they add up to as content it may lose (a shop page's
+footer of links and blurbs); capped, they no longer weigh on the page's
+threshold.  A ``<footer>`` inside the article (a byline, the story's tags or
+credits) is left to the model.
 
 Readers' comment sections of plain-text pages (:func:`comment_tail_mask`):
 with no markup to say where a comment section starts, its heading does: a
@@ -277,6 +287,12 @@ MOSTLY_HIDDEN = 0.6
 VISIBLE_CONTENT = 0.3
 
 
+#: The ``Lines.flags`` of the page-level elements whose lines :func:`markup_codes`
+#: caps outside an ``<article>`` or ``<main>``: the page's ``<footer>``.
+PAGE_FOOTER = FLAG["footer"]
+_IN_CONTENT = FLAG["article"] | FLAG["main"]
+
+
 def markup_codes(hints: np.ndarray, flags: np.ndarray, *, comments: bool = False) -> np.ndarray:
     """uint8 per HTML line: what the markup says of it.  :data:`HIDDEN` for a
     line inside an element the page hides (a ``hidden`` attribute, ``display:
@@ -284,9 +300,12 @@ def markup_codes(hints: np.ndarray, flags: np.ndarray, *, comments: bool = False
     readers' comment section (``Lines.hints`` has
     :data:`~boilerclf.parse.lines.COMMENT_SECTION`) that is not inside an
     ``<article>`` element (forum posts and threads that are the page's
-    article).  Arguments are ``Lines.hints`` and ``Lines.flags``;
+    article), and for a line inside a page's ``<footer>`` that is not inside
+    its ``<article>`` or ``<main>`` (:data:`PAGE_FOOTER`).  Arguments are
+    ``Lines.hints`` and ``Lines.flags``;
     :func:`boilerclf.decide.keep.kept_lines` applies the codes per page."""
     codes = np.where((flags & FLAG["hidden"]) != 0, HIDDEN, 0).astype(np.uint8)
+    codes |= np.where(((flags & PAGE_FOOTER) != 0) & ((flags & _IN_CONTENT) == 0), CAPPED, 0).astype(np.uint8)
     if not comments:
         codes |= np.where(((hints & COMMENT_SECTION) != 0) & ((flags & FLAG["article"]) == 0),
                           CAPPED, 0).astype(np.uint8)

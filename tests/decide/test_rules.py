@@ -11,6 +11,7 @@ from pages import blog as _blog
 import boilerclf
 from boilerclf.decide import rules as cues
 from boilerclf.decide.rules import CAP, bio_mask, cap_scores, comment_tail_mask, xref_mask
+from boilerclf.parse.lines import FLAG
 
 
 @pytest.mark.parametrize("line", [
@@ -217,8 +218,32 @@ def test_rule_mask_is_what_the_extractor_caps(tiny_models):
     for comments in (False, True):
         ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1], comments=comments)
         mask = rule_mask(ex.lines(page, "html"), comments=comments)
-        assert mask.sum() == (2 if comments else 11)  # see-also and hidden lines (+ the thread's 9)
+        # see-also, hidden and page-footer lines (+ the thread's 9)
+        assert mask.sum() == (3 if comments else 12)
         np.testing.assert_array_equal(ex.classify(page, "html").scores, np.where(mask, np.minimum(off, CAP), off))
+
+
+def test_the_page_footer_is_capped_but_not_an_article_footer(tiny_models):
+    """The page's ``<footer>`` (about the site, copyright) is capped, however
+    much it reads like prose; a ``<footer>`` inside the ``<article>`` or
+    ``<main>`` (a byline, the story's credits) is left to the model."""
+    ex = boilerclf.Extractor(model=tiny_models[0], text_model=tiny_models[1])
+    about = ("Harbour News is an independent newspaper founded in 1921 by the fishermen of the bay, "
+             "and it has reported on the town council and the port ever since.")
+    note = ("Reporting by Anna Berg and editing by Tom Hale, with the harbour council's figures for the "
+            "last two years and the engineers' survey of the pier.")
+    page = _blog("class='thread'").replace("</article>", f"<footer><p>{note}</p></footer></article>") \
+        .replace("<footer>© Harbour News</footer>", f"<footer><p>{about}</p>© Harbour News</footer>")
+    for p in (page, page.replace("<article>", "<main><article>").replace("</article>", "</article></main>")):
+        r = ex.classify(p, "html")
+        raw = ex.model_for("html")[0].decision_scores(boilerclf.features.table.batch_features([ex.lines(p, "html")]))
+        texts = [ln.text for ln in r.lines]
+        assert raw[texts.index(about)] > CAP >= r.scores[texts.index(about)]  # the rule, not the model
+        assert about not in r.text and note in r.text
+        assert r.scores[texts.index(note)] == raw[texts.index(note)]
+    codes = cues.markup_codes(np.zeros(3, dtype=np.int32), np.array(
+        [FLAG["footer"], FLAG["footer"] | FLAG["article"], FLAG["footer"] | FLAG["main"]]))
+    assert codes.tolist() == [cues.CAPPED, 0, 0]
 
 
 def test_hidden_lines_are_dropped(tiny_models):
