@@ -541,7 +541,7 @@ def _one_thread():
     """Limit OpenMP to one thread around a model call.
 
     Page-sized inputs are faster on one thread, and scikit-learn's OpenMP
-    threads slow everything down badly on a busy machine (measured 13-35x);
+    threads slow everything down badly on a busy machine;
     use ``n_jobs`` processes for parallelism instead."""
     global _controller
     if _controller is None:

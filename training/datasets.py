@@ -26,12 +26,9 @@ LICENCES = {
 
 
 #: Sets whose gold keeps the page's headline, each scored with it in the main
-#: text (``include_title=True``); the other sets' golds leave it out.  The
-#: share of pages whose gold contains the line the features take for the
-#: headline (of the pages where one is found), measured 2026-12-07: dragnet
-#: 0.93, utomo_chaos 0.95, utomo_big5 0.91, cleaneval 0.81, cleanportaleval
-#: 0.80, webmainbench_sample 0.80 (5 pages); wcxb_dev 0.28, tiptopjaw 0.16,
-#: readability 0.14, canola 0.13.
+#: text (``include_title=True``); the other sets' golds leave it out (the share
+#: of each set's golds that hold the headline line: ``docs/research/model-history.md``,
+#: "The headline convention of each set").
 HEADLINE_IN_GOLD = frozenset({"cleaneval", "cleanportaleval", "dragnet", "utomo_big5", "utomo_chaos",
                               "webmainbench_sample"})
 

@@ -41,16 +41,13 @@ class Data:
 #: Weight of a labelled line of a snippet set in training.  A page of
 #: trafilatura_eval has 6.5 labelled lines (its snippets' lines), a page of the
 #: full-gold sets gives 148 training rows (at most 400 lines a page), so at 20
-#: a snippet page weighs about as much as a gold page.  Measured in HTML LODO:
-#: weights 10, 20 and 40 give the same macro within a seed's spread and move F1
-#: between sets (model card, "Session 13" and "Session 14").
+#: a snippet page weighs about as much as a gold page (weights 10 and 40 were
+#: measured too: ``docs/research/model-history.md``, rounds 13 and 14).
 SNIPPET_WEIGHT = 20.0
 
 #: The peer whose output labels a snippet set's other lines (those no snippet
 #: touches: 97 % of trafilatura_eval's lines), and the weight of such a line.
-#: Pseudo labels from trafilatura's output on trafilatura_eval's 990 pages,
-#: measured in HTML LODO on 2026-11-24 (model card, "Session 15"): 9-set macro
-#: F1 0.9146 -> 0.9183, 8-set 0.9127 -> 0.9153.
+#: (``docs/research/model-history.md``, round 15).
 PSEUDO_PEER = "trafilatura"
 PSEUDO_WEIGHT = 1.0
 
@@ -133,14 +130,11 @@ def pick_threshold(by_thr: dict[float | str, dict[str, dict]], pages: dict[str, 
 
 #: Prediction shortcuts per mode (``LineClassifier`` parameters, stored in the
 #: model file): stage 1 stops after 30 trees for a line scored below 0.05 so
-#: far, and such lines skip stage 2.  Measured on the HTML model's LODO fold
-#: models (2026-11-22): tree work 52 %, 8-set macro F1 0.8921 -> 0.8920, each
-#: set within 0.0015.  Not measured for the text model, which keeps every tree.
+#: far, and such lines skip stage 2 (``docs/research/model-history.md``,
+#: "Prediction shortcuts"); the text model keeps every tree.
 SHORTCUTS = {"html": {"exit_trees": 30, "exit_score": 0.05, "cascade": 0.05}, "text": {}}
 # Both models keep LineClassifier's 150 trees per stage: 300 for the HTML model
-# (``params={"max_iter": 300}``) were measured in full LODO on 2026-11-23 and
-# lowered the 8-set macro, 0.9107 -> 0.9094
-# (``benchmarks/results/capacity_and_decision_lodo_html_2026-11-23.txt``).
+# lowered the leave-one-dataset-out macro (``docs/research/model-history.md``, round 11).
 
 
 def _lodo_fold(mp: dict, others: list[str], name: str, max_lines: int, params: dict,

@@ -20,9 +20,9 @@ constants are about equal, hence ``recall_weight=1`` (the default).
 What it does in practice: a page whose article the model scores low as a
 whole (a short blog post at 0.25, a page of an unseen layout) keeps its best
 lines instead of coming out empty, and a page of many confident lines keeps
-about what a threshold near 0.5 would.  Measured leave-one-dataset-out on
-the shared sets (model card, "Per-page thresholds"): HTML macro F1 0.902 ->
-0.909 against the best fixed threshold (0.35), with the same trees.  Larger
+about what a threshold near 0.5 would; leave-one-dataset-out it beats every
+fixed threshold with the same trees (``docs/research/model-history.md``,
+"Per-page thresholds").  Larger
 ``recall_weight`` keeps more (the "recall" preset), smaller keeps less
 ("precision").
 

@@ -16,29 +16,26 @@ dash) or alone on the line.  The headings of related-content boxes ("Most
 Popular", "Recent Posts", "Das könnte Sie auch interessieren", "Vous aimerez
 aussi", ...) count only alone on their line.
 
-Measured on the labelled lines of the shared sets (HTML and text renderings
-alike): of the 6,520 lines that match, 97.4 % are boilerplate in the gold; the
-rest are mostly dragnet's "Related: <link>" and "Similar Posts:" lines that
-its gold keeps.
+Nearly all the labelled lines of the shared sets that match are boilerplate in
+the gold; the rest are mostly dragnet's "Related: <link>" and "Similar Posts:"
+lines that its gold keeps (the counts of each rule below:
+``docs/research/model-history.md``).
 
 Comment-form prompts alone on their line ("Leave a Reply", "Please enter your
 comment!", "Your email address will not be published", in six languages) are
-searched with the cross-reference labels: of the 1,100 labelled lines of the
-shared sets that match, in HTML or in any text rendering, 99.7 % are boilerplate.
+searched with the cross-reference labels: in HTML or in any text rendering,
+the labelled lines that match are boilerplate all but a handful.
 
 Author boxes (:func:`bio_mask`): the author's name alone on a line, then, at
 most one short line later, a line that opens with the same name and says what
-the person writes ("Mia Noles" / "Mia Noles is a writer at ...").  Of the
-about 95 matching labelled lines per rendering, 85-92 % are boilerplate (the
-others are end-of-article author notes that readability's gold keeps); the
-model tends to drop the biography and keep the name, which reads like a
-heading.  Both rules move no set's leave-one-out score by more than 0.0003.
+the person writes ("Mia Noles" / "Mia Noles is a writer at ...").  Most
+matching labelled lines are boilerplate (the others are end-of-article author
+notes that readability's gold keeps); the model tends to drop the biography
+and keep the name, which reads like a heading.
 
 Hidden text (:func:`markup_mask`): lines inside an element with a ``hidden``
-attribute or ``display: none`` are not what a reader sees.  0-6 % of such
-lines are gold in the shared sets (33 % in tiptopjaw's LLM-written gold), and
-capping them gains on the leave-one-dataset-out macro with no set losing more
-than 0.001 (``models/MODEL_CARD.md``).  A page whose hidden lines hold most of
+attribute or ``display: none`` are not what a reader sees, and few of them
+are gold in the shared sets (more in tiptopjaw's LLM-written gold).  A page whose hidden lines hold most of
 its text (:data:`MOSTLY_HIDDEN`) hides its own content until a script shows it
 (a product page's description and specs in a ``display: none`` block): there
 the hidden lines are left to the model (:func:`markup_codes`).  So are those of
@@ -54,9 +51,7 @@ trafilatura's rule), unless that section sits inside an ``<article>``.  The
 golds disagree on comments: canola and cleaneval keep them, the article sets
 do not, and dragnet is the only set with many comment threads, so a model that
 has not seen dragnet keeps them.  The rule follows the article convention
-(trafilatura's default too); ``Extractor(comments=True)`` keeps them.  In the
-leave-one-dataset-out scores it moves dragnet from 0.850 to 0.895 and the
-8-set macro from 0.8924 to 0.8969 (``benchmarks/QUALITY.md``).
+(trafilatura's default too); ``Extractor(comments=True)`` keeps them.
 
 The page's footer (:data:`PAGE_FOOTER`, :func:`markup_codes`): lines inside a
 ``<footer>`` element that is not inside the page's ``<article>`` or ``<main>``
@@ -277,9 +272,7 @@ CAPPED = 1
 #: :func:`markup_codes`: a hidden line, capped unless its page is mostly hidden.
 HIDDEN = 2
 #: A page whose hidden lines hold at least this share of its characters keeps
-#: its hidden lines to the model's judgement.  Measured with the shipped model
-#: of 2026-11-24 (shingle F1): wcxb_dev 0.8432 -> 0.8447 (8 of 1,217 pages
-#: concerned), tiptopjaw 0.8478 -> 0.8482, dragnet 0.9208 -> 0.9207.
+#: its hidden lines to the model's judgement.
 MOSTLY_HIDDEN = 0.6
 #: A page whose visible lines (not hidden, not capped) all score below this,
 #: while a hidden line scores above them, keeps its hidden lines to the model's

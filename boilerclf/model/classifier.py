@@ -70,7 +70,7 @@ class LineClassifier(LineScores, ClassifierMixin, BaseEstimator):
         pages do not drown short ones (cheaper than sample weights, which slow
         HistGradientBoosting down about 4x).  Context features are still
         computed on whole pages.  400 beat 150 in HTML leave-one-dataset-out
-        runs with two seeds (8-set macro +0.0017 and +0.0031).
+        runs (``docs/research/model-history.md``).
     threshold : float or "auto", default 0.5
         Score at or above which a line is content, or ``"auto"`` (also
         ``"auto:<recall weight>"``): a threshold chosen per page from the
@@ -91,8 +91,8 @@ class LineClassifier(LineScores, ClassifierMixin, BaseEstimator):
 
         ``boilerclf train`` gives the HTML model ``exit_score=0.05,
         cascade=0.05`` (``training/train.py``, ``SHORTCUTS``), stored in its
-        file: the trees then do about half the work at the same F1, measured
-        leave-one-dataset-out on the shared sets (model card).  Fitting uses
+        file: the trees then do about half the work at the same F1
+        (``docs/research/model-history.md``).  Fitting uses
         neither setting (stage 2 learns from full out-of-fold scores).
     max_iter : int, default 150
         Trees per stage of the default estimator (HistGradientBoosting at

@@ -4,8 +4,7 @@
 loop for every node of every tree, so the CPU's branch predictor sees a single
 branch for all of them.  Written out as C, each node is its own ``if`` with its
 threshold and feature as constants, and the predictor learns each node's
-habits: the same trees predict about twice as fast (measured on the HTML
-model's stage 1, 46,450 dragnet lines, one core: 82 -> 40 ms for 150 trees).
+habits: the same trees predict about twice as fast (``benchmarks/SPEED.md``).
 
 At build time ``setup.py`` runs :func:`write_header` on ``models/*.npz``: it
 writes ``boilerclf/model/_cmodels_gen.h`` (one C function per tree, and a table of

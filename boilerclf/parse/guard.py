@@ -1,11 +1,10 @@
 """Markup guard: bound what the HTML parser builds, before it parses.
 
-lexbor's tree builder is quadratic in two hostile shapes (measured with
-selectolax 1.0.2 on this machine): the depth of the stack of open elements
-(each ``<div>``, ``<p>``, ``<li>``... searches it: 40,000 nested ``<div>`` take
-9 s to parse, 100,000 take 70 s) and the number of distinct attributes of one
-element (each new one is compared with all the others: 40,000 take 15 s,
-100,000 take 90 s).  Real pages are nowhere near either (browsers cap the DOM
+lexbor's tree builder is quadratic in two hostile shapes: the depth of the
+stack of open elements (each ``<div>``, ``<p>``, ``<li>``... searches it: tens
+of thousands of nested ``<div>`` take seconds to a minute to parse) and the
+number of distinct attributes of one element (each new one is compared with
+all the others).  Real pages are nowhere near either (browsers cap the DOM
 depth at 512 too), so :func:`guard` reads the markup once, in linear time,
 with an approximate model of the HTML tokenizer and tree builder, and returns
 the spans to delete before parsing:
