@@ -164,16 +164,22 @@ def xref_mask(texts: list[str]) -> np.ndarray:
     One regex pass over the page's text joined by newlines, not one call per
     line (a line whose text holds a newline counts when any of its parts matches).
     """
-    n = len(texts)
-    out = np.zeros(n, dtype=bool)
-    if not n:
-        return out
-    page = "\n" + "\n".join(texts)
-    starts = [m.start() for m in _XREF.finditer(page)]
-    if starts:
-        ends = np.cumsum(np.fromiter(map(len, texts), np.int64, n) + 1)  # offsets of line ends
-        out[np.searchsorted(ends, starts, side="right")] = True
+    out = np.zeros(len(texts), dtype=bool)
+    out[_matching_rows(_XREF, texts)] = True
     return out
+
+
+def _matching_rows(regex: re.Pattern, texts: list[str]) -> np.ndarray:
+    """The rows of ``texts`` where ``regex`` (which starts with a newline)
+    matches, in one pass over the lines joined by newlines (a line whose text
+    holds a newline counts when any of its parts matches)."""
+    if not texts:
+        return np.zeros(0, dtype=np.int64)
+    starts = [m.start() for m in regex.finditer("\n" + "\n".join(texts))]
+    if not starts:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1)  # offsets of line ends
+    return np.searchsorted(ends, starts, side="right")
 
 
 def bio_mask(texts: list[str], rows: np.ndarray | None = None) -> np.ndarray:
@@ -246,17 +252,11 @@ def comment_tail_mask(texts: list[str], scores: np.ndarray, starts: np.ndarray) 
     :data:`CONTENT_SCORE`, from it to the page's end.  ``texts`` and ``scores`` are one
     per line; ``starts``: each page's first row and the number of rows at the end.
     One regex pass over the batch's text."""
-    n = len(texts)
-    mask = np.zeros(n, dtype=bool)
-    if not n:
+    mask = np.zeros(len(texts), dtype=bool)
+    rows = _matching_rows(_COMMENT_HEADING, texts)
+    if not len(rows):
         return mask
-    joined = "\n" + "\n".join(texts)
-    hits = [m.start() for m in _COMMENT_HEADING.finditer(joined)]
-    if not hits:
-        return mask
-    chars = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    line_at = np.r_[0, np.cumsum(chars[:-1] + 1)]  # offset of each line's "\n" in ``joined``
-    rows = np.searchsorted(line_at, np.asarray(hits), side="right") - 1
+    chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     content = np.where(np.asarray(scores) > CONTENT_SCORE, chars, 0)
     before = np.cumsum(content) - content  # content characters above each line, in the batch
     page = np.searchsorted(starts, rows, side="right") - 1
