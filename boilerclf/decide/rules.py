@@ -47,7 +47,9 @@ it empty.
 Readers' comment sections (:func:`markup_mask`): lines under an
 element whose class or id starts with "comment", a Disqus thread or an
 "article-comments" / "post-comments" block (``lines.COMMENT_SECTION``,
-trafilatura's rule), unless that section sits inside an ``<article>``.  The
+trafilatura's rule), or a shop's customer reviews (a class or id that starts
+with "reviews", "product-reviews", ... or a review widget's name), unless that
+section sits inside an ``<article>``.  The
 golds disagree on comments: canola and cleaneval keep them, the article sets
 do not, and dragnet is the only set with many comment threads, so a model that
 has not seen dragnet keeps them.  The rule follows the article convention

@@ -293,7 +293,36 @@ cdef bint _comment_section(const unsigned char *s, size_t n) noexcept:
         if s[i] == 45 and memcmp(s + i, b"-comments", 9) == 0:
             if memcmp(s + i - 4, b"post", 4) == 0 or (i >= 7 and memcmp(s + i - 7, b"article", 7) == 0):
                 return True
-    return False
+    return _reviews_section(s, n)
+
+
+cdef bint _reviews_at(const unsigned char *s, size_t n, size_t k) noexcept:
+    """s[k:] starts with "reviews", then the end or a space, "_" or "-"."""
+    cdef unsigned char c
+    if n < k + 7 or memcmp(s + k, b"reviews", 7) != 0:
+        return False
+    if n == k + 7:
+        return True
+    c = s[k + 7]
+    return c == 32 or c == 95 or c == 45 or 9 <= c <= 13 or 28 <= c <= 31  # str's \s in ASCII
+
+
+cdef bint _reviews_section(const unsigned char *s, size_t n) noexcept:
+    """The customers'-reviews alternatives of lines.COMMENT_SECTION_RE."""
+    cdef size_t k
+    if _reviews_at(s, n, 0) or (_starts(s, n, b"product-", 8) and _reviews_at(s, n, 8)) \
+            or (_starts(s, n, b"customer-", 9) and _reviews_at(s, n, 9)) \
+            or (_starts(s, n, b"user-", 5) and _reviews_at(s, n, 5)) \
+            or (_starts(s, n, b"pdp-", 4) and _reviews_at(s, n, 4)):
+        return True
+    if _starts(s, n, b"rating", 6):
+        k = 7 if _starts(s, n, b"ratings-", 8) else 6
+        if n > k and s[k] == 45 and (_reviews_at(s, n, k + 1)
+                                     or (_starts(s + k + 1, n - k - 1, b"and-", 4) and _reviews_at(s, n, k + 5))):
+            return True
+    return (_starts(s, n, b"yotpo", 5) or _starts(s, n, b"jdgm", 4) or _starts(s, n, b"spr-review", 10)
+            or _starts(s, n, b"stamped-review", 14) or _starts(s, n, b"okereview", 9)
+            or _starts(s, n, b"bv-review", 9) or _starts(s, n, b"bvrr", 4))
 
 
 def _hint_ascii_bits(bytes b):

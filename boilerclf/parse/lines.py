@@ -112,10 +112,16 @@ STREAMED_ID = "S:"
 #: *starts* with "comment" (not "commentary"), a Disqus thread, or an
 #: "article-comments" / "post-comments" block.  This is trafilatura's rule; a
 #: comment word later in the value (the Guardian's "tonal--tone-comment"
-#: articles) does not count.  The extractor caps such lines after the model
+#: articles) does not count.  A shop's customer reviews count as comments: a
+#: class or id that starts with "reviews" ("product-reviews",
+#: "customer-reviews", ...) or with a review widget's name (Yotpo, Judge.me,
+#: Bazaarvoice, ...); a post's "category-reviews" class does not.  The
+#: extractor caps such lines after the model
 #: (:func:`boilerclf.decide.rules.markup_codes`).
 COMMENT_SECTION = 1 << 30
-COMMENT_SECTION_RE = re.compile(r"^(?:comment(?!ary)|comol|disqus_thread|dsq-comments)|(?:article|post)-comments")
+COMMENT_SECTION_RE = re.compile(r"^(?:comment(?!ary)|comol|disqus_thread|dsq-comments)|(?:article|post)-comments"
+                                r"|^(?:product-|customer-|user-|pdp-|ratings?-(?:and-)?)?reviews(?=$|[\s_-])"
+                                r"|^(?:yotpo|jdgm|spr-review|stamped-review|okereview|bv-review|bvrr)")
 
 
 def hint_bits(attr: str) -> int:

@@ -233,7 +233,9 @@ def test_hint_search_equals_the_regex(pieces):
 
 
 _SECTION_PIECES = ["commentary", "comol", "disqus_thread", "dsq-comments", "article-comments",
-                   "post-comments", "article", "post", "-comments"]
+                   "post-comments", "article", "post", "-comments", "reviews", "review", "product-", "customer-",
+                   "user-", "pdp-", "rating-", "ratings-", "and-", "yotpo", "jdgm", "spr-review", "stamped-review",
+                   "okereview", "bv-review", "bvrr", "\x1c", "\x0b"]
 _CASED_PIECES = [w for p in _HINT_PIECES + _SECTION_PIECES for w in (p, p.upper(), p.title())]
 
 
@@ -261,6 +263,10 @@ def test_walker_hint_miss_path_equals_hint_bits(pieces):
     # a comment word later in the value, or commentary, is not a comment section
     ('class="tonal--tone-comment"', False), ('class="commentary"', False),
     ('class="post category-comment"', False), ('class="no-comments-yet"', False),
+    # a shop's customer reviews are its comments; a post's review category is not
+    ('id="reviews"', True), ('class="product-reviews container"', True), ('class="ratings-and-reviews"', True),
+    ('class="yotpo yotpo-main-widget"', True), ('id="BVRRContainer"', True), ('class="jdgm-widget"', True),
+    ('class="post category-reviews"', False), ('class="reviewsection"', False), ('class="review-body"', False),
 ])
 def test_comment_section_bit(attr, inside):
     from selectolax.lexbor import LexborHTMLParser
