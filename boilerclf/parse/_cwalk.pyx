@@ -307,20 +307,19 @@ cdef bint _reviews_at(const unsigned char *s, size_t n, size_t k) noexcept:
     return c == 32 or c == 95 or c == 45 or 9 <= c <= 13 or 28 <= c <= 31  # str's \s in ASCII
 
 
+cdef inline bint _reviews_after(const unsigned char *s, size_t n, const char *prefix, size_t k) noexcept:
+    """s starts with ``prefix`` (k bytes), then "reviews" as :func:`_reviews_at` wants it."""
+    return _starts(s, n, prefix, k) and _reviews_at(s, n, k)
+
+
 cdef bint _reviews_section(const unsigned char *s, size_t n) noexcept:
-    """The customers'-reviews alternatives of lines.COMMENT_SECTION_RE."""
-    cdef size_t k
-    if _reviews_at(s, n, 0) or (_starts(s, n, b"product-", 8) and _reviews_at(s, n, 8)) \
-            or (_starts(s, n, b"customer-", 9) and _reviews_at(s, n, 9)) \
-            or (_starts(s, n, b"user-", 5) and _reviews_at(s, n, 5)) \
-            or (_starts(s, n, b"pdp-", 4) and _reviews_at(s, n, 4)):
-        return True
-    if _starts(s, n, b"rating", 6):
-        k = 7 if _starts(s, n, b"ratings-", 8) else 6
-        if n > k and s[k] == 45 and (_reviews_at(s, n, k + 1)
-                                     or (_starts(s + k + 1, n - k - 1, b"and-", 4) and _reviews_at(s, n, k + 5))):
-            return True
-    return (_starts(s, n, b"yotpo", 5) or _starts(s, n, b"jdgm", 4) or _starts(s, n, b"spr-review", 10)
+    """The customers'-reviews alternatives of lines.COMMENT_SECTION_RE: "reviews"
+    alone or after one of its prefixes, or a review widget's name, at the start."""
+    return (_reviews_at(s, n, 0) or _reviews_after(s, n, b"product-", 8) or _reviews_after(s, n, b"customer-", 9)
+            or _reviews_after(s, n, b"user-", 5) or _reviews_after(s, n, b"pdp-", 4)
+            or _reviews_after(s, n, b"rating-", 7) or _reviews_after(s, n, b"ratings-", 8)
+            or _reviews_after(s, n, b"rating-and-", 11) or _reviews_after(s, n, b"ratings-and-", 12)
+            or _starts(s, n, b"yotpo", 5) or _starts(s, n, b"jdgm", 4) or _starts(s, n, b"spr-review", 10)
             or _starts(s, n, b"stamped-review", 14) or _starts(s, n, b"okereview", 9)
             or _starts(s, n, b"bv-review", 9) or _starts(s, n, b"bvrr", 4))
 
